@@ -1,0 +1,1 @@
+"""Declarative reconciler for the AgentCore GitHub MCP stack."""

@@ -1,0 +1,68 @@
+"""The only place that builds boto3 clients. Everything honours boto3's own configuration
+(AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ...); `--profile/--region` override it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+CONTROL_SERVICE = "bedrock-agentcore-control"
+RETRIES = Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=10, read_timeout=60)
+READ_PREFIXES = ("Get", "List", "Describe")
+
+
+@dataclass
+class CallCounter:
+    """Counts API calls per operation through botocore's event system (for bench/ and tests)."""
+
+    calls: Counter[str] = field(default_factory=Counter)
+
+    def __call__(self, model: Any, **_: Any) -> None:
+        self.calls[f"{model.service_model.service_name}:{model.name}"] += 1
+
+    @property
+    def writes(self) -> int:
+        return sum(n for op, n in self.calls.items() if not op.split(":")[1].startswith(READ_PREFIXES))
+
+    @property
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+
+@dataclass
+class Clients:
+    iam: Any
+    control: Any
+    region: str
+
+    def count_calls(self, counter: CallCounter) -> None:
+        for client in (self.iam, self.control):
+            client.meta.events.register("before-call.*.*", counter)
+
+
+def make_clients(*, profile: str | None = None, region: str | None = None) -> Clients:
+    session = boto3.Session(profile_name=profile, region_name=region)
+    if not session.region_name:
+        raise RuntimeError("no AWS region configured: pass --region, set AWS_REGION, or set `region:` in stack.yaml")
+    return Clients(
+        iam=session.client("iam", config=RETRIES),
+        control=session.client(CONTROL_SERVICE, config=RETRIES),
+        region=session.region_name,
+    )
+
+
+def error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def error_message(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Message", "")) or str(exc)
+
+
+def is_not_found(exc: ClientError) -> bool:
+    return error_code(exc) in ("ResourceNotFoundException", "NoSuchEntity", "NoSuchEntityException")

@@ -1,0 +1,126 @@
+"""The one interface every resource kind implements. The planner and the applier only speak to
+this; adding a kind means a module in this package and a line in `kinds/__init__.py`.
+
+Only kinds call AWS. A kind translates between the user-facing spec shape (what stack.yaml says)
+and the AWS API, so that a plan's diff uses the same keys the user wrote.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from reconciler.aws import Clients
+from reconciler.diagnostics import Diagnostic
+
+OWNER_TAG = "reconcile:stack"
+
+
+class ResourceSpec(BaseModel):
+    """Fields every resource has in stack.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    depends_on: list[str] = []
+
+
+@dataclass
+class Context:
+    clients: Clients
+    stack: str
+    progress: Callable[[str], None] = lambda _msg: None
+    poll_initial: float = 0.5
+    poll_max: float = 10.0
+    wait_timeout: float = 1800.0
+    propagation_timeout: float = 120.0
+
+    @property
+    def owner_tags(self) -> dict[str, str]:
+        return {OWNER_TAG: self.stack}
+
+
+@dataclass(frozen=True)
+class Live:
+    """A resource as read from AWS, normalized to the spec's shape."""
+
+    name: str
+    owned: bool
+    document: dict[str, Any]
+    outputs: dict[str, Any]
+    status: str | None = None
+    notes: tuple[str, ...] = ()
+    private: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+class Kind(ABC):
+    kind: ClassVar[str]
+    spec_model: ClassVar[type[ResourceSpec]]
+    attributes: ClassVar[frozenset[str]]
+    force_new: ClassVar[frozenset[str]] = frozenset()
+    sensitive: ClassVar[frozenset[str]] = frozenset()
+    name_pattern: ClassVar[str]
+    name_hint: ClassVar[str]
+    delete_rank: ClassVar[int]
+    """Orphans (owned, no longer in the spec) are deleted highest rank first."""
+
+    def default_name(self, stack: str, logical: str) -> str:
+        return f"{stack}-{logical.replace('_', '-')}"
+
+    @abstractmethod
+    def desired(self, ctx: Context, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+        """The normalized document to compare with `Live.document` (pure, no AWS call)."""
+
+    @abstractmethod
+    def read(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live | None: ...
+
+    def discover(self, ctx: Context, parents: dict[str, Live]) -> list[str]:
+        """Names of resources of this kind that may belong to the stack (for finding removed ones)."""
+        return []
+
+    @abstractmethod
+    def create(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live: ...
+
+    @abstractmethod
+    def update(self, ctx: Context, live: Live, spec: dict[str, Any]) -> Live: ...
+
+    @abstractmethod
+    def delete(self, ctx: Context, live: Live) -> None: ...
+
+    owner_field: ClassVar[str | None] = None
+    """A spec field referencing the resource this one is owned through (targets: their gateway)."""
+
+    def load_files(self, spec: ResourceSpec, base_dir: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
+        """Files the spec points at, loaded and checked at validation time (before any AWS call)."""
+        return {}, []
+
+    def adopt(self, ctx: Context, live: Live) -> None:
+        """Put the ownership tag on an existing resource."""
+        raise NotImplementedError(f"{self.kind} resources cannot be adopted")
+
+
+def backoff_delays(ctx: Context) -> Callable[[], float]:
+    """Exponential backoff with a cap; returns the next delay each call."""
+    state = {"delay": ctx.poll_initial}
+
+    def next_delay() -> float:
+        delay = state["delay"]
+        state["delay"] = min(delay * 2, ctx.poll_max)
+        return delay
+
+    return next_delay
+
+
+def deadline(seconds: float) -> Callable[[], bool]:
+    end = time.monotonic() + seconds
+    return lambda: time.monotonic() > end
+
+
+def drop_empty(value: dict[str, Any]) -> dict[str, Any]:
+    """Remove None/empty values: AWS omits them, and several list fields reject an empty list."""
+    return {k: v for k, v in value.items() if v not in (None, [], {}, "")}

@@ -1,0 +1,226 @@
+"""MCP gateways. Found by name through ListGateways; addressed by id afterwards.
+
+`protocol.supported_versions` is a ratchet on AWS (versions can be removed, not added back:
+aws/aws-cli#10346), so any change to it is planned as a replace.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any, Literal
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+from reconciler.aws import is_not_found
+from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec, drop_empty
+from reconciler.kinds.waiting import retry_iam_propagation, wait_for_status, wait_until_gone
+from reconciler.kinds.workload_identity import list_stack_names, read_tags
+
+DISCOVERY = re.compile(r"[^\s?#]+/\.well-known/(openid-configuration|oauth-authorization-server)(/[^\s?#]+)?")
+DONE = frozenset({"READY"})
+FAILED = frozenset({"FAILED", "UPDATE_UNSUCCESSFUL"})
+
+
+class McpProtocol(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    supported_versions: list[str] = ["2025-11-25"]
+    search_type: Literal["SEMANTIC"] | None = None
+    instructions: str | None = None
+
+
+class Authorizer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["CUSTOM_JWT", "AWS_IAM", "NONE"]
+    discovery_url: str | None = None
+    allowed_audience: list[str] = []
+    allowed_clients: list[str] = []
+    allowed_scopes: list[str] = []
+
+    @field_validator("discovery_url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @field_validator("allowed_audience", "allowed_clients", "allowed_scopes", mode="before")
+    @classmethod
+    def _drop_empty(cls, value: list[str]) -> list[str]:
+        """`${env:X:-}` may expand to "" when a list is not used (AWS_IAM)."""
+        return [v for v in value if v != ""] if isinstance(value, list) else value
+
+    @model_validator(mode="after")
+    def _jwt_needs_discovery(self) -> Authorizer:
+        if self.type == "CUSTOM_JWT" and not self.discovery_url:
+            raise ValueError(
+                "CUSTOM_JWT needs discovery_url, the issuer's .well-known/openid-configuration URL "
+                "(the shipped stack.yaml reads it from OIDC_DISCOVERY_URL)"
+            )
+        if self.discovery_url and "${" not in self.discovery_url and not DISCOVERY.fullmatch(self.discovery_url):
+            raise ValueError(f"discovery_url must end in /.well-known/openid-configuration, got {self.discovery_url!r}")
+        if self.type == "CUSTOM_JWT" and not (self.allowed_audience or self.allowed_clients):
+            raise ValueError("CUSTOM_JWT needs allowed_audience or allowed_clients, or any issuer's token would do")
+        if self.type != "CUSTOM_JWT" and (self.discovery_url or self.allowed_clients or self.allowed_audience):
+            raise ValueError(f"discovery_url and allowed_* only apply to CUSTOM_JWT, not {self.type}")
+        return self
+
+
+class GatewaySpec(ResourceSpec):
+    kind: Literal["gateway"]
+    description: str = ""
+    role_arn: str
+    protocol: McpProtocol = McpProtocol()
+    authorizer: Authorizer
+    exception_level: Literal["DEBUG"] | None = None
+
+
+def find_gateway_id(ctx: Context, name: str) -> str | None:
+    pages = ctx.clients.control.get_paginator("list_gateways").paginate()
+    return next((g["gatewayId"] for page in pages for g in page["items"] if g["name"] == name), None)
+
+
+def client_token() -> str:
+    """Fresh per call: botocore reuses it on its own retries; a replace must not get the old resource back."""
+    return uuid.uuid4().hex + uuid.uuid4().hex[:8]
+
+
+class Gateway(Kind):
+    kind = "gateway"
+    spec_model = GatewaySpec
+    attributes = frozenset({"id", "arn", "url", "name"})
+    force_new = frozenset({"protocol.supported_versions"})
+    name_pattern = r"(?:[0-9a-zA-Z]-?){1,48}"
+    name_hint = "up to 48 letters or digits, single hyphens between them"
+    delete_rank = 40
+
+    def desired(self, ctx: Context, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+        protocol, authorizer = spec["protocol"], spec["authorizer"]
+        return {
+            "description": spec.get("description", ""),
+            "role_arn": spec["role_arn"],
+            "protocol": {
+                "supported_versions": sorted(protocol.get("supported_versions", [])),
+                "search_type": protocol.get("search_type"),
+                "instructions": protocol.get("instructions"),
+            },
+            "authorizer": {
+                "type": authorizer["type"],
+                "discovery_url": authorizer.get("discovery_url"),
+                **{k: sorted(authorizer.get(k, [])) for k in ("allowed_audience", "allowed_clients", "allowed_scopes")},
+            },
+            "exception_level": spec.get("exception_level"),
+        }
+
+    def read(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live | None:
+        gateway_id = find_gateway_id(ctx, name)
+        if gateway_id is None:
+            return None
+        try:
+            found = ctx.clients.control.get_gateway(gatewayIdentifier=gateway_id)
+        except ClientError as exc:
+            if is_not_found(exc):
+                return None
+            raise
+        return self._live(ctx, found, read_tags(ctx, found["gatewayArn"]))
+
+    def discover(self, ctx: Context, parents: dict[str, Live]) -> list[str]:
+        pages = ctx.clients.control.get_paginator("list_gateways").paginate()
+        return list_stack_names(pages, "items", ctx.stack)
+
+    def create(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live:
+        request = self._request(self.desired(ctx, name, spec), name)
+        control = ctx.clients.control
+        made = retry_iam_propagation(
+            ctx, label=f"gateway {name}",
+            call=lambda: control.create_gateway(**request, tags=ctx.owner_tags, clientToken=client_token()),
+        )
+        return self._wait(ctx, made["gatewayId"], name)
+
+    def update(self, ctx: Context, live: Live, spec: dict[str, Any]) -> Live:
+        request = self._request(self.desired(ctx, live.name, spec), live.name)
+        control, gateway_id = ctx.clients.control, live.outputs["id"]
+        retry_iam_propagation(
+            ctx, label=f"gateway {live.name}",
+            call=lambda: control.update_gateway(gatewayIdentifier=gateway_id, **request),
+        )
+        return self._wait(ctx, gateway_id, live.name)
+
+    def delete(self, ctx: Context, live: Live) -> None:
+        """Targets first: AWS refuses to delete a gateway that still has targets."""
+        control, gateway_id = ctx.clients.control, live.outputs["id"]
+        pages = control.get_paginator("list_gateway_targets").paginate(gatewayIdentifier=gateway_id)
+        for target in [t for page in pages for t in page["items"]]:
+            control.delete_gateway_target(gatewayIdentifier=gateway_id, targetId=target["targetId"])
+            wait_until_gone(
+                ctx, label=f"target {target['name']} of gateway {live.name}",
+                describe=lambda t=target: control.get_gateway_target(gatewayIdentifier=gateway_id, targetId=t["targetId"]),
+            )
+        try:
+            control.delete_gateway(gatewayIdentifier=gateway_id)
+        except ClientError as exc:
+            if is_not_found(exc):
+                return
+            raise
+        wait_until_gone(ctx, label=f"gateway {live.name}", describe=lambda: control.get_gateway(gatewayIdentifier=gateway_id))
+
+    def adopt(self, ctx: Context, live: Live) -> None:
+        ctx.clients.control.tag_resource(resourceArn=live.outputs["arn"], tags=ctx.owner_tags)
+
+    def _request(self, doc: dict[str, Any], name: str) -> dict[str, Any]:
+        protocol, authorizer = doc["protocol"], doc["authorizer"]
+        jwt = drop_empty({
+            "discoveryUrl": authorizer["discovery_url"],
+            "allowedAudience": authorizer["allowed_audience"],
+            "allowedClients": authorizer["allowed_clients"],
+            "allowedScopes": authorizer["allowed_scopes"],
+        })
+        return drop_empty({
+            "name": name,
+            "description": doc["description"],
+            "roleArn": doc["role_arn"],
+            "protocolType": "MCP",
+            "protocolConfiguration": {"mcp": drop_empty({
+                "supportedVersions": protocol["supported_versions"],
+                "searchType": protocol["search_type"],
+                "instructions": protocol["instructions"],
+            })},
+            "authorizerType": authorizer["type"],
+            "authorizerConfiguration": {"customJWTAuthorizer": jwt} if jwt else None,
+            "exceptionLevel": doc["exception_level"],
+        })
+
+    def _wait(self, ctx: Context, gateway_id: str, name: str) -> Live:
+        control = ctx.clients.control
+        found = wait_for_status(
+            ctx, label=f"gateway {name}", done=DONE, failed=FAILED,
+            describe=lambda: control.get_gateway(gatewayIdentifier=gateway_id),
+        )
+        return self._live(ctx, found, read_tags(ctx, found["gatewayArn"]))
+
+    def _live(self, ctx: Context, found: dict[str, Any], tags: dict[str, str]) -> Live:
+        mcp = found.get("protocolConfiguration", {}).get("mcp", {})
+        jwt = found.get("authorizerConfiguration", {}).get("customJWTAuthorizer", {})
+        document = {
+            "description": found.get("description", ""),
+            "role_arn": found["roleArn"],
+            "protocol": {
+                "supported_versions": sorted(mcp.get("supportedVersions", [])),
+                "search_type": mcp.get("searchType"),
+                "instructions": mcp.get("instructions"),
+            },
+            "authorizer": {
+                "type": found["authorizerType"],
+                "discovery_url": jwt.get("discoveryUrl"),
+                "allowed_audience": sorted(jwt.get("allowedAudience", [])),
+                "allowed_clients": sorted(jwt.get("allowedClients", [])),
+                "allowed_scopes": sorted(jwt.get("allowedScopes", [])),
+            },
+            "exception_level": found.get("exceptionLevel"),
+        }
+        return Live(
+            name=found["name"],
+            owned=tags.get(OWNER_TAG) == ctx.stack,
+            document=document,
+            outputs={"id": found["gatewayId"], "arn": found["gatewayArn"], "url": found.get("gatewayUrl", ""), "name": found["name"]},
+            status=found.get("status"),
+        )

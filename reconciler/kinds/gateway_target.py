@@ -1,0 +1,191 @@
+"""Gateway targets built from an OpenAPI file, with OAuth (authorization code) outbound auth.
+
+A target has no tags: it is owned through its gateway. One with an AUTHORIZATION_CODE provider
+may rest in CREATE_PENDING_AUTH: a successful end of create (hashicorp/terraform-provider-aws#48114),
+and AWS refuses to update or delete it until someone opens the authorization URL.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict
+
+from reconciler.aws import is_not_found
+from reconciler.diagnostics import Diagnostic
+from reconciler.kinds.base import Context, Kind, Live, ResourceSpec, drop_empty
+from reconciler.kinds.gateway import client_token
+from reconciler.kinds.waiting import ResourceFailed, retry_iam_propagation, wait_for_status, wait_until_gone
+from reconciler.spec.interpolation import Unknown
+from reconciler.spec.openapi_check import load_openapi
+
+PENDING_AUTH = frozenset({"CREATE_PENDING_AUTH", "UPDATE_PENDING_AUTH", "SYNCHRONIZE_PENDING_AUTH"})
+DONE = frozenset({"READY"}) | PENDING_AUTH
+FAILED = frozenset({"FAILED", "UPDATE_UNSUCCESSFUL", "SYNCHRONIZE_UNSUCCESSFUL"})
+
+
+class OAuthCredential(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    provider_arn: str
+    scopes: list[str]
+    grant_type: Literal["AUTHORIZATION_CODE", "CLIENT_CREDENTIALS"] = "AUTHORIZATION_CODE"
+    default_return_url: str | None = None
+    custom_parameters: dict[str, str] = {}
+
+
+class GatewayTargetSpec(ResourceSpec):
+    kind: Literal["gateway_target"]
+    gateway: str
+    description: str = ""
+    openapi: str
+    oauth: OAuthCredential
+
+
+class GatewayTarget(Kind):
+    kind = "gateway_target"
+    spec_model = GatewayTargetSpec
+    attributes = frozenset({"id", "name", "gateway_id"})
+    force_new = frozenset({"gateway"})
+    owner_field = "gateway"
+    name_pattern = r"(?:[0-9a-zA-Z]-?){1,100}"
+    name_hint = "up to 100 letters or digits, single hyphens between them"
+    delete_rank = 50
+
+    def load_files(self, spec: ResourceSpec, base_dir: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
+        assert isinstance(spec, GatewayTargetSpec)
+        document, problems = load_openapi(base_dir / spec.openapi)
+        return {"openapi_document": document}, problems
+
+    def desired(self, ctx: Context, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+        oauth = spec["oauth"]
+        return {
+            "gateway": spec["gateway"],
+            "description": spec.get("description", ""),
+            "openapi": spec["openapi_document"],
+            "oauth": {
+                "provider_arn": oauth["provider_arn"],
+                "scopes": sorted(oauth["scopes"]),
+                "grant_type": oauth["grant_type"],
+                "default_return_url": oauth.get("default_return_url"),
+                "custom_parameters": oauth.get("custom_parameters", {}),
+            },
+        }
+
+    def read(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live | None:
+        gateway_id = spec["gateway"]
+        if isinstance(gateway_id, Unknown):
+            return None
+        target_id = self._find(ctx, gateway_id, name)
+        if target_id is None:
+            return None
+        try:
+            found = ctx.clients.control.get_gateway_target(gatewayIdentifier=gateway_id, targetId=target_id)
+        except ClientError as exc:
+            if is_not_found(exc):
+                return None
+            raise
+        return self._live(gateway_id, found)
+
+    def discover(self, ctx: Context, parents: dict[str, Live]) -> list[str]:
+        """Targets of this stack's gateways; `parents` maps gateway id to its live gateway."""
+        control = ctx.clients.control
+        names = []
+        for gateway_id, gateway in parents.items():
+            if gateway.owned:
+                pages = control.get_paginator("list_gateway_targets").paginate(gatewayIdentifier=gateway_id)
+                names += [f"{gateway_id}/{t['name']}" for page in pages for t in page["items"]]
+        return names
+
+    def create(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live:
+        doc, control = self.desired(ctx, name, spec), ctx.clients.control
+        request = self._request(doc, name)
+        made = retry_iam_propagation(
+            ctx, label=f"target {name}",
+            call=lambda: control.create_gateway_target(**request, clientToken=client_token()),
+        )
+        return self._wait(ctx, doc["gateway"], made["targetId"], name)
+
+    def update(self, ctx: Context, live: Live, spec: dict[str, Any]) -> Live:
+        if live.status in PENDING_AUTH:
+            raise ResourceFailed(
+                f"target {live.name} is {live.status} and AWS refuses to change it until it is authorized: "
+                + "; ".join(live.notes) + " — then re-run apply"
+            )
+        doc, control = self.desired(ctx, live.name, spec), ctx.clients.control
+        request = self._request(doc, live.name)
+        retry_iam_propagation(
+            ctx, label=f"target {live.name}",
+            call=lambda: control.update_gateway_target(**request, targetId=live.outputs["id"]),
+        )
+        return self._wait(ctx, doc["gateway"], live.outputs["id"], live.name)
+
+    def delete(self, ctx: Context, live: Live) -> None:
+        control, gateway_id, target_id = ctx.clients.control, live.outputs["gateway_id"], live.outputs["id"]
+        try:
+            control.delete_gateway_target(gatewayIdentifier=gateway_id, targetId=target_id)
+        except ClientError as exc:
+            if is_not_found(exc):
+                return
+            raise
+        wait_until_gone(ctx, label=f"target {live.name}",
+                        describe=lambda: control.get_gateway_target(gatewayIdentifier=gateway_id, targetId=target_id))
+
+    def _find(self, ctx: Context, gateway_id: str, name: str) -> str | None:
+        pages = ctx.clients.control.get_paginator("list_gateway_targets").paginate(gatewayIdentifier=gateway_id)
+        return next((t["targetId"] for page in pages for t in page["items"] if t["name"] == name), None)
+
+    def _request(self, doc: dict[str, Any], name: str) -> dict[str, Any]:
+        oauth = doc["oauth"]
+        provider = drop_empty({
+            "providerArn": oauth["provider_arn"],
+            "scopes": oauth["scopes"],
+            "grantType": oauth["grant_type"],
+            "defaultReturnUrl": oauth["default_return_url"],
+            "customParameters": oauth["custom_parameters"],
+        })
+        return drop_empty({
+            "gatewayIdentifier": doc["gateway"],
+            "name": name,
+            "description": doc["description"],
+            "targetConfiguration": {"mcp": {"openApiSchema": {"inlinePayload": json.dumps(doc["openapi"])}}},
+            "credentialProviderConfigurations": [
+                {"credentialProviderType": "OAUTH", "credentialProvider": {"oauthCredentialProvider": provider}}
+            ],
+        })
+
+    def _wait(self, ctx: Context, gateway_id: str, target_id: str, name: str) -> Live:
+        control = ctx.clients.control
+        found = wait_for_status(
+            ctx, label=f"target {name}", done=DONE, failed=FAILED,
+            describe=lambda: control.get_gateway_target(gatewayIdentifier=gateway_id, targetId=target_id),
+        )
+        return self._live(gateway_id, found)
+
+    def _live(self, gateway_id: str, found: dict[str, Any]) -> Live:
+        payload = found.get("targetConfiguration", {}).get("mcp", {}).get("openApiSchema", {}).get("inlinePayload", "")
+        configs = found.get("credentialProviderConfigurations") or [{}]
+        oauth = configs[0].get("credentialProvider", {}).get("oauthCredentialProvider", {})
+        auth_url = found.get("authorizationData", {}).get("oauth2", {}).get("authorizationUrl")
+        return Live(
+            name=found["name"],
+            owned=True,
+            document={
+                "gateway": gateway_id,
+                "description": found.get("description", ""),
+                "openapi": yaml.safe_load(payload) if payload else None,
+                "oauth": {
+                    "provider_arn": oauth.get("providerArn"),
+                    "scopes": sorted(oauth.get("scopes", [])),
+                    "grant_type": oauth.get("grantType"),
+                    "default_return_url": oauth.get("defaultReturnUrl"),
+                    "custom_parameters": oauth.get("customParameters", {}),
+                },
+            },
+            outputs={"id": found["targetId"], "name": found["name"], "gateway_id": gateway_id},
+            status=found.get("status"),
+            notes=(f"authorize at {auth_url}",) if auth_url and found.get("status") in PENDING_AUTH else (),
+        )

@@ -1,0 +1,118 @@
+"""OAuth2 credential providers (GitHub and the other client-id/secret vendors).
+
+The response's `callbackUrl` must be registered in the vendor's OAuth app; it changes when the
+provider is recreated, which is why `vendor` is the only field that forces a replace.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from botocore.exceptions import ClientError
+from pydantic import SecretStr
+
+from reconciler.aws import is_not_found
+from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec
+from reconciler.kinds.waiting import wait_for_status
+from reconciler.kinds.workload_identity import list_stack_names, read_tags
+from reconciler.secrets import SECRET_HMAC_TAG, secret_fingerprint
+
+Vendor = Literal["GithubOauth2", "GoogleOauth2", "SlackOauth2", "SalesforceOauth2", "MicrosoftOauth2", "AtlassianOauth2", "LinkedinOauth2"]
+DONE = frozenset({"READY"})
+FAILED = frozenset({"CREATE_FAILED", "UPDATE_FAILED"})
+
+
+class Oauth2ProviderSpec(ResourceSpec):
+    kind: Literal["oauth2_provider"]
+    vendor: Vendor = "GithubOauth2"
+    client_id: str
+    client_secret: SecretStr
+
+
+def config_key(vendor: str) -> str:
+    """`GithubOauth2` -> `githubOauth2ProviderConfig` (the API's union member name)."""
+    return vendor[0].lower() + vendor[1:] + "ProviderConfig"
+
+
+class Oauth2Provider(Kind):
+    kind = "oauth2_provider"
+    spec_model = Oauth2ProviderSpec
+    attributes = frozenset({"arn", "name", "callback_url"})
+    force_new = frozenset({"vendor"})
+    sensitive = frozenset({"client_secret"})
+    name_pattern = r"[a-zA-Z0-9\-_]{1,128}"
+    name_hint = "1-128 letters, digits, - or _"
+    delete_rank = 30
+
+    def desired(self, ctx: Context, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+        secret: SecretStr = spec["client_secret"]
+        name = name
+        return {
+            "vendor": spec["vendor"],
+            "client_id": spec["client_id"],
+            "client_secret": secret_fingerprint(secret.get_secret_value(), stack=ctx.stack, resource=name),
+        }
+
+    def read(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live | None:
+        try:
+            found = ctx.clients.control.get_oauth2_credential_provider(name=name)
+        except ClientError as exc:
+            if is_not_found(exc):
+                return None
+            raise
+        return self._live(ctx, name, found, read_tags(ctx, found["credentialProviderArn"]))
+
+    def discover(self, ctx: Context, parents: dict[str, Live]) -> list[str]:
+        pages = ctx.clients.control.get_paginator("list_oauth2_credential_providers").paginate()
+        return list_stack_names(pages, "credentialProviders", ctx.stack)
+
+    def create(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live:
+        doc = self.desired(ctx, name, spec)
+        ctx.clients.control.create_oauth2_credential_provider(
+            name=name,
+            credentialProviderVendor=doc["vendor"],
+            oauth2ProviderConfigInput=self._config(spec),
+            tags={**ctx.owner_tags, SECRET_HMAC_TAG: doc["client_secret"]},
+        )
+        return self._wait(ctx, name)
+
+    def update(self, ctx: Context, live: Live, spec: dict[str, Any]) -> Live:
+        doc = self.desired(ctx, live.name, spec)
+        ctx.clients.control.update_oauth2_credential_provider(
+            name=live.name, credentialProviderVendor=doc["vendor"], oauth2ProviderConfigInput=self._config(spec)
+        )
+        ctx.clients.control.tag_resource(resourceArn=live.outputs["arn"], tags={SECRET_HMAC_TAG: doc["client_secret"]})
+        return self._wait(ctx, live.name)
+
+    def delete(self, ctx: Context, live: Live) -> None:
+        try:
+            ctx.clients.control.delete_oauth2_credential_provider(name=live.name)
+        except ClientError as exc:
+            if not is_not_found(exc):
+                raise
+
+    def adopt(self, ctx: Context, live: Live) -> None:
+        ctx.clients.control.tag_resource(resourceArn=live.outputs["arn"], tags=ctx.owner_tags)
+
+    def _config(self, spec: dict[str, Any]) -> dict[str, Any]:
+        secret: SecretStr = spec["client_secret"]
+        return {config_key(spec["vendor"]): {"clientId": spec["client_id"], "clientSecret": secret.get_secret_value()}}
+
+    def _wait(self, ctx: Context, name: str) -> Live:
+        control = ctx.clients.control
+        found = wait_for_status(
+            ctx, label=f"oauth2 provider {name}", done=DONE, failed=FAILED,
+            describe=lambda: control.get_oauth2_credential_provider(name=name),
+        )
+        return self._live(ctx, name, found, read_tags(ctx, found["credentialProviderArn"]))
+
+    def _live(self, ctx: Context, name: str, found: dict[str, Any], tags: dict[str, str]) -> Live:
+        vendor = found.get("credentialProviderVendor", "")
+        config = found.get("oauth2ProviderConfigOutput", {}).get(config_key(vendor), {}) if vendor else {}
+        return Live(
+            name=name,
+            owned=tags.get(OWNER_TAG) == ctx.stack,
+            document={"vendor": vendor, "client_id": config.get("clientId", ""), "client_secret": tags.get(SECRET_HMAC_TAG, "")},
+            outputs={"arn": found["credentialProviderArn"], "name": name, "callback_url": found.get("callbackUrl", "")},
+            status=found.get("status"),
+        )

@@ -1,0 +1,77 @@
+"""Workload identities: who may receive OAuth2 return redirects (the callback URL)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from botocore.exceptions import ClientError
+
+from reconciler.aws import is_not_found
+from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec
+
+
+class WorkloadIdentitySpec(ResourceSpec):
+    kind: Literal["workload_identity"]
+    allowed_return_urls: list[str] = []
+
+
+def read_tags(ctx: Context, arn: str) -> dict[str, str]:
+    return dict(ctx.clients.control.list_tags_for_resource(resourceArn=arn).get("tags", {}))
+
+
+def list_stack_names(pages: Any, key: str, stack: str) -> list[str]:
+    return [item["name"] for page in pages for item in page[key] if item["name"].startswith(f"{stack}-")]
+
+
+class WorkloadIdentity(Kind):
+    kind = "workload_identity"
+    spec_model = WorkloadIdentitySpec
+    attributes = frozenset({"arn", "name"})
+    name_pattern = r"[A-Za-z0-9_.-]{3,255}"
+    name_hint = "3-255 letters, digits or _.-"
+    delete_rank = 20
+
+    def desired(self, ctx: Context, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+        return {"allowed_return_urls": sorted(spec.get("allowed_return_urls", []))}
+
+    def read(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live | None:
+        try:
+            found = ctx.clients.control.get_workload_identity(name=name)
+        except ClientError as exc:
+            if is_not_found(exc):
+                return None
+            raise
+        arn = found["workloadIdentityArn"]
+        return Live(
+            name=name,
+            owned=read_tags(ctx, arn).get(OWNER_TAG) == ctx.stack,
+            document={"allowed_return_urls": sorted(found.get("allowedResourceOauth2ReturnUrls", []))},
+            outputs={"arn": arn, "name": name},
+        )
+
+    def discover(self, ctx: Context, parents: dict[str, Live]) -> list[str]:
+        pages = ctx.clients.control.get_paginator("list_workload_identities").paginate()
+        return list_stack_names(pages, "workloadIdentities", ctx.stack)
+
+    def create(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live:
+        urls = self.desired(ctx, name, spec)["allowed_return_urls"]
+        made = ctx.clients.control.create_workload_identity(
+            name=name, allowedResourceOauth2ReturnUrls=urls, tags=ctx.owner_tags
+        )
+        return Live(name=name, owned=True, document={"allowed_return_urls": urls},
+                    outputs={"arn": made["workloadIdentityArn"], "name": name})
+
+    def update(self, ctx: Context, live: Live, spec: dict[str, Any]) -> Live:
+        urls = self.desired(ctx, live.name, spec)["allowed_return_urls"]
+        ctx.clients.control.update_workload_identity(name=live.name, allowedResourceOauth2ReturnUrls=urls)
+        return Live(name=live.name, owned=True, document={"allowed_return_urls": urls}, outputs=live.outputs)
+
+    def delete(self, ctx: Context, live: Live) -> None:
+        try:
+            ctx.clients.control.delete_workload_identity(name=live.name)
+        except ClientError as exc:
+            if not is_not_found(exc):
+                raise
+
+    def adopt(self, ctx: Context, live: Live) -> None:
+        ctx.clients.control.tag_resource(resourceArn=live.outputs["arn"], tags=ctx.owner_tags)

@@ -1,0 +1,1 @@
+"""Desired state: `stack.yaml` parsed with line numbers, interpolated, validated by pydantic."""

@@ -1,0 +1,121 @@
+"""`${...}` expressions in stack.yaml.
+
+- `${env:NAME}` / `${env:NAME:-default}`: environment, substituted at load time (missing = error).
+- `${var.NAME}`: the file's `variables:` block, substituted at load time.
+- `${resource.attribute}`: another resource's live attribute, kept until plan/apply time; these
+  references are the edges of the dependency graph.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+EXPRESSION = re.compile(r"\$\{([^}]*)\}")
+ENV = re.compile(r"env:([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$", re.S)
+VAR = re.compile(r"var\.([A-Za-z_][A-Za-z0-9_]*)$")
+REF = re.compile(r"([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)$")
+
+
+class Unknown:
+    """A value only known after apply (an attribute of a resource not created yet)."""
+
+    def __repr__(self) -> str:
+        return "(known after apply)"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unknown)
+
+    def __hash__(self) -> int:
+        return 0
+
+
+UNKNOWN = Unknown()
+
+
+@dataclass(frozen=True)
+class Ref:
+    resource: str
+    attribute: str
+
+
+class InterpolationError(ValueError):
+    pass
+
+
+def substitute_load_time(value: str, variables: Mapping[str, str], environ: Mapping[str, str] | None = None) -> str:
+    """Replace env and var expressions; leave resource references for later."""
+    env = os.environ if environ is None else environ
+
+    def one(match: re.Match[str]) -> str:
+        expr = match.group(1).strip()
+        if m := ENV.match(expr):
+            name, default = m.group(1), m.group(2)
+            if name in env and env[name] != "":
+                return env[name]
+            if default is not None:
+                return default
+            raise InterpolationError(
+                f"environment variable {name} is not set; export it (e.g. `export {name}=...`) "
+                f"or give a default with ${{env:{name}:-value}}"
+            )
+        if m := VAR.match(expr):
+            if m.group(1) not in variables:
+                raise InterpolationError(f"unknown variable {m.group(1)!r}; define it under `variables:`")
+            return variables[m.group(1)]
+        if REF.match(expr):
+            return match.group(0)
+        raise InterpolationError(
+            f"cannot read expression ${{{expr}}}: use ${{env:NAME}}, ${{var.NAME}} or ${{resource.attribute}}"
+        )
+
+    return EXPRESSION.sub(one, value)
+
+
+def references_in(value: Any) -> list[Ref]:
+    """Every `${resource.attribute}` in a nested value."""
+    found: list[Ref] = []
+    walk_strings(value, lambda s: found.extend(Ref(*m.groups()) for e in EXPRESSION.finditer(s) if (m := REF.match(e.group(1).strip()))))
+    return found
+
+
+def walk_strings(value: Any, visit: Callable[[str], None]) -> None:
+    if isinstance(value, str):
+        visit(value)
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            walk_strings(item, visit)
+    elif isinstance(value, list):
+        for item in value:
+            walk_strings(item, visit)
+
+
+def resolve_refs(value: Any, lookup: Callable[[Ref], Any]) -> Any:
+    """Replace resource references with `lookup(ref)`; an UNKNOWN part makes the whole string UNKNOWN."""
+    if isinstance(value, str):
+        whole = EXPRESSION.fullmatch(value)
+        if whole and (m := REF.match(whole.group(1).strip())):
+            return lookup(Ref(*m.groups()))
+        parts = [lookup(Ref(*m.groups())) for e in EXPRESSION.finditer(value) if (m := REF.match(e.group(1).strip()))]
+        if any(isinstance(p, Unknown) for p in parts):
+            return UNKNOWN
+        values = iter(parts)
+        return EXPRESSION.sub(lambda e: str(next(values)) if REF.match(e.group(1).strip()) else e.group(0), value)
+    if isinstance(value, Mapping):
+        return {k: resolve_refs(v, lookup) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_refs(v, lookup) for v in value]
+    return value
+
+
+def contains_unknown(value: Any) -> bool:
+    if isinstance(value, Unknown):
+        return True
+    if isinstance(value, Mapping):
+        return any(contains_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(contains_unknown(v) for v in value)
+    return False

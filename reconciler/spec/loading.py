@@ -1,0 +1,195 @@
+"""Load stack.yaml into a validated `Stack`, or raise `DiagnosticsError` listing every problem
+with its file, line and key. Makes no AWS call: all of it runs before the first one."""
+
+from __future__ import annotations
+
+import graphlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from reconciler.diagnostics import Diagnostic, DiagnosticsError
+from reconciler.kinds import KINDS
+from reconciler.spec.interpolation import InterpolationError, Ref, references_in, substitute_load_time
+from reconciler.spec.yaml_lines import Path as KeyPath
+from reconciler.spec.yaml_lines import YamlError, line_of, load_with_lines
+
+LOGICAL_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
+class StackHeader(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    stack: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=24)
+    region: str | None = None
+    variables: dict[str, str] = {}
+    resources: dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ResourceDecl:
+    logical: str
+    kind: str
+    name: str
+    spec: dict[str, Any]
+    """Validated spec as a dict; `${resource.attr}` references still unresolved."""
+    depends_on: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Stack:
+    name: str
+    region: str | None
+    file: Path
+    variables: dict[str, str]
+    resources: dict[str, ResourceDecl]
+
+    def order(self) -> list[str]:
+        """Dependencies first."""
+        return list(graphlib.TopologicalSorter({k: r.depends_on for k, r in self.resources.items()}).static_order())
+
+
+class _Collector:
+    def __init__(self, file: Path, lines: dict[KeyPath, int]):
+        self.file, self.lines, self.found = file, lines, []  # type: ignore[var-annotated]
+
+    def add(self, summary: str, path: KeyPath, detail: str = "") -> None:
+        key = ".".join(str(p) for p in path) or None
+        self.found.append(Diagnostic(summary, detail, file=str(self.file), line=line_of(self.lines, path), key=key))
+
+
+def load_stack(path: Path, environ: Mapping[str, str] | None = None) -> Stack:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DiagnosticsError([Diagnostic(f"cannot read {path}: {exc.strerror}", "pass the stack file with --stack FILE", file=str(path))]) from exc
+    try:
+        raw, lines = load_with_lines(text)
+    except YamlError as exc:
+        raise DiagnosticsError([Diagnostic(f"{path} is not valid YAML: {exc}", "fix the syntax at that line", file=str(path), line=exc.line)]) from exc
+    out = _Collector(path, lines)
+    if not isinstance(raw, dict):
+        out.add("stack file must be a mapping with `stack:` and `resources:`", ())
+        raise DiagnosticsError(out.found)
+    header = _validated(StackHeader, raw, (), out)
+    if header is None:
+        raise DiagnosticsError(out.found)
+    variables = {k: _substitute(v, {}, environ, ("variables", k), out) for k, v in header.variables.items()}
+    decls, bodies = {}, {}
+    for logical, body in header.resources.items():
+        bodies[logical] = _interpolate(body, variables, environ, ("resources", logical), out)
+        decl = _resource(logical, bodies[logical], header.stack, path.parent, out)
+        if decl is not None:
+            decls[logical] = decl
+    _check_references(decls, bodies, out)
+    if out.found:
+        raise DiagnosticsError(out.found)
+    return Stack(name=header.stack, region=header.region, file=path, variables=variables, resources=decls)
+
+
+def _validated(model: type[BaseModel], data: Any, base: KeyPath, out: _Collector) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = base + tuple(err["loc"])
+            out.add(_explain(err, model), loc, _advice(err))
+        return None
+
+
+def _explain(err: Any, model: type[BaseModel]) -> str:
+    key = err["loc"][-1] if err["loc"] else ""
+    if err["type"] == "extra_forbidden":
+        return f"unknown key {key!r}"
+    if err["type"] == "missing":
+        return f"missing required key {key!r}"
+    return f"invalid value for {key!r}: {err['msg']}" if key != "" else err["msg"]
+
+
+def _advice(err: Any) -> str:
+    if err["type"] == "extra_forbidden":
+        return "remove it or fix its spelling; the README lists the keys each kind takes"
+    if err["type"] == "missing":
+        return "add it; the README lists the keys each kind takes"
+    return "change the value as described; the README shows a working example"
+
+
+def _substitute(value: str, variables: dict[str, str], environ: Mapping[str, str] | None, path: KeyPath, out: _Collector) -> str:
+    try:
+        return substitute_load_time(value, variables, environ)
+    except InterpolationError as exc:
+        out.add(str(exc).split(";")[0], path, str(exc).split(";", 1)[-1].strip())
+        return value
+
+
+def _interpolate(value: Any, variables: dict[str, str], environ: Mapping[str, str] | None, path: KeyPath, out: _Collector) -> Any:
+    if isinstance(value, str):
+        return _substitute(value, variables, environ, path, out)
+    if isinstance(value, dict):
+        return {k: _interpolate(v, variables, environ, path + (k,), out) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, variables, environ, path + (i,), out) for i, v in enumerate(value)]
+    return value
+
+
+def _resource(logical: str, body: Any, stack: str, base_dir: Path, out: _Collector) -> ResourceDecl | None:
+    where: KeyPath = ("resources", logical)
+    if not LOGICAL_NAME.fullmatch(logical):
+        out.add(f"resource name {logical!r} is not allowed", where, "use lower-case letters, digits and _ (it is used in ${name.attr} references)")
+    if not isinstance(body, dict) or "kind" not in body:
+        out.add(f"resource {logical!r} has no `kind`", where, f"add `kind:` with one of {', '.join(KINDS)}")
+        return None
+    kind = KINDS.get(str(body["kind"]))
+    if kind is None:
+        out.add(f"unknown kind {body['kind']!r}", where + ("kind",), f"use one of {', '.join(KINDS)}")
+        return None
+    model = _validated(kind.spec_model, body, where, out)
+    if model is None:
+        return None
+    name = model.name or kind.default_name(stack, logical)
+    if "${" not in name and not re.fullmatch(kind.name_pattern, name):
+        out.add(f"name {name!r} is not valid for {kind.kind}", where + (("name",) if model.name else ()), f"AWS requires {kind.name_hint}; set `name:` explicitly or shorten the stack/resource name")
+    extras, problems = kind.load_files(model, base_dir)
+    out.found.extend(problems)
+    spec = {**{k: getattr(model, k) for k in type(model).model_fields}, **extras}
+    spec = {k: (v.model_dump() if isinstance(v, BaseModel) else v) for k, v in spec.items()}
+    deps = {ref.resource for ref in references_in(body)} | set(model.depends_on)
+    return ResourceDecl(logical=logical, kind=kind.kind, name=name, spec=spec, depends_on=frozenset(deps))
+
+
+def _located_refs(value: Any, path: KeyPath) -> list[tuple[KeyPath, Ref]]:
+    if isinstance(value, dict):
+        return [found for k, v in value.items() for found in _located_refs(v, path + (k,))]
+    if isinstance(value, list):
+        return [found for i, v in enumerate(value) for found in _located_refs(v, path + (i,))]
+    return [(path, ref) for ref in references_in(value)]
+
+
+def _check_references(decls: dict[str, ResourceDecl], bodies: dict[str, Any], out: _Collector) -> None:
+    for logical, decl in decls.items():
+        for where, ref in _located_refs(bodies[logical], ("resources", logical)):
+            target = decls.get(ref.resource)
+            if target is None and ref.resource in bodies:
+                continue  # that resource has its own error already
+            if target is None:
+                out.add(f"reference ${{{ref.resource}.{ref.attribute}}} names no resource", where, f"define a resource {ref.resource!r} or fix the name; resources are: {', '.join(decls)}")
+            elif ref.attribute not in KINDS[target.kind].attributes:
+                attrs = ", ".join(sorted(KINDS[target.kind].attributes))
+                out.add(f"{target.kind} {ref.resource!r} has no attribute {ref.attribute!r}", where, f"use one of: {attrs}")
+        for i, dep in enumerate(decl.spec["depends_on"]):
+            if dep not in bodies:
+                out.add(f"depends_on names unknown resource {dep!r}", ("resources", logical, "depends_on", i), f"resources are: {', '.join(bodies)}")
+    graph = {k: {d for d in r.depends_on if d in decls} for k, r in decls.items()}
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as exc:
+        cycle = " -> ".join(exc.args[1])
+        out.add(f"references form a cycle: {cycle}", ("resources", exc.args[1][0]), "break the cycle: a resource cannot depend on itself through others")
+    seen: dict[tuple[str, str], str] = {}
+    for logical, decl in decls.items():
+        key = (decl.kind, decl.name)
+        if key in seen and decl.kind != "gateway_target":
+            out.add(f"{decl.kind} name {decl.name!r} is used by {seen[key]!r} and {logical!r}", ("resources", logical), "give each resource its own `name:`")
+        seen[key] = logical
