@@ -40,6 +40,17 @@ class Context:
     wait_timeout: float = 1800.0
     propagation_timeout: float = 120.0
 
+    _memo: dict[tuple[str, ...], Any] = field(default_factory=dict)
+
+    def memo(self, key: tuple[str, ...], fetch: Callable[[], Any]) -> Any:
+        """Share one listing between the lookups of a single read pass (see `fresh_reads`)."""
+        if key not in self._memo:
+            self._memo[key] = fetch()
+        return self._memo[key]
+
+    def fresh_reads(self) -> None:
+        self._memo.clear()
+
     @property
     def owner_tags(self) -> dict[str, str]:
         return {OWNER_TAG: self.stack}
@@ -79,8 +90,9 @@ class Kind(ABC):
     @abstractmethod
     def read(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live | None: ...
 
-    def discover(self, ctx: Context, parents: dict[str, Live]) -> list[str]:
-        """Names of resources of this kind that may belong to the stack (for finding removed ones)."""
+    def discover(self, ctx: Context, parents: dict[str, Live]) -> list[tuple[str, dict[str, Any]]]:
+        """Resources of this kind that may belong to the stack (to find removed ones), as
+        (name, spec enough to `read` it). `parents` maps id -> live resource of `owner_kind`."""
         return []
 
     @abstractmethod
@@ -93,7 +105,8 @@ class Kind(ABC):
     def delete(self, ctx: Context, live: Live) -> None: ...
 
     owner_field: ClassVar[str | None] = None
-    """A spec field referencing the resource this one is owned through (targets: their gateway)."""
+    """A spec field holding the id of the resource this one is owned through (targets: gateway)."""
+    owner_kind: ClassVar[str | None] = None
 
     def load_files(self, spec: ResourceSpec, base_dir: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
         """Files the spec points at, loaded and checked at validation time (before any AWS call)."""

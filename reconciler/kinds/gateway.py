@@ -74,9 +74,16 @@ class GatewaySpec(ResourceSpec):
     exception_level: Literal["DEBUG"] | None = None
 
 
+def list_gateways(ctx: Context) -> list[dict[str, Any]]:
+    def fetch() -> list[dict[str, Any]]:
+        pages = ctx.clients.control.get_paginator("list_gateways").paginate()
+        return [g for page in pages for g in page["items"]]
+
+    return ctx.memo(("list_gateways",), fetch)
+
+
 def find_gateway_id(ctx: Context, name: str) -> str | None:
-    pages = ctx.clients.control.get_paginator("list_gateways").paginate()
-    return next((g["gatewayId"] for page in pages for g in page["items"] if g["name"] == name), None)
+    return next((g["gatewayId"] for g in list_gateways(ctx) if g["name"] == name), None)
 
 
 def client_token() -> str:
@@ -123,9 +130,8 @@ class Gateway(Kind):
             raise
         return self._live(ctx, found, read_tags(ctx, found["gatewayArn"]))
 
-    def discover(self, ctx: Context, parents: dict[str, Live]) -> list[str]:
-        pages = ctx.clients.control.get_paginator("list_gateways").paginate()
-        return list_stack_names(pages, "items", ctx.stack)
+    def discover(self, ctx: Context, parents: dict[str, Live]) -> list[tuple[str, dict[str, Any]]]:
+        return [(name, {}) for name in list_stack_names([{"items": list_gateways(ctx)}], "items", ctx.stack)]
 
     def create(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live:
         request = self._request(self.desired(ctx, name, spec), name)

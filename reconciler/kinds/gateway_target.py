@@ -51,6 +51,7 @@ class GatewayTarget(Kind):
     attributes = frozenset({"id", "name", "gateway_id"})
     force_new = frozenset({"gateway"})
     owner_field = "gateway"
+    owner_kind = "gateway"
     name_pattern = r"(?:[0-9a-zA-Z]-?){1,100}"
     name_hint = "up to 100 letters or digits, single hyphens between them"
     delete_rank = 50
@@ -90,15 +91,14 @@ class GatewayTarget(Kind):
             raise
         return self._live(gateway_id, found)
 
-    def discover(self, ctx: Context, parents: dict[str, Live]) -> list[str]:
-        """Targets of this stack's gateways; `parents` maps gateway id to its live gateway."""
-        control = ctx.clients.control
-        names = []
-        for gateway_id, gateway in parents.items():
-            if gateway.owned:
-                pages = control.get_paginator("list_gateway_targets").paginate(gatewayIdentifier=gateway_id)
-                names += [f"{gateway_id}/{t['name']}" for page in pages for t in page["items"]]
-        return names
+    def discover(self, ctx: Context, parents: dict[str, Live]) -> list[tuple[str, dict[str, Any]]]:
+        """Targets of this stack's own gateways."""
+        return [
+            (target["name"], {"gateway": gateway_id})
+            for gateway_id, gateway in parents.items()
+            if gateway.owned
+            for target in self._list(ctx, gateway_id)
+        ]
 
     def create(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live:
         doc, control = self.desired(ctx, name, spec), ctx.clients.control
@@ -135,8 +135,14 @@ class GatewayTarget(Kind):
                         describe=lambda: control.get_gateway_target(gatewayIdentifier=gateway_id, targetId=target_id))
 
     def _find(self, ctx: Context, gateway_id: str, name: str) -> str | None:
-        pages = ctx.clients.control.get_paginator("list_gateway_targets").paginate(gatewayIdentifier=gateway_id)
-        return next((t["targetId"] for page in pages for t in page["items"] if t["name"] == name), None)
+        return next((t["targetId"] for t in self._list(ctx, gateway_id) if t["name"] == name), None)
+
+    def _list(self, ctx: Context, gateway_id: str) -> list[dict[str, Any]]:
+        def fetch() -> list[dict[str, Any]]:
+            pages = ctx.clients.control.get_paginator("list_gateway_targets").paginate(gatewayIdentifier=gateway_id)
+            return [t for page in pages for t in page["items"]]
+
+        return ctx.memo(("list_gateway_targets", gateway_id), fetch)
 
     def _request(self, doc: dict[str, Any], name: str) -> dict[str, Any]:
         oauth = doc["oauth"]

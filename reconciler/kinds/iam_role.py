@@ -88,9 +88,9 @@ class IamRole(Kind):
             outputs={"arn": role["Arn"], "name": name},
         )
 
-    def discover(self, ctx: Context, parents: dict[str, Live]) -> list[str]:
+    def discover(self, ctx: Context, parents: dict[str, Live]) -> list[tuple[str, dict[str, Any]]]:
         pages = ctx.clients.iam.get_paginator("list_roles").paginate(PathPrefix=self.path(ctx))
-        return [role["RoleName"] for page in pages for role in page["Roles"]]
+        return [(role["RoleName"], {}) for page in pages for role in page["Roles"]]
 
     def create(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live:
         doc = self.desired(ctx, name, spec)

@@ -62,9 +62,9 @@ class Oauth2Provider(Kind):
             raise
         return self._live(ctx, name, found, read_tags(ctx, found["credentialProviderArn"]))
 
-    def discover(self, ctx: Context, parents: dict[str, Live]) -> list[str]:
+    def discover(self, ctx: Context, parents: dict[str, Live]) -> list[tuple[str, dict[str, Any]]]:
         pages = ctx.clients.control.get_paginator("list_oauth2_credential_providers").paginate()
-        return list_stack_names(pages, "credentialProviders", ctx.stack)
+        return [(name, {}) for name in list_stack_names(pages, "credentialProviders", ctx.stack)]
 
     def create(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live:
         doc = self.desired(ctx, name, spec)

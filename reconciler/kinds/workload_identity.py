@@ -49,9 +49,9 @@ class WorkloadIdentity(Kind):
             outputs={"arn": arn, "name": name},
         )
 
-    def discover(self, ctx: Context, parents: dict[str, Live]) -> list[str]:
+    def discover(self, ctx: Context, parents: dict[str, Live]) -> list[tuple[str, dict[str, Any]]]:
         pages = ctx.clients.control.get_paginator("list_workload_identities").paginate()
-        return list_stack_names(pages, "workloadIdentities", ctx.stack)
+        return [(name, {}) for name in list_stack_names(pages, "workloadIdentities", ctx.stack)]
 
     def create(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live:
         urls = self.desired(ctx, name, spec)["allowed_return_urls"]

@@ -1,0 +1,277 @@
+"""`reconcile`: validate, plan, apply, destroy, adopt, output. Parse, call the engine, render,
+choose the exit code (0 ok / no changes, 1 error, 2 changes with --detailed-exitcode)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+
+from reconciler.applying import ApplyResult, apply_plan, destroy_plan
+from reconciler.aws import error_code, error_message
+from reconciler.config_file import build_config, read_config, write_config
+from reconciler.diagnostics import DiagnosticsError
+from reconciler.engine import Session, open_session
+from reconciler.kinds import KINDS
+from reconciler.plan import Action, Plan
+from reconciler.rendering import format_json, format_text
+from reconciler.spec.loading import load_stack
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+
+class Fail(click.ClickException):
+    """One red line on stderr, exit 1."""
+
+    def show(self, file: Any = None) -> None:
+        click.secho(f"Error: {self.message}", fg="red", err=True)
+
+
+def progress(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(command)
+    def wrapper(*args: Any, debug: bool = False, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except DiagnosticsError as exc:
+            for d in exc.diagnostics:
+                click.secho(d.format(), fg="red" if d.severity == "error" else "yellow", err=True)
+            _traceback(debug)
+            sys.exit(EXIT_ERROR)
+        except NoCredentialsError as exc:
+            _traceback(debug)
+            raise Fail("no AWS credentials found: set AWS_PROFILE (or pass --profile), or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY") from exc
+        except NoRegionError as exc:
+            _traceback(debug)
+            raise Fail("no AWS region: pass --region, set AWS_REGION, or set `region:` in the stack file") from exc
+        except ClientError as exc:
+            _traceback(debug)
+            raise Fail(f"{exc.operation_name} failed with {error_code(exc)}: {error_message(exc)}") from exc
+        except (BotoCoreError, RuntimeError) as exc:
+            _traceback(debug)
+            raise Fail(str(exc)) from exc
+        except KeyboardInterrupt:
+            click.secho("Interrupted. Calls in flight were allowed to finish; run `reconcile apply` again to converge.", fg="yellow", err=True)
+            sys.exit(EXIT_ERROR)
+
+    return wrapper
+
+
+def _traceback(debug: bool) -> None:
+    if debug:
+        traceback.print_exc()
+
+
+def stack_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option("--stack", "stack_file", type=click.Path(path_type=Path), default=Path("stack.yaml"),
+                           show_default=True, help="Desired-state file.")(command)
+    return click.option("--debug", is_flag=True, help="Show tracebacks.")(command)
+
+
+def aws_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option("--profile", help="AWS profile (default: AWS_PROFILE / boto3's chain).")(command)
+    return click.option("--region", help="AWS region (default: AWS_REGION, then `region:` in the stack file).")(command)
+
+
+def config_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--config", "config_path", type=click.Path(path_type=Path), default=Path("config.json"),
+                        show_default=True, help="Where apply writes the hand-off for mcp-server and oauth-callback.")(command)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def main() -> None:
+    """Declarative reconciler for the AgentCore GitHub MCP stack.
+
+    Desired state lives in stack.yaml (+ openapi/github.yaml); live state is read from AWS on
+    every run (no state file). Resources are found by name and changed only when they carry the
+    tag reconcile:stack=<stack>.
+
+    \b
+    Typical use:
+      reconcile validate            check the spec, no AWS call
+      reconcile plan                show what would change
+      reconcile apply               change AWS to match, write config.json
+      reconcile destroy             delete what this stack owns
+    \b
+    Exit codes: 0 success / no changes, 1 error, 2 changes present (plan --detailed-exitcode).
+    AWS access follows boto3: AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL (e.g. the sandbox).
+    """
+
+
+@main.command()
+@stack_option
+@handle_errors
+def validate(stack_file: Path) -> None:
+    """Check stack.yaml and its OpenAPI files without calling AWS."""
+    stack = load_stack(stack_file)
+    kinds = ", ".join(f"{r.logical} ({r.kind})" for r in (stack.resources[k] for k in stack.order()))
+    click.echo(f"{stack_file}: valid. Stack {stack.name!r}, {len(stack.resources)} resources in apply order: {kinds}.")
+
+
+@main.command()
+@stack_option
+@aws_options
+@click.option("--json", "as_json", is_flag=True, help="Print the machine-readable plan (Terraform-like resource_changes).")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none, 1 on error.")
+@click.option("--show-unchanged", is_flag=True, help="List up-to-date resources too.")
+@handle_errors
+def plan(stack_file: Path, profile: str | None, region: str | None, as_json: bool, detailed_exitcode: bool, show_unchanged: bool) -> None:
+    """Show what apply would change, field by field. Secrets show as (sensitive)."""
+    session = open_session(stack_file, profile=profile, region=region, progress=progress)
+    the_plan = session.plan()
+    click.echo(format_json(the_plan) if as_json else format_text(the_plan, show_unchanged=show_unchanged))
+    _fail_on_errors(the_plan)
+    sys.exit(EXIT_CHANGES if detailed_exitcode and the_plan.has_changes else EXIT_OK)
+
+
+@main.command()
+@stack_option
+@aws_options
+@config_option
+@click.option("--auto-approve", is_flag=True, help="Apply without asking (required when stdin is not a terminal).")
+@click.option("--parallelism", default=4, show_default=True, help="Resources changed at once.")
+@handle_errors
+def apply(stack_file: Path, profile: str | None, region: str | None, config_path: Path, auto_approve: bool, parallelism: int) -> None:
+    """Make AWS match stack.yaml, then write config.json.
+
+    Resources are changed in dependency order, independent ones in parallel; each is waited for
+    until AWS reports a terminal state. Safe to re-run after any interruption.
+    """
+    session = open_session(stack_file, profile=profile, region=region, progress=progress)
+    the_plan = session.plan()
+    click.echo(format_text(the_plan))
+    _fail_on_errors(the_plan)
+    if the_plan.has_changes:
+        _confirm(auto_approve, "apply these changes")
+        result = apply_plan(session.ctx, session.stack, the_plan, session.live, parallelism=parallelism)
+        _report(result, the_plan, "Apply")
+    else:
+        result = ApplyResult(lives={k: v for k, v in session.live.resources.items() if v is not None})
+    previous = read_config(config_path) if config_path.exists() else None
+    config = build_config(session.stack, result.lives, session.ctx.clients.region)
+    write_config(config_path, config)
+    click.echo(f"Wrote {config_path}.")
+    _print_callback_urls(config, previous, the_plan)
+
+
+@main.command()
+@stack_option
+@aws_options
+@config_option
+@click.option("--auto-approve", is_flag=True, help="Destroy without asking (required when stdin is not a terminal).")
+@handle_errors
+def destroy(stack_file: Path, profile: str | None, region: str | None, config_path: Path, auto_approve: bool) -> None:
+    """Delete every resource this stack owns, dependents first. Keeps (and names) what it does not own."""
+    session = open_session(stack_file, profile=profile, region=region, progress=progress)
+    the_plan = session.plan_destroy()
+    click.echo(format_text(the_plan))
+    for d in the_plan.diagnostics:
+        click.secho(d.format(), fg="yellow", err=True)
+    if the_plan.has_changes:
+        _confirm(auto_approve, "destroy these resources")
+        _report(destroy_plan(session.ctx, session.stack, the_plan, session.live), the_plan, "Destroy")
+    if config_path.exists():
+        config_path.unlink()
+        click.echo(f"Removed {config_path}.")
+
+
+@main.command()
+@stack_option
+@aws_options
+@click.argument("address")
+@click.option("--auto-approve", is_flag=True, help="Adopt without asking.")
+@handle_errors
+def adopt(stack_file: Path, profile: str | None, region: str | None, address: str, auto_approve: bool) -> None:
+    """Take ownership of an existing resource named like ADDRESS in stack.yaml (tags it).
+
+    Run `reconcile plan` afterwards: the next apply will bring it in line with the spec.
+    A gateway target is owned through its gateway: adopt the gateway.
+    """
+    session = open_session(stack_file, profile=profile, region=region, progress=progress)
+    decl = session.stack.resources.get(address)
+    if decl is None:
+        raise Fail(f"no resource {address!r} in {stack_file}; resources are: {', '.join(session.stack.resources)}")
+    live = session.live.resources.get(address)
+    if live is None:
+        raise Fail(f"{decl.kind} {decl.name!r} does not exist; nothing to adopt (apply will create it)")
+    if live.owned:
+        click.echo(f"{decl.kind} {decl.name!r} is already owned by stack {session.stack.name!r}.")
+        return
+    if KINDS[decl.kind].owner_field:
+        raise Fail(f"{decl.kind} {decl.name!r} is owned through its {KINDS[decl.kind].owner_kind}: adopt that instead")
+    _confirm(auto_approve, f"tag {decl.kind} {decl.name!r} with reconcile:stack={session.stack.name}")
+    KINDS[decl.kind].adopt(session.ctx, live)
+    click.echo(f"Adopted {decl.kind} {decl.name!r}. Run `reconcile plan` to see what apply will change.")
+
+
+@main.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print config.json as JSON.")
+@click.argument("key", required=False)
+@handle_errors
+def output(config_path: Path, as_json: bool, key: str | None) -> None:
+    """Print the values apply wrote to config.json (or one KEY, e.g. gateway.url)."""
+    if not config_path.exists():
+        raise Fail(f"{config_path} does not exist: run `reconcile apply` first")
+    config: Any = read_config(config_path)
+    if key:
+        for part in key.split("."):
+            if not isinstance(config, dict) or part not in config:
+                raise Fail(f"no key {key!r} in {config_path}")
+            config = config[part]
+    if as_json or isinstance(config, (dict, list)):
+        click.echo(json.dumps(config, indent=2))
+    else:
+        click.echo(config)
+
+
+def _fail_on_errors(the_plan: Plan) -> None:
+    if the_plan.errors:
+        raise DiagnosticsError(list(the_plan.errors))
+
+
+def _confirm(auto_approve: bool, what: str) -> None:
+    if auto_approve:
+        return
+    if not sys.stdin.isatty():
+        raise Fail(f"refusing to prompt: stdin is not a terminal. Re-run with --auto-approve to {what}.")
+    if not click.confirm(f"Do you want to {what}?", default=False):
+        raise Fail("cancelled; nothing was changed")
+
+
+def _report(result: ApplyResult, the_plan: Plan, verb: str) -> None:
+    for outcome in result.outcomes:
+        if outcome.error:
+            click.secho(f"Error: {outcome.error}", fg="red", err=True)
+    if not result.ok:
+        failed = sum(1 for o in result.outcomes if o.error)
+        raise Fail(f"{verb} stopped: {failed} resource(s) failed or were skipped (see above). Fix the cause and re-run; "
+                   "finished changes are kept and the next run picks up from the live state.")
+    done = sum(1 for o in result.outcomes if o.action is not Action.NOOP)
+    click.secho(f"{verb} complete: {done} resource(s) changed.", fg="green")
+
+
+def _print_callback_urls(config: dict[str, Any], previous: dict[str, Any] | None, the_plan: Plan) -> None:
+    before = {p["name"]: p["callback_url"] for p in (previous or {}).get("oauth2_providers", [])}
+    recreated = {c.name for c in the_plan.changes if c.kind == "oauth2_provider" and c.action in (Action.CREATE, Action.REPLACE)}
+    for provider in config["oauth2_providers"]:
+        url = provider["callback_url"]
+        changed = provider["name"] in recreated or (provider["name"] in before and before[provider["name"]] != url)
+        if changed:
+            click.secho("!" * 78, fg="yellow", bold=True)
+            click.secho(f"NEW callback URL for OAuth provider {provider['name']}:", fg="yellow", bold=True)
+            click.secho(f"  {url}", fg="yellow", bold=True)
+            click.secho("Set it as the GitHub OAuth App's \"Authorization callback URL\" (GitHub > Settings > Developer "
+                        "settings > OAuth Apps). Consent fails until you do.", fg="yellow", bold=True)
+            click.secho("!" * 78, fg="yellow", bold=True)
+        else:
+            click.echo(f"OAuth provider {provider['name']} callback URL (registered in the GitHub OAuth App): {url}")

@@ -1,0 +1,46 @@
+"""What the commands share: load the spec, connect, read live state, plan. Commands stay thin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from reconciler.aws import Clients, make_clients
+from reconciler.kinds.base import Context
+from reconciler.plan import Plan
+from reconciler.planning import plan_changes, plan_destroy
+from reconciler.reading import LiveState, read_live_state
+from reconciler.spec.loading import Stack, load_stack
+
+
+@dataclass
+class Session:
+    stack: Stack
+    ctx: Context
+    live: LiveState
+
+    def plan(self) -> Plan:
+        return plan_changes(self.ctx, self.stack, self.live)
+
+    def plan_destroy(self) -> Plan:
+        return plan_destroy(self.stack, self.live)
+
+    def refresh(self) -> None:
+        self.live = read_live_state(self.ctx, self.stack)
+
+
+def open_session(
+    stack_file: Path,
+    *,
+    profile: str | None,
+    region: str | None,
+    progress: Callable[[str], None],
+    clients: Clients | None = None,
+) -> Session:
+    """Validates the spec first: a bad spec never reaches AWS."""
+    stack = load_stack(stack_file)
+    clients = clients or make_clients(profile=profile, region=region or stack.region)
+    ctx = Context(clients=clients, stack=stack.name, progress=progress)
+    progress(f"Reading live state of stack {stack.name!r} in {clients.region}...")
+    return Session(stack=stack, ctx=ctx, live=read_live_state(ctx, stack))

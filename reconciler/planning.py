@@ -1,0 +1,108 @@
+"""Decide what to do: a pure function of (desired stack, live state). No side effects, no AWS."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from reconciler.diagnostics import Diagnostic
+from reconciler.kinds import KINDS
+from reconciler.kinds.base import Context, Live
+from reconciler.plan import Action, Plan, ResourceChange
+from reconciler.reading import LiveState
+from reconciler.spec.interpolation import UNKNOWN, Ref, references_in, resolve_refs
+from reconciler.spec.loading import Stack
+
+
+def plan_changes(ctx: Context, stack: Stack, live: LiveState) -> Plan:
+    """One change per declared resource (dependencies first), then deletes of removed ones."""
+    changes: dict[str, ResourceChange] = {}
+    problems: list[Diagnostic] = []
+
+    def lookup(ref: Ref) -> Any:
+        change, current = changes.get(ref.resource), live.resources.get(ref.resource)
+        if change is None or current is None or change.action in (Action.CREATE, Action.REPLACE):
+            return UNKNOWN
+        return current.outputs.get(ref.attribute, UNKNOWN)
+
+    for logical in stack.order():
+        decl = stack.resources[logical]
+        kind = KINDS[decl.kind]
+        after = kind.desired(ctx, decl.name, resolve_refs(decl.spec, lookup))
+        current = live.resources.get(logical)
+        if current is not None and not _owned(kind.owner_field, decl.spec, current, live):
+            problems.append(_not_owned(stack, logical, decl.kind, decl.name))
+        changes[logical] = _change(logical, decl.kind, decl.name, current, after)
+    deletes = [
+        _deleted(orphan.kind, orphan.live)
+        for orphan in sorted(live.orphans, key=lambda o: -KINDS[o.kind].delete_rank)
+    ]
+    return Plan(stack=stack.name, changes=tuple(changes.values()) + tuple(deletes), diagnostics=tuple(problems))
+
+
+def plan_destroy(stack: Stack, live: LiveState) -> Plan:
+    """Delete every owned resource, dependents first; keep (and say so) what the stack does not own."""
+    changes, kept = [], []
+    for logical in reversed(stack.order()):
+        decl, current = stack.resources[logical], live.resources.get(logical)
+        if current is None:
+            continue
+        if _owned(KINDS[decl.kind].owner_field, decl.spec, current, live):
+            changes.append(_deleted(decl.kind, current, address=logical, reason="destroy"))
+        else:
+            kept.append(Diagnostic(f"kept {decl.kind} {decl.name!r} ({logical}): not owned by stack {stack.name!r}",
+                                   f"it lacks the tag reconcile:stack={stack.name}; delete it yourself if it should go",
+                                   severity="warning"))
+    orphans = sorted(live.orphans, key=lambda o: -KINDS[o.kind].delete_rank)
+    changes += [_deleted(o.kind, o.live) for o in orphans]
+    return Plan(stack=stack.name, changes=tuple(changes), diagnostics=tuple(kept))
+
+
+def diff_paths(before: dict[str, Any], after: dict[str, Any]) -> tuple[str, ...]:
+    """Dotted paths of the leaves that differ, e.g. `openapi.paths./user.get.summary`."""
+    tree = DeepDiff(before, after, view="tree")
+    paths = {".".join(str(p) for p in level.path(output_format="list")) for report in tree.values() for level in report}
+    return tuple(sorted(paths))
+
+
+def _change(logical: str, kind_name: str, name: str, current: Live | None, after: dict[str, Any]) -> ResourceChange:
+    kind = KINDS[kind_name]
+    common = {"address": logical, "kind": kind_name, "name": name, "after": after, "sensitive": kind.sensitive}
+    if current is None:
+        return ResourceChange(action=Action.CREATE, before=None, reason="does not exist", **common)
+    changed = diff_paths(current.document, after)
+    forcing = tuple(p for p in changed if any(p == f or p.startswith(f + ".") for f in kind.force_new))
+    if forcing:
+        action, reason = Action.REPLACE, f"{', '.join(forcing)} cannot be changed in place"
+    elif changed:
+        action, reason = Action.UPDATE, ""
+    else:
+        action, reason = Action.NOOP, ""
+    return ResourceChange(action=action, before=current.document, changed=changed, replace_paths=forcing,
+                          reason=reason, notes=current.notes, **common)
+
+
+def _deleted(kind_name: str, current: Live, *, address: str | None = None,
+             reason: str = "owned by this stack but no longer in the spec") -> ResourceChange:
+    return ResourceChange(
+        address=address or f"removed.{current.name}", kind=kind_name, name=current.name, action=Action.DELETE,
+        before=current.document, after=None, reason=reason, sensitive=KINDS[kind_name].sensitive,
+    )
+
+
+def _owned(owner_field: str | None, spec: dict[str, Any], current: Live, live: LiveState) -> bool:
+    """Owned by tag, or (targets) through the declared resource named in `owner_field`."""
+    if owner_field is None:
+        return current.owned
+    parents = [live.resources.get(ref.resource) for ref in references_in(spec[owner_field])]
+    return bool(parents) and all(p is not None and p.owned for p in parents)
+
+
+def _not_owned(stack: Stack, logical: str, kind: str, name: str) -> Diagnostic:
+    return Diagnostic(
+        f"{kind} {name!r} ({logical}) already exists and is not owned by stack {stack.name!r}",
+        f"it lacks the tag reconcile:stack={stack.name}, so it will not be changed. To manage it, run "
+        f"`reconcile adopt {logical}`; to leave it alone, give the resource another `name:` in {stack.file.name}.",
+        file=str(stack.file), key=f"resources.{logical}",
+    )
