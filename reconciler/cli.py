@@ -59,6 +59,11 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except (BotoCoreError, RuntimeError) as exc:
             _traceback(debug)
             raise Fail(str(exc)) from exc
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            _traceback(debug)
+            raise Fail(f"internal error: {type(exc).__name__}: {exc} (re-run with --debug for the traceback, and report it)") from exc
         except KeyboardInterrupt:
             click.secho("Interrupted. Calls in flight were allowed to finish; run `reconcile apply` again to converge.", fg="yellow", err=True)
             sys.exit(EXIT_ERROR)

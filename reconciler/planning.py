@@ -49,7 +49,7 @@ def plan_destroy(stack: Stack, live: LiveState) -> Plan:
         if current is None:
             continue
         if _owned(KINDS[decl.kind].owner_field, decl.spec, current, live):
-            changes.append(_deleted(decl.kind, current, address=logical, reason="destroy"))
+            changes.append(_deleted(decl.kind, current, address=logical, reason=""))
         else:
             kept.append(Diagnostic(f"kept {decl.kind} {decl.name!r} ({logical}): not owned by stack {stack.name!r}",
                                    f"it lacks the tag reconcile:stack={stack.name}; delete it yourself if it should go",

@@ -106,14 +106,14 @@ class Gateway(Kind):
             "description": spec.get("description", ""),
             "role_arn": spec["role_arn"],
             "protocol": {
-                "supported_versions": sorted(protocol.get("supported_versions", [])),
+                "supported_versions": sorted(protocol.get("supported_versions", []), key=str),
                 "search_type": protocol.get("search_type"),
                 "instructions": protocol.get("instructions"),
             },
             "authorizer": {
                 "type": authorizer["type"],
                 "discovery_url": authorizer.get("discovery_url"),
-                **{k: sorted(authorizer.get(k, [])) for k in ("allowed_audience", "allowed_clients", "allowed_scopes")},
+                **{k: sorted(authorizer.get(k, []), key=str) for k in ("allowed_audience", "allowed_clients", "allowed_scopes")},
             },
             "exception_level": spec.get("exception_level"),
         }
@@ -210,16 +210,16 @@ class Gateway(Kind):
             "description": found.get("description", ""),
             "role_arn": found["roleArn"],
             "protocol": {
-                "supported_versions": sorted(mcp.get("supportedVersions", [])),
+                "supported_versions": sorted(mcp.get("supportedVersions", []), key=str),
                 "search_type": mcp.get("searchType"),
                 "instructions": mcp.get("instructions"),
             },
             "authorizer": {
                 "type": found["authorizerType"],
                 "discovery_url": jwt.get("discoveryUrl"),
-                "allowed_audience": sorted(jwt.get("allowedAudience", [])),
-                "allowed_clients": sorted(jwt.get("allowedClients", [])),
-                "allowed_scopes": sorted(jwt.get("allowedScopes", [])),
+                "allowed_audience": sorted(jwt.get("allowedAudience", []), key=str),
+                "allowed_clients": sorted(jwt.get("allowedClients", []), key=str),
+                "allowed_scopes": sorted(jwt.get("allowedScopes", []), key=str),
             },
             "exception_level": found.get("exceptionLevel"),
         }

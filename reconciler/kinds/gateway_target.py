@@ -69,7 +69,7 @@ class GatewayTarget(Kind):
             "openapi": spec["openapi_document"],
             "oauth": {
                 "provider_arn": oauth["provider_arn"],
-                "scopes": sorted(oauth["scopes"]),
+                "scopes": sorted(oauth["scopes"], key=str),
                 "grant_type": oauth["grant_type"],
                 "default_return_url": oauth.get("default_return_url"),
                 "custom_parameters": oauth.get("custom_parameters", {}),
@@ -185,7 +185,7 @@ class GatewayTarget(Kind):
                 "openapi": yaml.safe_load(payload) if payload else None,
                 "oauth": {
                     "provider_arn": oauth.get("providerArn"),
-                    "scopes": sorted(oauth.get("scopes", [])),
+                    "scopes": sorted(oauth.get("scopes", []), key=str),
                     "grant_type": oauth.get("grantType"),
                     "default_return_url": oauth.get("defaultReturnUrl"),
                     "custom_parameters": oauth.get("customParameters", {}),

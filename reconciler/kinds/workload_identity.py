@@ -32,7 +32,7 @@ class WorkloadIdentity(Kind):
     delete_rank = 20
 
     def desired(self, ctx: Context, name: str, spec: dict[str, Any]) -> dict[str, Any]:
-        return {"allowed_return_urls": sorted(spec.get("allowed_return_urls", []))}
+        return {"allowed_return_urls": sorted(spec.get("allowed_return_urls", []), key=str)}
 
     def read(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live | None:
         try:
@@ -45,7 +45,7 @@ class WorkloadIdentity(Kind):
         return Live(
             name=name,
             owned=read_tags(ctx, arn).get(OWNER_TAG) == ctx.stack,
-            document={"allowed_return_urls": sorted(found.get("allowedResourceOauth2ReturnUrls", []))},
+            document={"allowed_return_urls": sorted(found.get("allowedResourceOauth2ReturnUrls", []), key=str)},
             outputs={"arn": arn, "name": name},
         )
 

@@ -1,0 +1,76 @@
+"""Run the sandbox on 127.0.0.1, in a thread (tests, the demo) or in the foreground (`reconcile sandbox`)."""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from moto.moto_api._internal import moto_api_backend
+
+from sandbox import moto_fidelity
+from sandbox.app import SandboxApp
+from sandbox.identity_control import IdentityControl
+
+ACCESS_KEY = "sandbox"
+SECRET_KEY = "sandbox-secret"
+REGION = "us-east-1"
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+class Sandbox:
+    """`with Sandbox() as sb: os.environ.update(sb.environ)`; port 0 picks a free port."""
+
+    def __init__(self, port: int = 0, host: str = "127.0.0.1"):
+        moto_fidelity.install()
+        self.app = SandboxApp()
+        self._server: BaseWSGIServer = make_server(host, port, self.app, threaded=True, request_handler=_QuietHandler)
+        self._thread: threading.Thread | None = None
+        moto_fidelity.gateway_url_base["value"] = self.url
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def environ(self) -> dict[str, str]:
+        """What boto3 needs to talk to the sandbox instead of AWS."""
+        return {
+            "AWS_ENDPOINT_URL": self.url,
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+        }
+
+    def reset(self) -> None:
+        """Forget every resource (moto's and ours): a clean account for the next test."""
+        moto_api_backend.reset()
+        self.app.identity = IdentityControl()
+
+    def start(self) -> Sandbox:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
