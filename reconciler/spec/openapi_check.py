@@ -41,10 +41,13 @@ def check_openapi(document: Any, lines: dict[KeyPath, int], file: str) -> list[D
     if not version.startswith(("3.0", "3.1")):
         return [problem(f"OpenAPI version {version or '(missing)'} is not supported", ("openapi",), "the gateway accepts OpenAPI 3.0 or 3.1: set `openapi: 3.0.3`")]
     validator = OpenAPIV30SpecValidator if version.startswith("3.0") else OpenAPIV31SpecValidator
-    found = [
-        problem("invalid OpenAPI: " + _short(err.message), tuple(err.path), "see the OpenAPI specification for this field")
-        for err in validator(document).iter_errors()
-    ]
+    try:
+        found = [
+            problem("invalid OpenAPI: " + _short(err.message), tuple(err.path), "see the OpenAPI specification for this field")
+            for err in validator(document).iter_errors()
+        ]
+    except Exception as exc:  # the validator raises (instead of reporting) on e.g. unresolvable $ref
+        found = [problem("invalid OpenAPI: " + _short(str(exc)), (), "fix the document so openapi-spec-validator accepts it")]
     return found + _gateway_rules(document, problem)
 
 
