@@ -72,7 +72,7 @@ def _change(logical: str, kind_name: str, name: str, current: Live | None, after
     if current is None:
         return ResourceChange(action=Action.CREATE, before=None, reason="does not exist", **common)
     changed = diff_paths(current.document, after)
-    forcing = tuple(p for p in changed if any(p == f or p.startswith(f + ".") for f in kind.force_new))
+    forcing = tuple(sorted({f for f in kind.force_new for p in changed if p == f or p.startswith(f + ".")}))
     if forcing:
         action, reason = Action.REPLACE, f"{', '.join(forcing)} cannot be changed in place"
     elif changed:

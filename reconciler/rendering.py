@@ -94,7 +94,7 @@ def _field_lines(rc: dict[str, Any]) -> list[str]:
     out = []
     for path in change["changed_paths"]:
         before, after = _at(change["before"], path), _at(change["after"], path)
-        mark = "  # forces replacement" if path in forcing else ""
+        mark = "  # forces replacement" if any(path == f or path.startswith(f + ".") for f in forcing) else ""
         values = "(sensitive value changed)" if SENSITIVE in (before, after) else f"{_short(before)} -> {_short(after)}"
         out.append(f"      ~ {path}: {values}{mark}")
     return out

@@ -1,0 +1,42 @@
+"""Reading the sandbox account directly, to check what the reconciler left there."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+
+
+def control() -> Any:
+    return boto3.client("bedrock-agentcore-control")
+
+
+def iam() -> Any:
+    return boto3.client("iam")
+
+
+def inventory() -> dict[str, list[str]]:
+    """Names of everything in the account, per kind."""
+    c = control()
+    gateways = c.list_gateways()["items"]
+    return {
+        "roles": sorted(r["RoleName"] for r in iam().list_roles()["Roles"]),
+        "gateways": sorted(g["name"] for g in gateways),
+        "targets": sorted(t["name"] for g in gateways for t in c.list_gateway_targets(gatewayIdentifier=g["gatewayId"])["items"]),
+        "identities": sorted(w["name"] for w in c.list_workload_identities()["workloadIdentities"]),
+        "providers": sorted(p["name"] for p in c.list_oauth2_credential_providers()["credentialProviders"]),
+    }
+
+
+FULL_STACK = {
+    "roles": ["github-mcp-gateway-role", "github-mcp-runtime-role"],
+    "gateways": ["github-mcp-gateway"],
+    "targets": ["GitHubTarget"],
+    "identities": ["github-mcp-callback-identity"],
+    "providers": ["github-mcp-github"],
+}
+EMPTY = {k: [] for k in FULL_STACK}
+
+
+def gateway_id(name: str = "github-mcp-gateway") -> str:
+    return next(g["gatewayId"] for g in control().list_gateways()["items"] if g["name"] == name)

@@ -1,0 +1,177 @@
+"""plan → apply → plan → change → destroy of the shipped stack against the sandbox, over real HTTP."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sandbox.server import Sandbox
+from tests.conftest import edit_stack, reconcile
+from tests.lifecycle.helpers import EMPTY, FULL_STACK, control, gateway_id, inventory
+
+
+def apply_ok() -> str:
+    result = reconcile("apply", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def plan_json() -> dict:
+    result = reconcile("plan", "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def actions() -> dict[str, str]:
+    return {rc["address"]: rc["action"] for rc in plan_json()["resource_changes"]}
+
+
+def test_first_apply_creates_everything_and_writes_config(sandbox: Sandbox, workdir: Path) -> None:
+    assert set(actions().values()) == {"create"}
+    output = apply_ok()
+    assert "Plan: 6 to add, 0 to change, 0 to replace, 0 to destroy." in output
+    assert inventory() == FULL_STACK
+    config = json.loads((workdir / "config.json").read_text())
+    assert config["gateway"]["id"] == gateway_id()
+    assert config["gateway"]["url"].startswith(sandbox.url)
+    assert config["gateway"]["authorizer"]["type"] == "CUSTOM_JWT"
+    assert config["tools"] == {
+        "getAuthenticatedUser": "GitHubTarget___getAuthenticatedUser",
+        "listUserRepositories": "GitHubTarget___listUserRepositories",
+    }
+    assert config["callback_url"] == "http://localhost:8080/oauth/callback"
+    assert config["oauth2_providers"][0]["callback_url"].startswith(f"{sandbox.url}/identities/oauth2/callback/")
+    assert "NEW callback URL" in output and config["oauth2_providers"][0]["callback_url"] in output
+
+
+def test_second_plan_is_a_noop(sandbox: Sandbox, workdir: Path) -> None:
+    apply_ok()
+    result = reconcile("plan", "--detailed-exitcode")
+    assert result.exit_code == 0, result.output
+    assert "No changes." in result.output
+    assert set(actions().values()) == {"no-op"}
+
+
+def test_detailed_exitcode_reports_changes(sandbox: Sandbox, workdir: Path) -> None:
+    assert reconcile("plan", "--detailed-exitcode").exit_code == 2
+    assert reconcile("plan").exit_code == 0
+
+
+def test_spec_change_updates_in_place(sandbox: Sandbox, workdir: Path) -> None:
+    apply_ok()
+    before = gateway_id()
+    edit_stack(workdir, "description: MCP gateway to the GitHub REST API, per-user OAuth", "description: changed")
+    edit_stack(workdir, '["${var.callback_url}"]', '["${var.callback_url}", "http://localhost:9090/cb"]')
+    plan = {rc["address"]: rc for rc in plan_json()["resource_changes"]}
+    assert plan["gateway.gateway"]["action"] == "update"
+    assert plan["gateway.gateway"]["change"]["changed_paths"] == ["description"]
+    assert plan["workload_identity.callback_identity"]["action"] == "update"
+    text = reconcile("plan").output
+    assert "~ description: MCP gateway to the GitHub REST API, per-user OAuth -> changed" in text
+    apply_ok()
+    assert gateway_id() == before
+    assert control().get_gateway(gatewayIdentifier=before)["description"] == "changed"
+    assert set(actions().values()) == {"no-op"}
+
+
+def test_openapi_change_updates_target_and_is_compared_semantically(sandbox: Sandbox, workdir: Path) -> None:
+    apply_ok()
+    path = workdir / "openapi" / "github.yaml"
+    path.write_text(path.read_text().replace("# The slice", "# Reformatted comment; same document\n# The slice"))
+    assert set(actions().values()) == {"no-op"}
+    path.write_text(path.read_text().replace("summary: Get the authenticated user's profile", "summary: Who am I"))
+    plan = {rc["address"]: rc for rc in plan_json()["resource_changes"]}
+    assert plan["gateway_target.github_target"]["action"] == "update"
+    assert plan["gateway_target.github_target"]["change"]["changed_paths"] == ["openapi.paths./user.get.summary"]
+    apply_ok()
+    assert set(actions().values()) == {"no-op"}
+
+
+def test_immutable_change_replaces_and_says_why(sandbox: Sandbox, workdir: Path) -> None:
+    apply_ok()
+    old_gateway = gateway_id()
+    edit_stack(workdir, 'supported_versions: ["2025-11-25"]', 'supported_versions: ["2025-06-18", "2025-11-25"]')
+    plan = {rc["address"]: rc for rc in plan_json()["resource_changes"]}
+    assert plan["gateway.gateway"]["change"]["actions"] == ["delete", "create"]
+    assert plan["gateway.gateway"]["change"]["replace_paths"] == [["protocol", "supported_versions"]]
+    assert plan["gateway_target.github_target"]["action"] == "replace"  # its gateway goes away
+    text = reconcile("plan").output
+    assert "-/+ gateway.gateway" in text and "forces replacement" in text
+    apply_ok()
+    assert gateway_id() != old_gateway
+    assert inventory() == FULL_STACK
+    assert set(actions().values()) == {"no-op"}
+
+
+def test_removed_resource_is_deleted(sandbox: Sandbox, workdir: Path) -> None:
+    apply_ok()
+    text = (workdir / "stack.yaml").read_text()
+    start = text.index("  # Role for hosting the MCP server")
+    end = text.index("  # The identity allowed")
+    (workdir / "stack.yaml").write_text(text[:start] + text[end:])
+    plan = {rc["address"]: rc["action"] for rc in plan_json()["resource_changes"]}
+    assert plan["iam_role.removed.github-mcp-runtime-role"] == "delete"
+    apply_ok()
+    assert inventory()["roles"] == ["github-mcp-gateway-role"]
+    assert set(actions().values()) == {"no-op"}
+
+
+def test_destroy_leaves_nothing_owned_and_removes_config(sandbox: Sandbox, workdir: Path) -> None:
+    apply_ok()
+    result = reconcile("destroy", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert inventory() == EMPTY
+    assert not (workdir / "config.json").exists()
+    assert set(actions().values()) == {"create"}
+
+
+def test_apply_refuses_to_prompt_without_a_terminal(sandbox: Sandbox, workdir: Path) -> None:
+    result = reconcile("apply")
+    assert result.exit_code == 1
+    assert "--auto-approve" in result.output
+    assert inventory() == EMPTY
+
+
+def test_foreign_resource_is_refused_until_adopted(sandbox: Sandbox, workdir: Path) -> None:
+    control().create_workload_identity(name="github-mcp-callback-identity", allowedResourceOauth2ReturnUrls=["http://x/cb"])
+    result = reconcile("apply", "--auto-approve")
+    assert result.exit_code == 1
+    assert "not owned by stack 'github-mcp'" in result.output
+    assert "reconcile adopt callback_identity" in result.output
+    assert inventory()["gateways"] == []  # nothing applied
+    arn = control().get_workload_identity(name="github-mcp-callback-identity")["workloadIdentityArn"]
+    assert control().list_tags_for_resource(resourceArn=arn)["tags"] == {}
+    adopted = reconcile("adopt", "callback_identity", "--auto-approve")
+    assert adopted.exit_code == 0, adopted.output
+    assert actions()["workload_identity.callback_identity"] == "update"
+    apply_ok()
+    assert control().get_workload_identity(name="github-mcp-callback-identity")["allowedResourceOauth2ReturnUrls"] == ["http://localhost:8080/oauth/callback"]
+
+
+def test_destroy_keeps_what_it_does_not_own(sandbox: Sandbox, workdir: Path) -> None:
+    control().create_workload_identity(name="github-mcp-callback-identity", allowedResourceOauth2ReturnUrls=["http://x/cb"])
+    result = reconcile("destroy", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert "kept workload_identity 'github-mcp-callback-identity'" in result.output
+    assert inventory()["identities"] == ["github-mcp-callback-identity"]
+
+
+def test_output_prints_config_values(sandbox: Sandbox, workdir: Path) -> None:
+    assert reconcile("output").exit_code == 1
+    apply_ok()
+    result = reconcile("output", "gateway.url")
+    assert result.exit_code == 0 and result.output.strip().startswith(sandbox.url)
+    assert json.loads(reconcile("output", "--json").output)["stack"] == "github-mcp"
+
+
+@pytest.mark.parametrize("authorizer", ["AWS_IAM"])
+def test_aws_iam_authorizer_from_environment(sandbox: Sandbox, workdir: Path, monkeypatch: pytest.MonkeyPatch, authorizer: str) -> None:
+    monkeypatch.setenv("GATEWAY_AUTHORIZER", authorizer)
+    for name in ("OIDC_DISCOVERY_URL", "OIDC_CLIENT_ID"):
+        monkeypatch.delenv(name)
+    apply_ok()
+    found = control().get_gateway(gatewayIdentifier=gateway_id())
+    assert found["authorizerType"] == "AWS_IAM" and "authorizerConfiguration" not in found
+    assert set(actions().values()) == {"no-op"}
