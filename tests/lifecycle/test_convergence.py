@@ -1,0 +1,74 @@
+"""Apply after any interruption converges with no duplicates; an unchanged stack costs no writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.applying import apply_plan
+from reconciler.aws import CallCounter, Clients, make_clients
+from reconciler.kinds.base import Context
+from reconciler.planning import plan_changes
+from reconciler.reading import read_live_state
+from reconciler.spec.loading import load_stack
+from sandbox.server import Sandbox
+from tests.lifecycle.helpers import FULL_STACK, inventory
+
+
+class Crash(BaseException):
+    """Stands for the process dying (Ctrl-C, kill, lost connection) right after a write returned."""
+
+
+def converge(clients: Clients) -> tuple[Any, Any]:
+    stack = load_stack(Path("stack.yaml"))
+    ctx = Context(clients=clients, stack=stack.name, poll_initial=0.01)
+    live = read_live_state(ctx, stack)
+    plan = plan_changes(ctx, stack, live)
+    return plan, apply_plan(ctx, stack, plan, live)
+
+
+def crash_after_writes(clients: Clients, limit: int) -> None:
+    seen = CallCounter()
+
+    def after_call(model: Any, **kwargs: Any) -> None:
+        seen(model)
+        if seen.writes >= limit:
+            raise Crash(f"crashed after write #{limit} ({model.name})")
+
+    for client in (clients.iam, clients.control):
+        client.meta.events.register("after-call.*.*", after_call)
+
+
+def count_full_apply_writes() -> int:
+    clients, counter = make_clients(), CallCounter()
+    clients.count_calls(counter)
+    converge(clients)
+    return counter.writes
+
+
+def test_interrupted_apply_converges_after_every_step(sandbox: Sandbox, workdir: Path) -> None:
+    total = count_full_apply_writes()
+    assert total >= 8
+    for limit in range(1, total + 1):
+        sandbox.reset()
+        clients = make_clients()
+        crash_after_writes(clients, limit)
+        with pytest.raises(Crash):
+            converge(clients)
+        plan, result = converge(make_clients())
+        assert result.ok, (limit, result.outcomes)
+        assert inventory() == FULL_STACK, f"after a crash following write #{limit}"
+        final, _ = converge(make_clients())
+        assert not final.has_changes, f"not converged after a crash following write #{limit}"
+
+
+def test_noop_apply_makes_no_write_calls(sandbox: Sandbox, workdir: Path) -> None:
+    converge(make_clients())
+    clients, counter = make_clients(), CallCounter()
+    clients.count_calls(counter)
+    plan, result = converge(clients)
+    assert not plan.has_changes and result.ok
+    assert counter.writes == 0, counter.calls
+    assert counter.total > 0
