@@ -1,0 +1,117 @@
+"""Waiting and failure paths that the sandbox does not produce, driven by botocore's Stubber."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from reconciler.applying import describe_error
+from reconciler.aws import Clients
+from reconciler.kinds.base import Context
+from reconciler.kinds.gateway import Gateway
+from reconciler.kinds.gateway_target import GatewayTarget
+from reconciler.kinds.waiting import ResourceFailed
+from reconciler.plan import Action, ResourceChange
+
+GATEWAY_ID = "gw0123456789"
+ROLE = "arn:aws:iam::123456789012:role/reconcile/s/gw-role"
+PROVIDER = "arn:aws:bedrock-agentcore:us-east-1:123456789012:token-vault/default/oauth2credentialprovider/p"
+GATEWAY_SPEC: dict[str, Any] = {
+    "description": "", "role_arn": ROLE, "exception_level": None,
+    "protocol": {"supported_versions": ["2025-11-25"], "search_type": "SEMANTIC", "instructions": None},
+    "authorizer": {"type": "AWS_IAM", "discovery_url": None, "allowed_audience": [], "allowed_clients": [], "allowed_scopes": []},
+}
+TARGET_SPEC: dict[str, Any] = {
+    "gateway": GATEWAY_ID, "description": "",
+    "openapi_document": {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {}},
+    "oauth": {"provider_arn": PROVIDER, "scopes": ["repo"], "grant_type": "AUTHORIZATION_CODE",
+              "default_return_url": "http://localhost:8080/oauth/callback", "custom_parameters": {}},
+}
+
+
+@pytest.fixture
+def stubbed() -> Iterator[tuple[Context, Stubber, list[str]]]:
+    control = boto3.client("bedrock-agentcore-control", region_name="us-east-1",
+                           aws_access_key_id="x", aws_secret_access_key="y")
+    messages: list[str] = []
+    ctx = Context(clients=Clients(iam=None, control=control, region="us-east-1"), stack="s",
+                  progress=messages.append, poll_initial=0.0, poll_max=0.0, propagation_timeout=5)
+    with Stubber(control) as stubber:
+        yield ctx, stubber, messages
+        stubber.assert_no_pending_responses()
+
+
+def gateway(status: str, **extra: Any) -> dict[str, Any]:
+    return {"gatewayArn": f"arn:aws:bedrock-agentcore:us-east-1:123456789012:gateway/{GATEWAY_ID}", "gatewayId": GATEWAY_ID,
+            "gatewayUrl": "https://x/mcp", "createdAt": "2026-01-01T00:00:00Z", "updatedAt": "2026-01-01T00:00:00Z",
+            "status": status, "name": "s-gateway", "roleArn": ROLE, "protocolType": "MCP", "authorizerType": "AWS_IAM", **extra}
+
+
+def target(status: str, **extra: Any) -> dict[str, Any]:
+    return {"gatewayArn": f"arn:aws:bedrock-agentcore:us-east-1:123456789012:gateway/{GATEWAY_ID}", "targetId": "T1",
+            "createdAt": "2026-01-01T00:00:00Z", "updatedAt": "2026-01-01T00:00:00Z", "status": status, "name": "GitHubTarget",
+            "targetConfiguration": {"mcp": {"openApiSchema": {"inlinePayload": "{}"}}},
+            "credentialProviderConfigurations": [{"credentialProviderType": "OAUTH", "credentialProvider": {
+                "oauthCredentialProvider": {"providerArn": PROVIDER, "scopes": ["repo"], "grantType": "AUTHORIZATION_CODE"}}}],
+            **extra}
+
+
+def test_failed_gateway_names_state_and_reasons(stubbed: tuple[Context, Stubber, list[str]]) -> None:
+    ctx, stubber, messages = stubbed
+    stubber.add_response("create_gateway", gateway("CREATING"))
+    stubber.add_response("get_gateway", gateway("CREATING"), {"gatewayIdentifier": GATEWAY_ID})
+    stubber.add_response("get_gateway", gateway("FAILED", statusReasons=["KMS key is disabled"]), {"gatewayIdentifier": GATEWAY_ID})
+    with pytest.raises(ResourceFailed) as failure:
+        Gateway().create(ctx, "s-gateway", GATEWAY_SPEC)
+    assert str(failure.value) == "gateway s-gateway reached status FAILED: KMS key is disabled"
+    assert "gateway s-gateway: CREATING (0s)" in messages
+
+
+def test_new_role_not_yet_assumable_is_retried(stubbed: tuple[Context, Stubber, list[str]]) -> None:
+    ctx, stubber, messages = stubbed
+    for _ in range(2):
+        stubber.add_client_error("create_gateway", "ValidationException", "Role validation failed: role is not assumable")
+    stubber.add_response("create_gateway", gateway("CREATING"))
+    stubber.add_response("get_gateway", gateway("READY"), {"gatewayIdentifier": GATEWAY_ID})
+    stubber.add_response("list_tags_for_resource", {"tags": {"reconcile:stack": "s"}})
+    live = Gateway().create(ctx, "s-gateway", GATEWAY_SPEC)
+    assert live.owned and live.outputs["id"] == GATEWAY_ID
+    assert sum("waiting for IAM to propagate" in m for m in messages) == 2
+
+
+def test_other_validation_errors_are_not_retried(stubbed: tuple[Context, Stubber, list[str]]) -> None:
+    ctx, stubber, _ = stubbed
+    stubber.add_client_error("create_gateway", "ValidationException", "instructions too long")
+    with pytest.raises(Exception) as failure:
+        Gateway().create(ctx, "s-gateway", GATEWAY_SPEC)
+    change = ResourceChange(address="gateway", kind="gateway", name="s-gateway", action=Action.CREATE, before=None, after={})
+    assert describe_error(change, failure.value) == (
+        "gateway 's-gateway' (gateway): CreateGateway failed with ValidationException: instructions too long"
+    )
+
+
+def test_target_pending_auth_is_a_successful_create(stubbed: tuple[Context, Stubber, list[str]]) -> None:
+    ctx, stubber, messages = stubbed
+    url = "https://bedrock-agentcore.us-east-1.amazonaws.com/identities/oauth2/authorize?request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Aabc"
+    stubber.add_response("create_gateway_target", target("CREATING"))
+    stubber.add_response("get_gateway_target",
+                         target("CREATE_PENDING_AUTH", authorizationData={"oauth2": {"authorizationUrl": url, "userId": "u"}}),
+                         {"gatewayIdentifier": GATEWAY_ID, "targetId": "T1"})
+    live = GatewayTarget().create(ctx, "GitHubTarget", TARGET_SPEC)
+    assert live.status == "CREATE_PENDING_AUTH"
+    assert live.notes == (f"authorize at {url}",)
+    with pytest.raises(ResourceFailed, match="refuses to change it until it is authorized: authorize at https://"):
+        GatewayTarget().update(ctx, live, TARGET_SPEC)
+
+
+def test_wait_gives_up_after_the_timeout(stubbed: tuple[Context, Stubber, list[str]]) -> None:
+    ctx, stubber, _ = stubbed
+    ctx.wait_timeout = 0.0
+    stubber.add_response("create_gateway", gateway("CREATING"))
+    stubber.add_response("get_gateway", gateway("CREATING"), {"gatewayIdentifier": GATEWAY_ID})
+    with pytest.raises(ResourceFailed, match="still CREATING after 0s; re-run apply to keep waiting"):
+        Gateway().create(ctx, "s-gateway", GATEWAY_SPEC)
