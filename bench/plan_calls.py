@@ -40,7 +40,9 @@ def measured(apply: bool) -> CallCounter:
 
 def main() -> None:
     with Sandbox() as server:
-        os.environ.update({**server.environ, "OIDC_DISCOVERY_URL": f"{server.url}/oidc/.well-known/openid-configuration", **DEMO_ENV})
+        os.environ.update(
+            {**server.environ, "OIDC_DISCOVERY_URL": f"{server.url}/oidc/.well-known/openid-configuration", **DEMO_ENV}
+        )
         resources = len(load_stack(ROOT / "stack.yaml").resources)
         first = measured(apply=True)
         plan = measured(apply=False)
@@ -54,8 +56,10 @@ def main() -> None:
     ratio = plan.total / floor
     print(f"plan: {plan.total} calls = {ratio:.2f} calls/resource; ratio to floor {ratio:.2f}x (target <= 1.5)")
     print(f"no-op apply: {noop.total} calls, {noop.writes} writes (target 0 writes)")
-    print(f"RESULT plan_calls_per_resource={ratio:.2f} noop_apply_writes={noop.writes} "
-          f"plan_target={'met' if ratio <= 1.5 else 'NOT met'} noop_target={'met' if noop.writes == 0 else 'NOT met'}")
+    print(
+        f"RESULT plan_calls_per_resource={ratio:.2f} noop_apply_writes={noop.writes} "
+        f"plan_target={'met' if ratio <= 1.5 else 'NOT met'} noop_target={'met' if noop.writes == 0 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from __future__ import annotations
 import graphlib
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -54,7 +55,9 @@ def apply_plan(ctx: Context, stack: Stack, plan: Plan, live: LiveState, *, paral
         if change.action is Action.REPLACE:
             current = live.resources[logical]
             assert current is not None
-            if not _run(ctx, result, change, lambda: KINDS[change.kind].delete(ctx, current), announce="deleting (replace)"):
+            if not _run(
+                ctx, result, change, partial(KINDS[change.kind].delete, ctx, current), announce="deleting (replace)"
+            ):
                 failed.add(logical)
     _walk(ctx, stack, changes, live, result, failed, parallelism)
     _delete_all(ctx, stack, plan, live, result)
@@ -74,11 +77,18 @@ def _delete_all(ctx: Context, stack: Stack, plan: Plan, live: LiveState, result:
     for change in plan.changes:
         if change.action is Action.DELETE:
             target = existing[(change.kind, change.name)]
-            _run(ctx, result, change, lambda: KINDS[change.kind].delete(ctx, target), announce="deleting")
+            _run(ctx, result, change, partial(KINDS[change.kind].delete, ctx, target), announce="deleting")
 
 
-def _walk(ctx: Context, stack: Stack, changes: dict[str, ResourceChange], live: LiveState,
-          result: ApplyResult, failed: set[str], parallelism: int) -> None:
+def _walk(
+    ctx: Context,
+    stack: Stack,
+    changes: dict[str, ResourceChange],
+    live: LiveState,
+    result: ApplyResult,
+    failed: set[str],
+    parallelism: int,
+) -> None:
     graph = graphlib.TopologicalSorter({k: r.depends_on for k, r in stack.resources.items()})
     graph.prepare()
     running: dict[Future[bool], str] = {}
@@ -90,8 +100,14 @@ def _walk(ctx: Context, stack: Stack, changes: dict[str, ResourceChange], live: 
                     if logical in failed or blocked:
                         failed.add(logical)
                         if logical not in {o.address for o in result.outcomes}:
-                            result.outcomes.append(Outcome(logical, changes[logical].action, skipped=True,
-                                                           error=f"skipped: depends on {', '.join(blocked)}, which failed"))
+                            result.outcomes.append(
+                                Outcome(
+                                    logical,
+                                    changes[logical].action,
+                                    skipped=True,
+                                    error=f"skipped: depends on {', '.join(blocked)}, which failed",
+                                )
+                            )
                         graph.done(logical)
                         continue
                     running[pool.submit(_converge, ctx, stack, changes[logical], live, result)] = logical

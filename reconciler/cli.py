@@ -7,8 +7,9 @@ import functools
 import json
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
@@ -17,7 +18,7 @@ from reconciler.applying import ApplyResult, apply_plan, destroy_plan
 from reconciler.aws import error_code, error_message
 from reconciler.config_file import build_config, read_config, write_config
 from reconciler.diagnostics import DiagnosticsError
-from reconciler.engine import Session, open_session
+from reconciler.engine import open_session
 from reconciler.kinds import KINDS
 from reconciler.plan import Action, Plan
 from reconciler.rendering import format_json, format_text
@@ -49,7 +50,9 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(EXIT_ERROR)
         except NoCredentialsError as exc:
             _traceback(debug)
-            raise Fail("no AWS credentials found: set AWS_PROFILE (or pass --profile), or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY") from exc
+            raise Fail(
+                "no AWS credentials found: set AWS_PROFILE (or pass --profile), or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+            ) from exc
         except NoRegionError as exc:
             _traceback(debug)
             raise Fail("no AWS region: pass --region, set AWS_REGION, or set `region:` in the stack file") from exc
@@ -63,9 +66,15 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             raise
         except Exception as exc:
             _traceback(debug)
-            raise Fail(f"internal error: {type(exc).__name__}: {exc} (re-run with --debug for the traceback, and report it)") from exc
+            raise Fail(
+                f"internal error: {type(exc).__name__}: {exc} (re-run with --debug for the traceback, and report it)"
+            ) from exc
         except KeyboardInterrupt:
-            click.secho("Interrupted. Calls in flight were allowed to finish; run `reconcile apply` again to converge.", fg="yellow", err=True)
+            click.secho(
+                "Interrupted. Calls in flight were allowed to finish; run `reconcile apply` again to converge.",
+                fg="yellow",
+                err=True,
+            )
             sys.exit(EXIT_ERROR)
 
     return wrapper
@@ -77,8 +86,14 @@ def _traceback(debug: bool) -> None:
 
 
 def stack_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    command = click.option("--stack", "stack_file", type=click.Path(path_type=Path), default=Path("stack.yaml"),
-                           show_default=True, help="Desired-state file.")(command)
+    command = click.option(
+        "--stack",
+        "stack_file",
+        type=click.Path(path_type=Path),
+        default=Path("stack.yaml"),
+        show_default=True,
+        help="Desired-state file.",
+    )(command)
     return click.option("--debug", is_flag=True, help="Show tracebacks.")(command)
 
 
@@ -88,8 +103,14 @@ def aws_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def config_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--config", "config_path", type=click.Path(path_type=Path), default=Path("config.json"),
-                        show_default=True, help="Where apply writes the hand-off for mcp-server and oauth-callback.")(command)
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path),
+        default=Path("config.json"),
+        show_default=True,
+        help="Where apply writes the hand-off for mcp-server and oauth-callback.",
+    )(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -125,11 +146,20 @@ def validate(stack_file: Path) -> None:
 @main.command()
 @stack_option
 @aws_options
-@click.option("--json", "as_json", is_flag=True, help="Print the machine-readable plan (Terraform-like resource_changes).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the machine-readable plan (Terraform-like resource_changes)."
+)
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none, 1 on error.")
 @click.option("--show-unchanged", is_flag=True, help="List up-to-date resources too.")
 @handle_errors
-def plan(stack_file: Path, profile: str | None, region: str | None, as_json: bool, detailed_exitcode: bool, show_unchanged: bool) -> None:
+def plan(
+    stack_file: Path,
+    profile: str | None,
+    region: str | None,
+    as_json: bool,
+    detailed_exitcode: bool,
+    show_unchanged: bool,
+) -> None:
     """Show what apply would change, field by field. Secrets show as (sensitive)."""
     session = open_session(stack_file, profile=profile, region=region, progress=progress)
     the_plan = session.plan()
@@ -145,7 +175,9 @@ def plan(stack_file: Path, profile: str | None, region: str | None, as_json: boo
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (required when stdin is not a terminal).")
 @click.option("--parallelism", default=4, show_default=True, help="Resources changed at once.")
 @handle_errors
-def apply(stack_file: Path, profile: str | None, region: str | None, config_path: Path, auto_approve: bool, parallelism: int) -> None:
+def apply(
+    stack_file: Path, profile: str | None, region: str | None, config_path: Path, auto_approve: bool, parallelism: int
+) -> None:
     """Make AWS match stack.yaml, then write config.json.
 
     Resources are changed in dependency order, independent ones in parallel; each is waited for
@@ -259,15 +291,19 @@ def _report(result: ApplyResult, the_plan: Plan, verb: str) -> None:
             click.secho(f"Error: {outcome.error}", fg="red", err=True)
     if not result.ok:
         failed = sum(1 for o in result.outcomes if o.error)
-        raise Fail(f"{verb} stopped: {failed} resource(s) failed or were skipped (see above). Fix the cause and re-run; "
-                   "finished changes are kept and the next run picks up from the live state.")
+        raise Fail(
+            f"{verb} stopped: {failed} resource(s) failed or were skipped (see above). Fix the cause and re-run; "
+            "finished changes are kept and the next run picks up from the live state."
+        )
     done = sum(1 for o in result.outcomes if o.action is not Action.NOOP)
     click.secho(f"{verb} complete: {done} resource(s) changed.", fg="green")
 
 
 def _print_callback_urls(config: dict[str, Any], previous: dict[str, Any] | None, the_plan: Plan) -> None:
     before = {p["name"]: p["callback_url"] for p in (previous or {}).get("oauth2_providers", [])}
-    recreated = {c.name for c in the_plan.changes if c.kind == "oauth2_provider" and c.action in (Action.CREATE, Action.REPLACE)}
+    recreated = {
+        c.name for c in the_plan.changes if c.kind == "oauth2_provider" and c.action in (Action.CREATE, Action.REPLACE)
+    }
     for provider in config["oauth2_providers"]:
         url = provider["callback_url"]
         changed = provider["name"] in recreated or (provider["name"] in before and before[provider["name"]] != url)
@@ -275,8 +311,12 @@ def _print_callback_urls(config: dict[str, Any], previous: dict[str, Any] | None
             click.secho("!" * 78, fg="yellow", bold=True)
             click.secho(f"NEW callback URL for OAuth provider {provider['name']}:", fg="yellow", bold=True)
             click.secho(f"  {url}", fg="yellow", bold=True)
-            click.secho("Set it as the GitHub OAuth App's \"Authorization callback URL\" (GitHub > Settings > Developer "
-                        "settings > OAuth Apps). Consent fails until you do.", fg="yellow", bold=True)
+            click.secho(
+                'Set it as the GitHub OAuth App\'s "Authorization callback URL" (GitHub > Settings > Developer '
+                "settings > OAuth Apps). Consent fails until you do.",
+                fg="yellow",
+                bold=True,
+            )
             click.secho("!" * 78, fg="yellow", bold=True)
         else:
             click.echo(f"OAuth provider {provider['name']} callback URL (registered in the GitHub OAuth App): {url}")

@@ -34,7 +34,9 @@ def build_config(stack: Stack, lives: dict[str, Live], region: str) -> dict[str,
             {"address": k, "name": v.name, "arn": v.outputs["arn"], "callback_url": v.outputs["callback_url"]}
             for k, v in by_kind.get("oauth2_provider", [])
         ],
-        "workload_identities": [{"address": k, "name": v.name, "arn": v.outputs["arn"]} for k, v in by_kind.get("workload_identity", [])],
+        "workload_identities": [
+            {"address": k, "name": v.name, "arn": v.outputs["arn"]} for k, v in by_kind.get("workload_identity", [])
+        ],
         "roles": {k: v.outputs["arn"] for k, v in by_kind.get("iam_role", [])},
     }
 

@@ -35,8 +35,7 @@ def plan_changes(ctx: Context, stack: Stack, live: LiveState) -> Plan:
             problems.append(_not_owned(stack, logical, decl.kind, decl.name))
         changes[logical] = _change(logical, decl.kind, decl.name, current, after)
     deletes = [
-        _deleted(orphan.kind, orphan.live)
-        for orphan in sorted(live.orphans, key=lambda o: -KINDS[o.kind].delete_rank)
+        _deleted(orphan.kind, orphan.live) for orphan in sorted(live.orphans, key=lambda o: -KINDS[o.kind].delete_rank)
     ]
     return Plan(stack=stack.name, changes=tuple(changes.values()) + tuple(deletes), diagnostics=tuple(problems))
 
@@ -51,9 +50,13 @@ def plan_destroy(stack: Stack, live: LiveState) -> Plan:
         if _owned(KINDS[decl.kind].owner_field, decl.spec, current, live):
             changes.append(_deleted(decl.kind, current, address=logical, reason=""))
         else:
-            kept.append(Diagnostic(f"kept {decl.kind} {decl.name!r} ({logical}): not owned by stack {stack.name!r}",
-                                   f"it lacks the tag reconcile:stack={stack.name}; delete it yourself if it should go",
-                                   severity="warning"))
+            kept.append(
+                Diagnostic(
+                    f"kept {decl.kind} {decl.name!r} ({logical}): not owned by stack {stack.name!r}",
+                    f"it lacks the tag reconcile:stack={stack.name}; delete it yourself if it should go",
+                    severity="warning",
+                )
+            )
     orphans = sorted(live.orphans, key=lambda o: -KINDS[o.kind].delete_rank)
     changes += [_deleted(o.kind, o.live) for o in orphans]
     return Plan(stack=stack.name, changes=tuple(changes), diagnostics=tuple(kept))
@@ -79,15 +82,33 @@ def _change(logical: str, kind_name: str, name: str, current: Live | None, after
         action, reason = Action.UPDATE, ""
     else:
         action, reason = Action.NOOP, ""
-    return ResourceChange(action=action, before=current.document, changed=changed, replace_paths=forcing,
-                          reason=reason, notes=current.notes, **common)
-
-
-def _deleted(kind_name: str, current: Live, *, address: str | None = None,
-             reason: str = "owned by this stack but no longer in the spec") -> ResourceChange:
     return ResourceChange(
-        address=address or f"removed.{current.name}", kind=kind_name, name=current.name, action=Action.DELETE,
-        before=current.document, after=None, reason=reason, sensitive=KINDS[kind_name].sensitive,
+        action=action,
+        before=current.document,
+        changed=changed,
+        replace_paths=forcing,
+        reason=reason,
+        notes=current.notes,
+        **common,
+    )
+
+
+def _deleted(
+    kind_name: str,
+    current: Live,
+    *,
+    address: str | None = None,
+    reason: str = "owned by this stack but no longer in the spec",
+) -> ResourceChange:
+    return ResourceChange(
+        address=address or f"removed.{current.name}",
+        kind=kind_name,
+        name=current.name,
+        action=Action.DELETE,
+        before=current.document,
+        after=None,
+        reason=reason,
+        sensitive=KINDS[kind_name].sensitive,
     )
 
 
@@ -104,5 +125,6 @@ def _not_owned(stack: Stack, logical: str, kind: str, name: str) -> Diagnostic:
         f"{kind} {name!r} ({logical}) already exists and is not owned by stack {stack.name!r}",
         f"it lacks the tag reconcile:stack={stack.name}, so it will not be changed. To manage it, run "
         f"`reconcile adopt {logical}`; to leave it alone, give the resource another `name:` in {stack.file.name}.",
-        file=str(stack.file), key=f"resources.{logical}",
+        file=str(stack.file),
+        key=f"resources.{logical}",
     )

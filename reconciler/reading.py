@@ -6,10 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from reconciler.aws import error_code, error_message
 from reconciler.kinds import KINDS
 from reconciler.kinds.base import Context, Live
 from reconciler.spec.interpolation import UNKNOWN, Ref, resolve_refs
 from reconciler.spec.loading import Stack
+
+
+class ReadFailed(RuntimeError):
+    """AWS refused a read; names the resource being read and the operation."""
 
 
 @dataclass(frozen=True)
@@ -32,7 +39,13 @@ def read_live_state(ctx: Context, stack: Stack) -> LiveState:
     for logical in stack.order():
         decl = stack.resources[logical]
         spec = resolve_refs(decl.spec, lambda ref: live_output(state.resources, ref))
-        state.resources[logical] = KINDS[decl.kind].read(ctx, decl.name, spec)
+        try:
+            state.resources[logical] = KINDS[decl.kind].read(ctx, decl.name, spec)
+        except ClientError as exc:
+            raise ReadFailed(
+                f"reading {decl.kind} {decl.name!r} ({logical}): {exc.operation_name} failed with "
+                f"{error_code(exc)}: {error_message(exc)}"
+            ) from exc
     state.orphans = _orphans(ctx, stack, state)
     return state
 
@@ -44,9 +57,13 @@ def live_output(resources: dict[str, Live | None], ref: Ref) -> Any:
 
 def _orphans(ctx: Context, stack: Stack, state: LiveState) -> list[Orphan]:
     declared = set()
-    for logical, decl in stack.resources.items():
+    for decl in stack.resources.values():
         kind = KINDS[decl.kind]
-        parent = resolve_refs(decl.spec[kind.owner_field], lambda r: live_output(state.resources, r)) if kind.owner_field else None
+        parent = (
+            resolve_refs(decl.spec[kind.owner_field], lambda r: live_output(state.resources, r))
+            if kind.owner_field
+            else None
+        )
         declared.add((decl.kind, decl.name, parent))
     found: list[Orphan] = []
     for kind in KINDS.values():

@@ -47,7 +47,14 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         ],
         "summary": summary_counts(plan),
         "diagnostics": [
-            {"severity": d.severity, "summary": d.summary, "detail": d.detail, "file": d.file, "line": d.line, "key": d.key}
+            {
+                "severity": d.severity,
+                "summary": d.summary,
+                "detail": d.detail,
+                "file": d.file,
+                "line": d.line,
+                "key": d.key,
+            }
             for d in plan.diagnostics
         ],
     }
@@ -80,7 +87,9 @@ def format_text(plan: Plan, *, show_unchanged: bool = False) -> str:
     if not any(s.values()):
         lines.append("No changes. The live stack matches the spec.")
     else:
-        lines.append(f"Plan: {s['add']} to add, {s['change']} to change, {s['replace']} to replace, {s['destroy']} to destroy.")
+        lines.append(
+            f"Plan: {s['add']} to add, {s['change']} to change, {s['replace']} to replace, {s['destroy']} to destroy."
+        )
     return "\n".join(lines)
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import unquote
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -43,7 +44,9 @@ class SandboxApp:
         path = request.path
         if path.startswith("/identities/") and request.method == "POST":
             operation = path.removeprefix("/identities/")
-            result = self.identity.handle(operation, _json(request), region=_region(request), base_url=_base_url(request))
+            result = self.identity.handle(
+                operation, _json(request), region=_region(request), base_url=_base_url(request)
+            )
             return _ok(result)
         if path.startswith("/tags/"):
             arn = unquote(path.removeprefix("/tags/"))

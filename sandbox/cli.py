@@ -38,7 +38,11 @@ def sandbox_command(port: int) -> None:
     except OSError as exc:
         raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}; pick another --port") from exc
     click.echo(f"Sandbox listening on {server.url} (Ctrl-C to stop). Use it with:\n")
-    for key, value in {**server.environ, "OIDC_DISCOVERY_URL": f"{server.url}/oidc/.well-known/openid-configuration", **DEMO_ENV}.items():
+    for key, value in {
+        **server.environ,
+        "OIDC_DISCOVERY_URL": f"{server.url}/oidc/.well-known/openid-configuration",
+        **DEMO_ENV,
+    }.items():
         click.echo(f"  export {key}={value}")
     click.echo("")
     try:
@@ -59,13 +63,27 @@ def demo_command(stack_file: Path, keep: bool) -> None:
     from sandbox.server import Sandbox
 
     with Sandbox() as server:
-        os.environ.update({**server.environ, "OIDC_DISCOVERY_URL": f"{server.url}/oidc/.well-known/openid-configuration", **DEMO_ENV})
+        os.environ.update(
+            {**server.environ, "OIDC_DISCOVERY_URL": f"{server.url}/oidc/.well-known/openid-configuration", **DEMO_ENV}
+        )
         click.secho(f"Sandbox running at {server.url} (stands in for AWS; nothing leaves this machine).", fg="cyan")
         steps = [
             ("Validate the spec", ["validate", "--stack", str(stack_file)], 0),
-            ("Plan against the (empty) sandbox account", ["plan", "--stack", str(stack_file), "--detailed-exitcode"], 2),
-            ("Apply: create everything in dependency order", ["apply", "--stack", str(stack_file), "--auto-approve"], 0),
-            ("Plan again: an applied stack has no changes", ["plan", "--stack", str(stack_file), "--detailed-exitcode"], 0),
+            (
+                "Plan against the (empty) sandbox account",
+                ["plan", "--stack", str(stack_file), "--detailed-exitcode"],
+                2,
+            ),
+            (
+                "Apply: create everything in dependency order",
+                ["apply", "--stack", str(stack_file), "--auto-approve"],
+                0,
+            ),
+            (
+                "Plan again: an applied stack has no changes",
+                ["plan", "--stack", str(stack_file), "--detailed-exitcode"],
+                0,
+            ),
             ("What apply handed to mcp-server and oauth-callback (config.json)", ["output"], 0),
         ]
         if not keep:
@@ -88,7 +106,11 @@ def demo_command(stack_file: Path, keep: bool) -> None:
                     time.sleep(3600)
             except KeyboardInterrupt:
                 pass
-        click.secho("\nDemo complete: the reconciler planned, applied, converged and destroyed the stack.", fg="green", bold=True)
+        click.secho(
+            "\nDemo complete: the reconciler planned, applied, converged and destroyed the stack.",
+            fg="green",
+            bold=True,
+        )
 
 
 def _invoke(command: click.Command, args: list[str]) -> int:

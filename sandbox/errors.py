@@ -14,8 +14,9 @@ class AwsError(Exception):
 
     def response(self) -> Response:
         body = json.dumps({"__type": self.code, "message": self.message, "Message": self.message})
-        return Response(body, status=self.status, content_type="application/json",
-                        headers={"x-amzn-ErrorType": self.code})
+        return Response(
+            body, status=self.status, content_type="application/json", headers={"x-amzn-ErrorType": self.code}
+        )
 
 
 def not_found(what: str) -> AwsError:

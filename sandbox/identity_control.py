@@ -6,20 +6,29 @@ from __future__ import annotations
 import re
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from sandbox.errors import AwsError, conflict, not_found, validation
 
 ACCOUNT = "123456789012"
 WORKLOAD_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 PROVIDER_NAME = re.compile(r"[a-zA-Z0-9\-_]{1,128}")
-SIMPLE_VENDORS = {"GithubOauth2", "GoogleOauth2", "SlackOauth2", "SalesforceOauth2", "MicrosoftOauth2", "AtlassianOauth2", "LinkedinOauth2"}
+SIMPLE_VENDORS = {
+    "GithubOauth2",
+    "GoogleOauth2",
+    "SlackOauth2",
+    "SalesforceOauth2",
+    "MicrosoftOauth2",
+    "AtlassianOauth2",
+    "LinkedinOauth2",
+}
 
 
 def _now() -> float:
-    return datetime.now(timezone.utc).timestamp()
+    return datetime.now(UTC).timestamp()
 
 
 @dataclass
@@ -55,7 +64,9 @@ class IdentityControl:
     def handle(self, operation: str, body: dict[str, Any], *, region: str, base_url: str) -> dict[str, Any]:
         handler: Callable[..., dict[str, Any]] | None = getattr(self, f"_op_{operation}", None)
         if handler is None:
-            raise AwsError("UnknownOperationException", f"identities operation {operation} is not implemented by the sandbox", 404)
+            raise AwsError(
+                "UnknownOperationException", f"identities operation {operation} is not implemented by the sandbox", 404
+            )
         with self.lock:
             return handler(body, region=region, base_url=base_url)
 
@@ -80,7 +91,9 @@ class IdentityControl:
         name = _name(body, WORKLOAD_NAME, "3-255 characters from [A-Za-z0-9_.-]")
         if name in self.identities:
             raise conflict(f"workload identity {name} already exists")
-        arn = f"arn:aws:bedrock-agentcore:{region}:{ACCOUNT}:workload-identity-directory/default/workload-identity/{name}"
+        arn = (
+            f"arn:aws:bedrock-agentcore:{region}:{ACCOUNT}:workload-identity-directory/default/workload-identity/{name}"
+        )
         wi = self.identities[name] = WorkloadIdentity(name, arn, _urls(body))
         self.tags[arn] = _tags(body.get("tags"))
         return {"name": name, "workloadIdentityArn": arn, "allowedResourceOauth2ReturnUrls": wi.return_urls}
@@ -134,8 +147,13 @@ class IdentityControl:
 
     def _op_ListOauth2CredentialProviders(self, body: dict[str, Any], **_: Any) -> dict[str, Any]:
         items = [
-            {"name": p.name, "credentialProviderVendor": p.vendor, "credentialProviderArn": p.arn,
-             "createdTime": p.created, "lastUpdatedTime": p.updated}
+            {
+                "name": p.name,
+                "credentialProviderVendor": p.vendor,
+                "credentialProviderArn": p.arn,
+                "createdTime": p.created,
+                "lastUpdatedTime": p.updated,
+            }
             for p in self.providers.values()
         ]
         return _page(items, body, "credentialProviders")
@@ -153,17 +171,33 @@ class IdentityControl:
         return self.providers[name]
 
     def _identity_doc(self, wi: WorkloadIdentity) -> dict[str, Any]:
-        return {"name": wi.name, "workloadIdentityArn": wi.arn, "allowedResourceOauth2ReturnUrls": wi.return_urls,
-                "createdTime": wi.created, "lastUpdatedTime": wi.updated}
+        return {
+            "name": wi.name,
+            "workloadIdentityArn": wi.arn,
+            "allowedResourceOauth2ReturnUrls": wi.return_urls,
+            "createdTime": wi.created,
+            "lastUpdatedTime": wi.updated,
+        }
 
     def _provider_doc(self, p: Provider, base_url: str) -> dict[str, Any]:
         key = p.vendor[0].lower() + p.vendor[1:] + "ProviderConfig"
-        metadata = {"issuer": f"{base_url}/github", "authorizationEndpoint": f"{base_url}/github/login/oauth/authorize",
-                    "tokenEndpoint": f"{base_url}/github/login/oauth/access_token", "responseTypes": ["code"]}
+        metadata = {
+            "issuer": f"{base_url}/github",
+            "authorizationEndpoint": f"{base_url}/github/login/oauth/authorize",
+            "tokenEndpoint": f"{base_url}/github/login/oauth/access_token",
+            "responseTypes": ["code"],
+        }
         return {
-            "name": p.name, "credentialProviderArn": p.arn, "credentialProviderVendor": p.vendor, "callbackUrl": p.callback_url,
-            "oauth2ProviderConfigOutput": {key: {"clientId": p.client_id, "oauthDiscovery": {"authorizationServerMetadata": metadata}}},
-            "createdTime": p.created, "lastUpdatedTime": p.updated, "status": "READY",
+            "name": p.name,
+            "credentialProviderArn": p.arn,
+            "credentialProviderVendor": p.vendor,
+            "callbackUrl": p.callback_url,
+            "oauth2ProviderConfigOutput": {
+                key: {"clientId": p.client_id, "oauthDiscovery": {"authorizationServerMetadata": metadata}}
+            },
+            "createdTime": p.created,
+            "lastUpdatedTime": p.updated,
+            "status": "READY",
         }
 
 
@@ -203,7 +237,7 @@ def _provider_config(body: dict[str, Any]) -> tuple[str, str, str]:
 def _page(items: list[dict[str, Any]], body: dict[str, Any], key: str) -> dict[str, Any]:
     size = int(body.get("maxResults") or 20)
     start = int(body.get("nextToken") or 0)
-    result: dict[str, Any] = {key: items[start:start + size]}
+    result: dict[str, Any] = {key: items[start : start + size]}
     if start + size < len(items):
         result["nextToken"] = str(start + size)
     return result

@@ -55,7 +55,9 @@ def _patch_backend(cls: Any) -> None:
 
     def strict_create_gateway(self: Any, name: str, **kwargs: Any) -> Any:
         if not GATEWAY_NAME.fullmatch(name or ""):
-            raise ValidationException(f"Value '{name}' at 'name' failed to satisfy constraint: ([0-9a-zA-Z][-]?){{1,48}}")
+            raise ValidationException(
+                f"Value '{name}' at 'name' failed to satisfy constraint: ([0-9a-zA-Z][-]?){{1,48}}"
+            )
         if any(g.name == name for g in self.gateways.values()):
             raise ConflictException(f"A gateway named {name} already exists")
         return create_gateway(self, name=name, **kwargs)
@@ -65,15 +67,21 @@ def _patch_backend(cls: Any) -> None:
         versions = ((gateway.protocol_configuration or {}).get("mcp") or {}).get("supportedVersions") or []
         wanted = ((kwargs.get("protocol_configuration") or {}).get("mcp") or {}).get("supportedVersions") or []
         if set(wanted) - set(versions):
-            raise ValidationException("supportedVersions cannot be added by update (aws/aws-cli#10346); recreate the gateway")
+            raise ValidationException(
+                "supportedVersions cannot be added by update (aws/aws-cli#10346); recreate the gateway"
+            )
         return update_gateway(self, gateway_identifier=gateway_identifier, **kwargs)
 
     def strict_create_target(self: Any, gateway_identifier: str, name: str, **kwargs: Any) -> Any:
         gateway = self._get_gateway(gateway_identifier)
         if gateway.status != "READY":
-            raise ValidationException(f"Gateway {gateway.gateway_id} is {gateway.status}; targets can be added only when it is READY")
+            raise ValidationException(
+                f"Gateway {gateway.gateway_id} is {gateway.status}; targets can be added only when it is READY"
+            )
         if not TARGET_NAME.fullmatch(name or ""):
-            raise ValidationException(f"Value '{name}' at 'name' failed to satisfy constraint: ([0-9a-zA-Z][-]?){{1,100}}")
+            raise ValidationException(
+                f"Value '{name}' at 'name' failed to satisfy constraint: ([0-9a-zA-Z][-]?){{1,100}}"
+            )
         if any(t.name == name for (gid, _), t in self.gateway_targets.items() if gid == gateway.gateway_id):
             raise ConflictException(f"A target named {name} already exists in gateway {gateway.gateway_id}")
         return create_target(self, gateway_identifier=gateway_identifier, name=name, **kwargs)

@@ -6,9 +6,8 @@ import threading
 from types import TracebackType
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-
 from moto.moto_api._internal import moto_api_backend
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from sandbox import moto_fidelity
 from sandbox.app import SandboxApp
@@ -72,5 +71,7 @@ class Sandbox:
     def __enter__(self) -> Sandbox:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()

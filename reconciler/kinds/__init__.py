@@ -9,4 +9,6 @@ from reconciler.kinds.iam_role import IamRole
 from reconciler.kinds.oauth2_provider import Oauth2Provider
 from reconciler.kinds.workload_identity import WorkloadIdentity
 
-KINDS: dict[str, Kind] = {k.kind: k for k in (IamRole(), WorkloadIdentity(), Oauth2Provider(), Gateway(), GatewayTarget())}
+KINDS: dict[str, Kind] = {
+    k.kind: k for k in (IamRole(), WorkloadIdentity(), Oauth2Provider(), Gateway(), GatewayTarget())
+}

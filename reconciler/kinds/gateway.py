@@ -113,7 +113,10 @@ class Gateway(Kind):
             "authorizer": {
                 "type": authorizer["type"],
                 "discovery_url": authorizer.get("discovery_url"),
-                **{k: sorted(authorizer.get(k, []), key=str) for k in ("allowed_audience", "allowed_clients", "allowed_scopes")},
+                **{
+                    k: sorted(authorizer.get(k, []), key=str)
+                    for k in ("allowed_audience", "allowed_clients", "allowed_scopes")
+                },
             },
             "exception_level": spec.get("exception_level"),
         }
@@ -137,7 +140,8 @@ class Gateway(Kind):
         request = self._request(self.desired(ctx, name, spec), name)
         control = ctx.clients.control
         made = retry_iam_propagation(
-            ctx, label=f"gateway {name}",
+            ctx,
+            label=f"gateway {name}",
             call=lambda: control.create_gateway(**request, tags=ctx.owner_tags, clientToken=client_token()),
         )
         return self._wait(ctx, made["gatewayId"], name)
@@ -146,7 +150,8 @@ class Gateway(Kind):
         request = self._request(self.desired(ctx, live.name, spec), live.name)
         control, gateway_id = ctx.clients.control, live.outputs["id"]
         retry_iam_propagation(
-            ctx, label=f"gateway {live.name}",
+            ctx,
+            label=f"gateway {live.name}",
             call=lambda: control.update_gateway(gatewayIdentifier=gateway_id, **request),
         )
         return self._wait(ctx, gateway_id, live.name)
@@ -158,8 +163,11 @@ class Gateway(Kind):
         for target in [t for page in pages for t in page["items"]]:
             control.delete_gateway_target(gatewayIdentifier=gateway_id, targetId=target["targetId"])
             wait_until_gone(
-                ctx, label=f"target {target['name']} of gateway {live.name}",
-                describe=lambda t=target: control.get_gateway_target(gatewayIdentifier=gateway_id, targetId=t["targetId"]),
+                ctx,
+                label=f"target {target['name']} of gateway {live.name}",
+                describe=lambda t=target: control.get_gateway_target(
+                    gatewayIdentifier=gateway_id, targetId=t["targetId"]
+                ),
             )
         try:
             control.delete_gateway(gatewayIdentifier=gateway_id)
@@ -167,38 +175,51 @@ class Gateway(Kind):
             if is_not_found(exc):
                 return
             raise
-        wait_until_gone(ctx, label=f"gateway {live.name}", describe=lambda: control.get_gateway(gatewayIdentifier=gateway_id))
+        wait_until_gone(
+            ctx, label=f"gateway {live.name}", describe=lambda: control.get_gateway(gatewayIdentifier=gateway_id)
+        )
 
     def adopt(self, ctx: Context, live: Live) -> None:
         ctx.clients.control.tag_resource(resourceArn=live.outputs["arn"], tags=ctx.owner_tags)
 
     def _request(self, doc: dict[str, Any], name: str) -> dict[str, Any]:
         protocol, authorizer = doc["protocol"], doc["authorizer"]
-        jwt = drop_empty({
-            "discoveryUrl": authorizer["discovery_url"],
-            "allowedAudience": authorizer["allowed_audience"],
-            "allowedClients": authorizer["allowed_clients"],
-            "allowedScopes": authorizer["allowed_scopes"],
-        })
-        return drop_empty({
-            "name": name,
-            "description": doc["description"],
-            "roleArn": doc["role_arn"],
-            "protocolType": "MCP",
-            "protocolConfiguration": {"mcp": drop_empty({
-                "supportedVersions": protocol["supported_versions"],
-                "searchType": protocol["search_type"],
-                "instructions": protocol["instructions"],
-            })},
-            "authorizerType": authorizer["type"],
-            "authorizerConfiguration": {"customJWTAuthorizer": jwt} if jwt else None,
-            "exceptionLevel": doc["exception_level"],
-        })
+        jwt = drop_empty(
+            {
+                "discoveryUrl": authorizer["discovery_url"],
+                "allowedAudience": authorizer["allowed_audience"],
+                "allowedClients": authorizer["allowed_clients"],
+                "allowedScopes": authorizer["allowed_scopes"],
+            }
+        )
+        return drop_empty(
+            {
+                "name": name,
+                "description": doc["description"],
+                "roleArn": doc["role_arn"],
+                "protocolType": "MCP",
+                "protocolConfiguration": {
+                    "mcp": drop_empty(
+                        {
+                            "supportedVersions": protocol["supported_versions"],
+                            "searchType": protocol["search_type"],
+                            "instructions": protocol["instructions"],
+                        }
+                    )
+                },
+                "authorizerType": authorizer["type"],
+                "authorizerConfiguration": {"customJWTAuthorizer": jwt} if jwt else None,
+                "exceptionLevel": doc["exception_level"],
+            }
+        )
 
     def _wait(self, ctx: Context, gateway_id: str, name: str) -> Live:
         control = ctx.clients.control
         found = wait_for_status(
-            ctx, label=f"gateway {name}", done=DONE, failed=FAILED,
+            ctx,
+            label=f"gateway {name}",
+            done=DONE,
+            failed=FAILED,
             describe=lambda: control.get_gateway(gatewayIdentifier=gateway_id),
         )
         return self._live(ctx, found, read_tags(ctx, found["gatewayArn"]))
@@ -227,6 +248,11 @@ class Gateway(Kind):
             name=found["name"],
             owned=tags.get(OWNER_TAG) == ctx.stack,
             document=document,
-            outputs={"id": found["gatewayId"], "arn": found["gatewayArn"], "url": found.get("gatewayUrl", ""), "name": found["name"]},
+            outputs={
+                "id": found["gatewayId"],
+                "arn": found["gatewayArn"],
+                "url": found.get("gatewayUrl", ""),
+                "name": found["name"],
+            },
             status=found.get("status"),
         )

@@ -104,7 +104,8 @@ class GatewayTarget(Kind):
         doc, control = self.desired(ctx, name, spec), ctx.clients.control
         request = self._request(doc, name)
         made = retry_iam_propagation(
-            ctx, label=f"target {name}",
+            ctx,
+            label=f"target {name}",
             call=lambda: control.create_gateway_target(**request, clientToken=client_token()),
         )
         return self._wait(ctx, doc["gateway"], made["targetId"], name)
@@ -113,12 +114,14 @@ class GatewayTarget(Kind):
         if live.status in PENDING_AUTH:
             raise ResourceFailed(
                 f"target {live.name} is {live.status} and AWS refuses to change it until it is authorized: "
-                + "; ".join(live.notes) + " — then re-run apply"
+                + "; ".join(live.notes)
+                + " — then re-run apply"
             )
         doc, control = self.desired(ctx, live.name, spec), ctx.clients.control
         request = self._request(doc, live.name)
         retry_iam_propagation(
-            ctx, label=f"target {live.name}",
+            ctx,
+            label=f"target {live.name}",
             call=lambda: control.update_gateway_target(**request, targetId=live.outputs["id"]),
         )
         return self._wait(ctx, doc["gateway"], live.outputs["id"], live.name)
@@ -131,8 +134,11 @@ class GatewayTarget(Kind):
             if is_not_found(exc):
                 return
             raise
-        wait_until_gone(ctx, label=f"target {live.name}",
-                        describe=lambda: control.get_gateway_target(gatewayIdentifier=gateway_id, targetId=target_id))
+        wait_until_gone(
+            ctx,
+            label=f"target {live.name}",
+            describe=lambda: control.get_gateway_target(gatewayIdentifier=gateway_id, targetId=target_id),
+        )
 
     def _find(self, ctx: Context, gateway_id: str, name: str) -> str | None:
         return next((t["targetId"] for t in self._list(ctx, gateway_id) if t["name"] == name), None)
@@ -146,27 +152,34 @@ class GatewayTarget(Kind):
 
     def _request(self, doc: dict[str, Any], name: str) -> dict[str, Any]:
         oauth = doc["oauth"]
-        provider = drop_empty({
-            "providerArn": oauth["provider_arn"],
-            "scopes": oauth["scopes"],
-            "grantType": oauth["grant_type"],
-            "defaultReturnUrl": oauth["default_return_url"],
-            "customParameters": oauth["custom_parameters"],
-        })
-        return drop_empty({
-            "gatewayIdentifier": doc["gateway"],
-            "name": name,
-            "description": doc["description"],
-            "targetConfiguration": {"mcp": {"openApiSchema": {"inlinePayload": json.dumps(doc["openapi"])}}},
-            "credentialProviderConfigurations": [
-                {"credentialProviderType": "OAUTH", "credentialProvider": {"oauthCredentialProvider": provider}}
-            ],
-        })
+        provider = drop_empty(
+            {
+                "providerArn": oauth["provider_arn"],
+                "scopes": oauth["scopes"],
+                "grantType": oauth["grant_type"],
+                "defaultReturnUrl": oauth["default_return_url"],
+                "customParameters": oauth["custom_parameters"],
+            }
+        )
+        return drop_empty(
+            {
+                "gatewayIdentifier": doc["gateway"],
+                "name": name,
+                "description": doc["description"],
+                "targetConfiguration": {"mcp": {"openApiSchema": {"inlinePayload": json.dumps(doc["openapi"])}}},
+                "credentialProviderConfigurations": [
+                    {"credentialProviderType": "OAUTH", "credentialProvider": {"oauthCredentialProvider": provider}}
+                ],
+            }
+        )
 
     def _wait(self, ctx: Context, gateway_id: str, target_id: str, name: str) -> Live:
         control = ctx.clients.control
         found = wait_for_status(
-            ctx, label=f"target {name}", done=DONE, failed=FAILED,
+            ctx,
+            label=f"target {name}",
+            done=DONE,
+            failed=FAILED,
             describe=lambda: control.get_gateway_target(gatewayIdentifier=gateway_id, targetId=target_id),
         )
         return self._live(gateway_id, found)

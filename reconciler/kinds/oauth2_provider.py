@@ -17,7 +17,15 @@ from reconciler.kinds.waiting import wait_for_status
 from reconciler.kinds.workload_identity import list_stack_names, read_tags
 from reconciler.secrets import SECRET_HMAC_TAG, secret_fingerprint
 
-Vendor = Literal["GithubOauth2", "GoogleOauth2", "SlackOauth2", "SalesforceOauth2", "MicrosoftOauth2", "AtlassianOauth2", "LinkedinOauth2"]
+Vendor = Literal[
+    "GithubOauth2",
+    "GoogleOauth2",
+    "SlackOauth2",
+    "SalesforceOauth2",
+    "MicrosoftOauth2",
+    "AtlassianOauth2",
+    "LinkedinOauth2",
+]
 DONE = frozenset({"READY"})
 FAILED = frozenset({"CREATE_FAILED", "UPDATE_FAILED"})
 
@@ -101,7 +109,10 @@ class Oauth2Provider(Kind):
     def _wait(self, ctx: Context, name: str) -> Live:
         control = ctx.clients.control
         found = wait_for_status(
-            ctx, label=f"oauth2 provider {name}", done=DONE, failed=FAILED,
+            ctx,
+            label=f"oauth2 provider {name}",
+            done=DONE,
+            failed=FAILED,
             describe=lambda: control.get_oauth2_credential_provider(name=name),
         )
         return self._live(ctx, name, found, read_tags(ctx, found["credentialProviderArn"]))
@@ -112,7 +123,11 @@ class Oauth2Provider(Kind):
         return Live(
             name=name,
             owned=tags.get(OWNER_TAG) == ctx.stack,
-            document={"vendor": vendor, "client_id": config.get("clientId", ""), "client_secret": tags.get(SECRET_HMAC_TAG, "")},
+            document={
+                "vendor": vendor,
+                "client_id": config.get("clientId", ""),
+                "client_secret": tags.get(SECRET_HMAC_TAG, ""),
+            },
             outputs={"arn": found["credentialProviderArn"], "name": name, "callback_url": found.get("callbackUrl", "")},
             status=found.get("status"),
         )

@@ -52,6 +52,7 @@ def wait_for_status(
 
 def wait_until_gone(ctx: Context, *, label: str, describe: Callable[[], dict[str, Any]]) -> None:
     """Poll until `describe()` raises ResourceNotFound (deletes are asynchronous)."""
+
     def still_there() -> dict[str, Any]:
         try:
             return describe()
@@ -60,8 +61,13 @@ def wait_until_gone(ctx: Context, *, label: str, describe: Callable[[], dict[str
                 return {"status": "DELETED"}
             raise
 
-    wait_for_status(ctx, label=label, describe=still_there, done=frozenset({"DELETED"}),
-                    failed=frozenset({"DELETE_UNSUCCESSFUL", "DELETE_FAILED"}))
+    wait_for_status(
+        ctx,
+        label=label,
+        describe=still_there,
+        done=frozenset({"DELETED"}),
+        failed=frozenset({"DELETE_UNSUCCESSFUL", "DELETE_FAILED"}),
+    )
 
 
 def retry_iam_propagation(ctx: Context, *, label: str, call: Callable[[], T]) -> T:

@@ -58,8 +58,12 @@ class WorkloadIdentity(Kind):
         made = ctx.clients.control.create_workload_identity(
             name=name, allowedResourceOauth2ReturnUrls=urls, tags=ctx.owner_tags
         )
-        return Live(name=name, owned=True, document={"allowed_return_urls": urls},
-                    outputs={"arn": made["workloadIdentityArn"], "name": name})
+        return Live(
+            name=name,
+            owned=True,
+            document={"allowed_return_urls": urls},
+            outputs={"arn": made["workloadIdentityArn"], "name": name},
+        )
 
     def update(self, ctx: Context, live: Live, spec: dict[str, Any]) -> Live:
         urls = self.desired(ctx, live.name, spec)["allowed_return_urls"]

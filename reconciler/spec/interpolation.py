@@ -78,7 +78,12 @@ def substitute_load_time(value: str, variables: Mapping[str, str], environ: Mapp
 def references_in(value: Any) -> list[Ref]:
     """Every `${resource.attribute}` in a nested value."""
     found: list[Ref] = []
-    walk_strings(value, lambda s: found.extend(Ref(*m.groups()) for e in EXPRESSION.finditer(s) if (m := REF.match(e.group(1).strip()))))
+    walk_strings(
+        value,
+        lambda s: found.extend(
+            Ref(*m.groups()) for e in EXPRESSION.finditer(s) if (m := REF.match(e.group(1).strip()))
+        ),
+    )
     return found
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import graphlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -64,11 +65,19 @@ def load_stack(path: Path, environ: Mapping[str, str] | None = None) -> Stack:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise DiagnosticsError([Diagnostic(f"cannot read {path}: {exc.strerror}", "pass the stack file with --stack FILE", file=str(path))]) from exc
+        raise DiagnosticsError(
+            [Diagnostic(f"cannot read {path}: {exc.strerror}", "pass the stack file with --stack FILE", file=str(path))]
+        ) from exc
     try:
         raw, lines = load_with_lines(text)
     except YamlError as exc:
-        raise DiagnosticsError([Diagnostic(f"{path} is not valid YAML: {exc}", "fix the syntax at that line", file=str(path), line=exc.line)]) from exc
+        raise DiagnosticsError(
+            [
+                Diagnostic(
+                    f"{path} is not valid YAML: {exc}", "fix the syntax at that line", file=str(path), line=exc.line
+                )
+            ]
+        ) from exc
     out = _Collector(path, lines)
     if not isinstance(raw, dict):
         out.add("stack file must be a mapping with `stack:` and `resources:`", ())
@@ -116,7 +125,9 @@ def _advice(err: Any) -> str:
     return "change the value as described; the README shows a working example"
 
 
-def _substitute(value: str, variables: dict[str, str], environ: Mapping[str, str] | None, path: KeyPath, out: _Collector) -> str:
+def _substitute(
+    value: str, variables: dict[str, str], environ: Mapping[str, str] | None, path: KeyPath, out: _Collector
+) -> str:
     try:
         return substitute_load_time(value, variables, environ)
     except InterpolationError as exc:
@@ -124,7 +135,9 @@ def _substitute(value: str, variables: dict[str, str], environ: Mapping[str, str
         return value
 
 
-def _interpolate(value: Any, variables: dict[str, str], environ: Mapping[str, str] | None, path: KeyPath, out: _Collector) -> Any:
+def _interpolate(
+    value: Any, variables: dict[str, str], environ: Mapping[str, str] | None, path: KeyPath, out: _Collector
+) -> Any:
     if isinstance(value, str):
         return _substitute(value, variables, environ, path, out)
     if isinstance(value, dict):
@@ -137,7 +150,11 @@ def _interpolate(value: Any, variables: dict[str, str], environ: Mapping[str, st
 def _resource(logical: str, body: Any, stack: str, base_dir: Path, out: _Collector) -> ResourceDecl | None:
     where: KeyPath = ("resources", logical)
     if not LOGICAL_NAME.fullmatch(logical):
-        out.add(f"resource name {logical!r} is not allowed", where, "use lower-case letters, digits and _ (it is used in ${name.attr} references)")
+        out.add(
+            f"resource name {logical!r} is not allowed",
+            where,
+            "use lower-case letters, digits and _ (it is used in ${name.attr} references)",
+        )
     if not isinstance(body, dict) or "kind" not in body:
         out.add(f"resource {logical!r} has no `kind`", where, f"add `kind:` with one of {', '.join(KINDS)}")
         return None
@@ -150,7 +167,11 @@ def _resource(logical: str, body: Any, stack: str, base_dir: Path, out: _Collect
         return None
     name = model.name or kind.default_name(stack, logical)
     if "${" not in name and not re.fullmatch(kind.name_pattern, name):
-        out.add(f"name {name!r} is not valid for {kind.kind}", where + (("name",) if model.name else ()), f"AWS requires {kind.name_hint}; set `name:` explicitly or shorten the stack/resource name")
+        out.add(
+            f"name {name!r} is not valid for {kind.kind}",
+            where + (("name",) if model.name else ()),
+            f"AWS requires {kind.name_hint}; set `name:` explicitly or shorten the stack/resource name",
+        )
     extras, problems = kind.load_files(model, base_dir)
     out.found.extend(problems)
     spec = {**{k: getattr(model, k) for k in type(model).model_fields}, **extras}
@@ -174,22 +195,40 @@ def _check_references(decls: dict[str, ResourceDecl], bodies: dict[str, Any], ou
             if target is None and ref.resource in bodies:
                 continue  # that resource has its own error already
             if target is None:
-                out.add(f"reference ${{{ref.resource}.{ref.attribute}}} names no resource", where, f"define a resource {ref.resource!r} or fix the name; resources are: {', '.join(decls)}")
+                out.add(
+                    f"reference ${{{ref.resource}.{ref.attribute}}} names no resource",
+                    where,
+                    f"define a resource {ref.resource!r} or fix the name; resources are: {', '.join(decls)}",
+                )
             elif ref.attribute not in KINDS[target.kind].attributes:
                 attrs = ", ".join(sorted(KINDS[target.kind].attributes))
-                out.add(f"{target.kind} {ref.resource!r} has no attribute {ref.attribute!r}", where, f"use one of: {attrs}")
+                out.add(
+                    f"{target.kind} {ref.resource!r} has no attribute {ref.attribute!r}", where, f"use one of: {attrs}"
+                )
         for i, dep in enumerate(decl.spec["depends_on"]):
             if dep not in bodies:
-                out.add(f"depends_on names unknown resource {dep!r}", ("resources", logical, "depends_on", i), f"resources are: {', '.join(bodies)}")
+                out.add(
+                    f"depends_on names unknown resource {dep!r}",
+                    ("resources", logical, "depends_on", i),
+                    f"resources are: {', '.join(bodies)}",
+                )
     graph = {k: {d for d in r.depends_on if d in decls} for k, r in decls.items()}
     try:
         graphlib.TopologicalSorter(graph).prepare()
     except graphlib.CycleError as exc:
         cycle = " -> ".join(exc.args[1])
-        out.add(f"references form a cycle: {cycle}", ("resources", exc.args[1][0]), "break the cycle: a resource cannot depend on itself through others")
+        out.add(
+            f"references form a cycle: {cycle}",
+            ("resources", exc.args[1][0]),
+            "break the cycle: a resource cannot depend on itself through others",
+        )
     seen: dict[tuple[str, str], str] = {}
     for logical, decl in decls.items():
         key = (decl.kind, decl.name)
         if key in seen and decl.kind != "gateway_target":
-            out.add(f"{decl.kind} name {decl.name!r} is used by {seen[key]!r} and {logical!r}", ("resources", logical), "give each resource its own `name:`")
+            out.add(
+                f"{decl.kind} name {decl.name!r} is used by {seen[key]!r} and {logical!r}",
+                ("resources", logical),
+                "give each resource its own `name:`",
+            )
         seen[key] = logical

@@ -23,9 +23,19 @@ def load_openapi(path: Path) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
     try:
         document, lines = load_with_lines(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        return None, [Diagnostic(f"cannot read OpenAPI file {path}", f"{exc.strerror}; check the `openapi:` path (relative to stack.yaml)", file=str(path))]
+        return None, [
+            Diagnostic(
+                f"cannot read OpenAPI file {path}",
+                f"{exc.strerror}; check the `openapi:` path (relative to stack.yaml)",
+                file=str(path),
+            )
+        ]
     except YamlError as exc:
-        return None, [Diagnostic(f"{path} is not valid YAML/JSON: {exc}", "fix the syntax at that line", file=str(path), line=exc.line)]
+        return None, [
+            Diagnostic(
+                f"{path} is not valid YAML/JSON: {exc}", "fix the syntax at that line", file=str(path), line=exc.line
+            )
+        ]
     problems = check_openapi(document, lines, str(path))
     return (None if problems else document), problems
 
@@ -39,15 +49,27 @@ def check_openapi(document: Any, lines: dict[KeyPath, int], file: str) -> list[D
 
     version = str(document.get("openapi", ""))
     if not version.startswith(("3.0", "3.1")):
-        return [problem(f"OpenAPI version {version or '(missing)'} is not supported", ("openapi",), "the gateway accepts OpenAPI 3.0 or 3.1: set `openapi: 3.0.3`")]
+        return [
+            problem(
+                f"OpenAPI version {version or '(missing)'} is not supported",
+                ("openapi",),
+                "the gateway accepts OpenAPI 3.0 or 3.1: set `openapi: 3.0.3`",
+            )
+        ]
     validator = OpenAPIV30SpecValidator if version.startswith("3.0") else OpenAPIV31SpecValidator
     try:
         found = [
-            problem("invalid OpenAPI: " + _short(err.message), tuple(err.path), "see the OpenAPI specification for this field")
+            problem(
+                "invalid OpenAPI: " + _short(err.message),
+                tuple(err.path),
+                "see the OpenAPI specification for this field",
+            )
             for err in validator(document).iter_errors()
         ]
     except Exception as exc:  # the validator raises (instead of reporting) on e.g. unresolvable $ref
-        found = [problem("invalid OpenAPI: " + _short(str(exc)), (), "fix the document so openapi-spec-validator accepts it")]
+        found = [
+            problem("invalid OpenAPI: " + _short(str(exc)), (), "fix the document so openapi-spec-validator accepts it")
+        ]
     return found + _gateway_rules(document, problem)
 
 
@@ -55,7 +77,13 @@ def _gateway_rules(document: dict[str, Any], problem: Any) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     servers = document.get("servers") or []
     if not servers or not str(servers[0].get("url", "")).startswith("https://"):
-        found.append(problem("the gateway needs a real https server URL", ("servers",), "add `servers: [{url: https://api.github.com}]`"))
+        found.append(
+            problem(
+                "the gateway needs a real https server URL",
+                ("servers",),
+                "add `servers: [{url: https://api.github.com}]`",
+            )
+        )
     seen: dict[str, KeyPath] = {}
     for route, item in (document.get("paths") or {}).items():
         for method in METHODS:
@@ -65,15 +93,33 @@ def _gateway_rules(document: dict[str, Any], problem: Any) -> list[Diagnostic]:
             where: KeyPath = ("paths", route, method)
             op_id = operation.get("operationId")
             if not op_id:
-                found.append(problem(f"{method.upper()} {route} has no operationId", where, "the gateway names each tool <Target>___<operationId>: add `operationId: someName`"))
+                found.append(
+                    problem(
+                        f"{method.upper()} {route} has no operationId",
+                        where,
+                        "the gateway names each tool <Target>___<operationId>: add `operationId: someName`",
+                    )
+                )
             elif op_id in seen:
-                found.append(problem(f"operationId {op_id!r} is used twice", where + ("operationId",), "operationIds name tools and must be unique"))
+                found.append(
+                    problem(
+                        f"operationId {op_id!r} is used twice",
+                        where + ("operationId",),
+                        "operationIds name tools and must be unique",
+                    )
+                )
             else:
                 seen[op_id] = where
             found.extend(_content_types(operation, where, problem))
             for i, param in enumerate(operation.get("parameters") or []):
                 for key in SERIALIZER_KEYS & set(param):
-                    found.append(problem(f"parameter serializer `{key}` is not supported by the gateway", where + ("parameters", i, key), f"remove `{key}`"))
+                    found.append(
+                        problem(
+                            f"parameter serializer `{key}` is not supported by the gateway",
+                            where + ("parameters", i, key),
+                            f"remove `{key}`",
+                        )
+                    )
     found.extend(_forbidden_keys(document, (), problem))
     return found
 
@@ -86,7 +132,11 @@ def _content_types(operation: dict[str, Any], where: KeyPath, problem: Any) -> l
         if isinstance(response, dict):
             bodies.append((where + ("responses", status), response))
     return [
-        problem(f"content type {media!r} is not supported by the gateway", path + ("content", media), "use application/json only")
+        problem(
+            f"content type {media!r} is not supported by the gateway",
+            path + ("content", media),
+            "use application/json only",
+        )
         for path, body in bodies
         for media in (body.get("content") or {})
         if media != "application/json"
@@ -98,7 +148,13 @@ def _forbidden_keys(value: Any, path: KeyPath, problem: Any) -> list[Diagnostic]
     if isinstance(value, dict):
         for key, item in value.items():
             if key in FORBIDDEN_KEYS:
-                found.append(problem(f"`{key}` is not supported by the gateway", path + (key,), "inline the schema; the gateway rejects oneOf/anyOf/allOf and $ref"))
+                found.append(
+                    problem(
+                        f"`{key}` is not supported by the gateway",
+                        path + (key,),
+                        "inline the schema; the gateway rejects oneOf/anyOf/allOf and $ref",
+                    )
+                )
             else:
                 found.extend(_forbidden_keys(item, path + (key,), problem))
     elif isinstance(value, list):

@@ -21,50 +21,99 @@ GATEWAY_ID = "gw0123456789"
 ROLE = "arn:aws:iam::123456789012:role/reconcile/s/gw-role"
 PROVIDER = "arn:aws:bedrock-agentcore:us-east-1:123456789012:token-vault/default/oauth2credentialprovider/p"
 GATEWAY_SPEC: dict[str, Any] = {
-    "description": "", "role_arn": ROLE, "exception_level": None,
+    "description": "",
+    "role_arn": ROLE,
+    "exception_level": None,
     "protocol": {"supported_versions": ["2025-11-25"], "search_type": "SEMANTIC", "instructions": None},
-    "authorizer": {"type": "AWS_IAM", "discovery_url": None, "allowed_audience": [], "allowed_clients": [], "allowed_scopes": []},
+    "authorizer": {
+        "type": "AWS_IAM",
+        "discovery_url": None,
+        "allowed_audience": [],
+        "allowed_clients": [],
+        "allowed_scopes": [],
+    },
 }
 TARGET_SPEC: dict[str, Any] = {
-    "gateway": GATEWAY_ID, "description": "",
+    "gateway": GATEWAY_ID,
+    "description": "",
     "openapi_document": {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {}},
-    "oauth": {"provider_arn": PROVIDER, "scopes": ["repo"], "grant_type": "AUTHORIZATION_CODE",
-              "default_return_url": "http://localhost:8080/oauth/callback", "custom_parameters": {}},
+    "oauth": {
+        "provider_arn": PROVIDER,
+        "scopes": ["repo"],
+        "grant_type": "AUTHORIZATION_CODE",
+        "default_return_url": "http://localhost:8080/oauth/callback",
+        "custom_parameters": {},
+    },
 }
 
 
 @pytest.fixture
 def stubbed() -> Iterator[tuple[Context, Stubber, list[str]]]:
-    control = boto3.client("bedrock-agentcore-control", region_name="us-east-1",
-                           aws_access_key_id="x", aws_secret_access_key="y")
+    control = boto3.client(
+        "bedrock-agentcore-control", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
     messages: list[str] = []
-    ctx = Context(clients=Clients(iam=None, control=control, region="us-east-1"), stack="s",
-                  progress=messages.append, poll_initial=0.0, poll_max=0.0, propagation_timeout=5)
+    ctx = Context(
+        clients=Clients(iam=None, control=control, region="us-east-1"),
+        stack="s",
+        progress=messages.append,
+        poll_initial=0.0,
+        poll_max=0.0,
+        propagation_timeout=5,
+    )
     with Stubber(control) as stubber:
         yield ctx, stubber, messages
         stubber.assert_no_pending_responses()
 
 
 def gateway(status: str, **extra: Any) -> dict[str, Any]:
-    return {"gatewayArn": f"arn:aws:bedrock-agentcore:us-east-1:123456789012:gateway/{GATEWAY_ID}", "gatewayId": GATEWAY_ID,
-            "gatewayUrl": "https://x/mcp", "createdAt": "2026-01-01T00:00:00Z", "updatedAt": "2026-01-01T00:00:00Z",
-            "status": status, "name": "s-gateway", "roleArn": ROLE, "protocolType": "MCP", "authorizerType": "AWS_IAM", **extra}
+    return {
+        "gatewayArn": f"arn:aws:bedrock-agentcore:us-east-1:123456789012:gateway/{GATEWAY_ID}",
+        "gatewayId": GATEWAY_ID,
+        "gatewayUrl": "https://x/mcp",
+        "createdAt": "2026-01-01T00:00:00Z",
+        "updatedAt": "2026-01-01T00:00:00Z",
+        "status": status,
+        "name": "s-gateway",
+        "roleArn": ROLE,
+        "protocolType": "MCP",
+        "authorizerType": "AWS_IAM",
+        **extra,
+    }
 
 
 def target(status: str, **extra: Any) -> dict[str, Any]:
-    return {"gatewayArn": f"arn:aws:bedrock-agentcore:us-east-1:123456789012:gateway/{GATEWAY_ID}", "targetId": "T1",
-            "createdAt": "2026-01-01T00:00:00Z", "updatedAt": "2026-01-01T00:00:00Z", "status": status, "name": "GitHubTarget",
-            "targetConfiguration": {"mcp": {"openApiSchema": {"inlinePayload": "{}"}}},
-            "credentialProviderConfigurations": [{"credentialProviderType": "OAUTH", "credentialProvider": {
-                "oauthCredentialProvider": {"providerArn": PROVIDER, "scopes": ["repo"], "grantType": "AUTHORIZATION_CODE"}}}],
-            **extra}
+    return {
+        "gatewayArn": f"arn:aws:bedrock-agentcore:us-east-1:123456789012:gateway/{GATEWAY_ID}",
+        "targetId": "T1",
+        "createdAt": "2026-01-01T00:00:00Z",
+        "updatedAt": "2026-01-01T00:00:00Z",
+        "status": status,
+        "name": "GitHubTarget",
+        "targetConfiguration": {"mcp": {"openApiSchema": {"inlinePayload": "{}"}}},
+        "credentialProviderConfigurations": [
+            {
+                "credentialProviderType": "OAUTH",
+                "credentialProvider": {
+                    "oauthCredentialProvider": {
+                        "providerArn": PROVIDER,
+                        "scopes": ["repo"],
+                        "grantType": "AUTHORIZATION_CODE",
+                    }
+                },
+            }
+        ],
+        **extra,
+    }
 
 
 def test_failed_gateway_names_state_and_reasons(stubbed: tuple[Context, Stubber, list[str]]) -> None:
     ctx, stubber, messages = stubbed
     stubber.add_response("create_gateway", gateway("CREATING"))
     stubber.add_response("get_gateway", gateway("CREATING"), {"gatewayIdentifier": GATEWAY_ID})
-    stubber.add_response("get_gateway", gateway("FAILED", statusReasons=["KMS key is disabled"]), {"gatewayIdentifier": GATEWAY_ID})
+    stubber.add_response(
+        "get_gateway", gateway("FAILED", statusReasons=["KMS key is disabled"]), {"gatewayIdentifier": GATEWAY_ID}
+    )
     with pytest.raises(ResourceFailed) as failure:
         Gateway().create(ctx, "s-gateway", GATEWAY_SPEC)
     assert str(failure.value) == "gateway s-gateway reached status FAILED: KMS key is disabled"
@@ -74,7 +123,9 @@ def test_failed_gateway_names_state_and_reasons(stubbed: tuple[Context, Stubber,
 def test_new_role_not_yet_assumable_is_retried(stubbed: tuple[Context, Stubber, list[str]]) -> None:
     ctx, stubber, messages = stubbed
     for _ in range(2):
-        stubber.add_client_error("create_gateway", "ValidationException", "Role validation failed: role is not assumable")
+        stubber.add_client_error(
+            "create_gateway", "ValidationException", "Role validation failed: role is not assumable"
+        )
     stubber.add_response("create_gateway", gateway("CREATING"))
     stubber.add_response("get_gateway", gateway("READY"), {"gatewayIdentifier": GATEWAY_ID})
     stubber.add_response("list_tags_for_resource", {"tags": {"reconcile:stack": "s"}})
@@ -88,7 +139,9 @@ def test_other_validation_errors_are_not_retried(stubbed: tuple[Context, Stubber
     stubber.add_client_error("create_gateway", "ValidationException", "instructions too long")
     with pytest.raises(Exception) as failure:
         Gateway().create(ctx, "s-gateway", GATEWAY_SPEC)
-    change = ResourceChange(address="gateway", kind="gateway", name="s-gateway", action=Action.CREATE, before=None, after={})
+    change = ResourceChange(
+        address="gateway", kind="gateway", name="s-gateway", action=Action.CREATE, before=None, after={}
+    )
     assert describe_error(change, failure.value) == (
         "gateway 's-gateway' (gateway): CreateGateway failed with ValidationException: instructions too long"
     )
@@ -98,9 +151,11 @@ def test_target_pending_auth_is_a_successful_create(stubbed: tuple[Context, Stub
     ctx, stubber, messages = stubbed
     url = "https://bedrock-agentcore.us-east-1.amazonaws.com/identities/oauth2/authorize?request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Aabc"
     stubber.add_response("create_gateway_target", target("CREATING"))
-    stubber.add_response("get_gateway_target",
-                         target("CREATE_PENDING_AUTH", authorizationData={"oauth2": {"authorizationUrl": url, "userId": "u"}}),
-                         {"gatewayIdentifier": GATEWAY_ID, "targetId": "T1"})
+    stubber.add_response(
+        "get_gateway_target",
+        target("CREATE_PENDING_AUTH", authorizationData={"oauth2": {"authorizationUrl": url, "userId": "u"}}),
+        {"gatewayIdentifier": GATEWAY_ID, "targetId": "T1"},
+    )
     live = GatewayTarget().create(ctx, "GitHubTarget", TARGET_SPEC)
     assert live.status == "CREATE_PENDING_AUTH"
     assert live.notes == (f"authorize at {url}",)
@@ -115,3 +170,30 @@ def test_wait_gives_up_after_the_timeout(stubbed: tuple[Context, Stubber, list[s
     stubber.add_response("get_gateway", gateway("CREATING"), {"gatewayIdentifier": GATEWAY_ID})
     with pytest.raises(ResourceFailed, match="still CREATING after 0s; re-run apply to keep waiting"):
         Gateway().create(ctx, "s-gateway", GATEWAY_SPEC)
+
+
+def test_read_errors_name_the_resource_and_operation(workdir: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import STACK_ENV, reconcile
+
+    for key, value in STACK_ENV.items():
+        monkeypatch.setenv(key, value)
+    control = boto3.client(
+        "bedrock-agentcore-control", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    iam = boto3.client("iam", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
+    monkeypatch.setattr(
+        "reconciler.engine.make_clients", lambda **_: Clients(iam=iam, control=control, region="us-east-1")
+    )
+    with Stubber(control) as stubber:
+        stubber.add_client_error(
+            "get_oauth2_credential_provider",
+            "AccessDeniedException",
+            "not authorized to perform GetOauth2CredentialProvider",
+        )
+        result = reconcile("plan")
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        "Reading live state of stack 'github-mcp' in us-east-1...\n"
+        "Error: reading oauth2_provider 'github-mcp-github' (github): GetOauth2CredentialProvider failed with "
+        "AccessDeniedException: not authorized to perform GetOauth2CredentialProvider"
+    )

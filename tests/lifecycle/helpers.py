@@ -22,7 +22,9 @@ def inventory() -> dict[str, list[str]]:
     return {
         "roles": sorted(r["RoleName"] for r in iam().list_roles()["Roles"]),
         "gateways": sorted(g["name"] for g in gateways),
-        "targets": sorted(t["name"] for g in gateways for t in c.list_gateway_targets(gatewayIdentifier=g["gatewayId"])["items"]),
+        "targets": sorted(
+            t["name"] for g in gateways for t in c.list_gateway_targets(gatewayIdentifier=g["gatewayId"])["items"]
+        ),
         "identities": sorted(w["name"] for w in c.list_workload_identities()["workloadIdentities"]),
         "providers": sorted(p["name"] for p in c.list_oauth2_credential_providers()["credentialProviders"]),
     }

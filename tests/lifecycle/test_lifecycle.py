@@ -135,7 +135,9 @@ def test_apply_refuses_to_prompt_without_a_terminal(sandbox: Sandbox, workdir: P
 
 
 def test_foreign_resource_is_refused_until_adopted(sandbox: Sandbox, workdir: Path) -> None:
-    control().create_workload_identity(name="github-mcp-callback-identity", allowedResourceOauth2ReturnUrls=["http://x/cb"])
+    control().create_workload_identity(
+        name="github-mcp-callback-identity", allowedResourceOauth2ReturnUrls=["http://x/cb"]
+    )
     result = reconcile("apply", "--auto-approve")
     assert result.exit_code == 1
     assert "not owned by stack 'github-mcp'" in result.output
@@ -147,11 +149,15 @@ def test_foreign_resource_is_refused_until_adopted(sandbox: Sandbox, workdir: Pa
     assert adopted.exit_code == 0, adopted.output
     assert actions()["workload_identity.callback_identity"] == "update"
     apply_ok()
-    assert control().get_workload_identity(name="github-mcp-callback-identity")["allowedResourceOauth2ReturnUrls"] == ["http://localhost:8080/oauth/callback"]
+    assert control().get_workload_identity(name="github-mcp-callback-identity")["allowedResourceOauth2ReturnUrls"] == [
+        "http://localhost:8080/oauth/callback"
+    ]
 
 
 def test_destroy_keeps_what_it_does_not_own(sandbox: Sandbox, workdir: Path) -> None:
-    control().create_workload_identity(name="github-mcp-callback-identity", allowedResourceOauth2ReturnUrls=["http://x/cb"])
+    control().create_workload_identity(
+        name="github-mcp-callback-identity", allowedResourceOauth2ReturnUrls=["http://x/cb"]
+    )
     result = reconcile("destroy", "--auto-approve")
     assert result.exit_code == 0, result.output
     assert "kept workload_identity 'github-mcp-callback-identity'" in result.output
@@ -167,7 +173,9 @@ def test_output_prints_config_values(sandbox: Sandbox, workdir: Path) -> None:
 
 
 @pytest.mark.parametrize("authorizer", ["AWS_IAM"])
-def test_aws_iam_authorizer_from_environment(sandbox: Sandbox, workdir: Path, monkeypatch: pytest.MonkeyPatch, authorizer: str) -> None:
+def test_aws_iam_authorizer_from_environment(
+    sandbox: Sandbox, workdir: Path, monkeypatch: pytest.MonkeyPatch, authorizer: str
+) -> None:
     monkeypatch.setenv("GATEWAY_AUTHORIZER", authorizer)
     for name in ("OIDC_DISCOVERY_URL", "OIDC_CLIENT_ID"):
         monkeypatch.delenv(name)

@@ -13,7 +13,9 @@ from tests.conftest import SECRET, reconcile
 from tests.lifecycle.helpers import control
 
 
-def test_changed_secret_is_detected_and_applied(sandbox: Sandbox, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_changed_secret_is_detected_and_applied(
+    sandbox: Sandbox, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert reconcile("apply", "--auto-approve").exit_code == 0
     monkeypatch.setenv("GITHUB_CLIENT_SECRET", "rotated-secret-value-42")
     plan = json.loads(reconcile("plan", "--json").stdout)
@@ -49,7 +51,11 @@ def test_secret_never_appears_in_plans_logs_or_config(
     ]
     outputs.append((workdir / "config.json").read_text())
     monkeypatch.setenv("GITHUB_CLIENT_SECRET", SECRET + "-rotated")
-    outputs += [reconcile("plan").output, reconcile("plan", "--json").output, reconcile("apply", "--auto-approve").output]
+    outputs += [
+        reconcile("plan").output,
+        reconcile("plan", "--json").output,
+        reconcile("apply", "--auto-approve").output,
+    ]
     outputs += [reconcile("output", "--json").output, reconcile("destroy", "--auto-approve").output]
     everything = "\n".join(outputs) + caplog.text
     assert SECRET not in everything

@@ -38,20 +38,46 @@ def line_of(path: Path, needle: str) -> int:
 
 STACK_CASES = [
     pytest.param("stack: github-mcp", "stack: github-mcp\n  bad: [", "not valid YAML", id="malformed-yaml"),
-    pytest.param("    vendor: GithubOauth2", "    vendor: GithubOauth2\n    colour: blue", "unknown key 'colour'", id="unknown-key"),
-    pytest.param("  gateway:\n    kind: gateway", "  gateway:\n    kind: gateway\n    protocol: 7", "protocol", id="wrong-type"),
-    pytest.param("client_id: ${env:GITHUB_CLIENT_ID}", "client_id: ${env:NOT_SET_ANYWHERE}", "NOT_SET_ANYWHERE is not set", id="missing-env"),
-    pytest.param("    name: GitHubTarget", "    name: GitHub_Target", "not valid for gateway_target", id="bad-name-pattern"),
+    pytest.param(
+        "    vendor: GithubOauth2",
+        "    vendor: GithubOauth2\n    colour: blue",
+        "unknown key 'colour'",
+        id="unknown-key",
+    ),
+    pytest.param(
+        "  gateway:\n    kind: gateway", "  gateway:\n    kind: gateway\n    protocol: 7", "protocol", id="wrong-type"
+    ),
+    pytest.param(
+        "client_id: ${env:GITHUB_CLIENT_ID}",
+        "client_id: ${env:NOT_SET_ANYWHERE}",
+        "NOT_SET_ANYWHERE is not set",
+        id="missing-env",
+    ),
+    pytest.param(
+        "    name: GitHubTarget", "    name: GitHub_Target", "not valid for gateway_target", id="bad-name-pattern"
+    ),
     pytest.param("gateway: ${gateway.id}", "gateway: ${gatewy.id}", "names no resource", id="dangling-reference"),
-    pytest.param("gateway: ${gateway.id}", "gateway: ${gateway.identifier}", "has no attribute 'identifier'", id="unknown-attribute"),
-    pytest.param("    role_arn: ${gateway_role.arn}", "    role_arn: ${gateway_role.arn}\n    depends_on: [github_target]", "cycle", id="cyclic-reference"),
+    pytest.param(
+        "gateway: ${gateway.id}",
+        "gateway: ${gateway.identifier}",
+        "has no attribute 'identifier'",
+        id="unknown-attribute",
+    ),
+    pytest.param(
+        "    role_arn: ${gateway_role.arn}",
+        "    role_arn: ${gateway_role.arn}\n    depends_on: [github_target]",
+        "cycle",
+        id="cyclic-reference",
+    ),
     pytest.param("kind: workload_identity", "kind: workload_identitty", "unknown kind", id="unknown-kind"),
 ]
 
 
 @pytest.mark.parametrize(("old", "new", "message"), STACK_CASES)
 @pytest.mark.parametrize("command", ["validate", "plan"])
-def test_bad_stack_is_reported_with_file_and_line(workdir: Path, old: str, new: str, message: str, command: str) -> None:
+def test_bad_stack_is_reported_with_file_and_line(
+    workdir: Path, old: str, new: str, message: str, command: str
+) -> None:
     edit_stack(workdir, old, new)
     result = reconcile(command)
     assert result.exit_code == 1
@@ -98,12 +124,39 @@ def test_missing_stack_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 OPENAPI_CASES = [
     pytest.param("openapi: 3.0.3", "openapi: 2.0", "OpenAPI version 2.0 is not supported", id="swagger-2"),
     pytest.param("      operationId: getAuthenticatedUser\n", "", "has no operationId", id="missing-operation-id"),
-    pytest.param("                  bio: {type: string, nullable: true}", "                  bio: {oneOf: [{type: string}, {type: integer}]}", "`oneOf` is not supported", id="oneOf"),
-    pytest.param("                  bio: {type: string, nullable: true}", "                  bio: {$ref: '#/components/schemas/Bio'}", "$ref", id="ref"),
-    pytest.param("          description: The authenticated user\n          content:\n            application/json:", "          description: The authenticated user\n          content:\n            text/plain:", "'text/plain' is not supported", id="text-plain"),
-    pytest.param("  - url: https://api.github.com", "  - url: http://api.github.com", "real https server URL", id="http-server"),
-    pytest.param("          in: query\n          description: Results per page", "          in: query\n          style: form\n          description: Results per page", "serializer `style`", id="serializer"),
-    pytest.param("        - name: per_page\n          in: query", "        - name: per_page\n          in: cookies", "invalid OpenAPI", id="invalid-openapi"),
+    pytest.param(
+        "                  bio: {type: string, nullable: true}",
+        "                  bio: {oneOf: [{type: string}, {type: integer}]}",
+        "`oneOf` is not supported",
+        id="oneOf",
+    ),
+    pytest.param(
+        "                  bio: {type: string, nullable: true}",
+        "                  bio: {$ref: '#/components/schemas/Bio'}",
+        "$ref",
+        id="ref",
+    ),
+    pytest.param(
+        "          description: The authenticated user\n          content:\n            application/json:",
+        "          description: The authenticated user\n          content:\n            text/plain:",
+        "'text/plain' is not supported",
+        id="text-plain",
+    ),
+    pytest.param(
+        "  - url: https://api.github.com", "  - url: http://api.github.com", "real https server URL", id="http-server"
+    ),
+    pytest.param(
+        "          in: query\n          description: Results per page",
+        "          in: query\n          style: form\n          description: Results per page",
+        "serializer `style`",
+        id="serializer",
+    ),
+    pytest.param(
+        "        - name: per_page\n          in: query",
+        "        - name: per_page\n          in: cookies",
+        "invalid OpenAPI",
+        id="invalid-openapi",
+    ),
 ]
 
 
