@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from deepdiff import DeepDiff
@@ -71,9 +72,18 @@ def diff_paths(before: dict[str, Any], after: dict[str, Any]) -> tuple[str, ...]
 
 def _change(logical: str, kind_name: str, name: str, current: Live | None, after: dict[str, Any]) -> ResourceChange:
     kind = KINDS[kind_name]
-    common = {"address": logical, "kind": kind_name, "name": name, "after": after, "sensitive": kind.sensitive}
+    created = ResourceChange(
+        address=logical,
+        kind=kind_name,
+        name=name,
+        action=Action.CREATE,
+        before=None,
+        after=after,
+        reason="does not exist",
+        sensitive=kind.sensitive,
+    )
     if current is None:
-        return ResourceChange(action=Action.CREATE, before=None, reason="does not exist", **common)
+        return created
     changed = diff_paths(current.document, after)
     forcing = tuple(sorted({f for f in kind.force_new for p in changed if p == f or p.startswith(f + ".")}))
     if forcing:
@@ -82,14 +92,14 @@ def _change(logical: str, kind_name: str, name: str, current: Live | None, after
         action, reason = Action.UPDATE, ""
     else:
         action, reason = Action.NOOP, ""
-    return ResourceChange(
+    return replace(
+        created,
         action=action,
         before=current.document,
         changed=changed,
         replace_paths=forcing,
         reason=reason,
         notes=current.notes,
-        **common,
     )
 
 

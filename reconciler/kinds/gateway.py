@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from functools import partial
 from typing import Any, Literal
 
 from botocore.exceptions import ClientError
@@ -79,7 +80,8 @@ def list_gateways(ctx: Context) -> list[dict[str, Any]]:
         pages = ctx.clients.control.get_paginator("list_gateways").paginate()
         return [g for page in pages for g in page["items"]]
 
-    return ctx.memo(("list_gateways",), fetch)
+    found: list[dict[str, Any]] = ctx.memo(("list_gateways",), fetch)
+    return found
 
 
 def find_gateway_id(ctx: Context, name: str) -> str | None:
@@ -162,13 +164,8 @@ class Gateway(Kind):
         pages = control.get_paginator("list_gateway_targets").paginate(gatewayIdentifier=gateway_id)
         for target in [t for page in pages for t in page["items"]]:
             control.delete_gateway_target(gatewayIdentifier=gateway_id, targetId=target["targetId"])
-            wait_until_gone(
-                ctx,
-                label=f"target {target['name']} of gateway {live.name}",
-                describe=lambda t=target: control.get_gateway_target(
-                    gatewayIdentifier=gateway_id, targetId=t["targetId"]
-                ),
-            )
+            describe = partial(control.get_gateway_target, gatewayIdentifier=gateway_id, targetId=target["targetId"])
+            wait_until_gone(ctx, label=f"target {target['name']} of gateway {live.name}", describe=describe)
         try:
             control.delete_gateway(gatewayIdentifier=gateway_id)
         except ClientError as exc:

@@ -148,7 +148,8 @@ class GatewayTarget(Kind):
             pages = ctx.clients.control.get_paginator("list_gateway_targets").paginate(gatewayIdentifier=gateway_id)
             return [t for page in pages for t in page["items"]]
 
-        return ctx.memo(("list_gateway_targets", gateway_id), fetch)
+        found: list[dict[str, Any]] = ctx.memo(("list_gateway_targets", gateway_id), fetch)
+        return found
 
     def _request(self, doc: dict[str, Any], name: str) -> dict[str, Any]:
         oauth = doc["oauth"]

@@ -24,11 +24,10 @@ def normalize_policy(doc: dict[str, Any] | str | None) -> dict[str, Any] | None:
     """IAM may echo a statement or action as a scalar or a list; compare them as sorted lists."""
     if doc is None:
         return None
-    if isinstance(doc, str):
-        doc = json.loads(doc)
-    statements = doc.get("Statement", [])
+    parsed: dict[str, Any] = json.loads(doc) if isinstance(doc, str) else doc
+    statements = parsed.get("Statement", [])
     statements = [statements] if isinstance(statements, dict) else statements
-    return {**doc, "Statement": [_normalize_statement(s) for s in statements]}
+    return {**parsed, "Statement": [_normalize_statement(s) for s in statements]}
 
 
 def _normalize_statement(statement: dict[str, Any]) -> dict[str, Any]:
