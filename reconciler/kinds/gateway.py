@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from reconciler.aws import is_not_found
 from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec, drop_empty
+from reconciler.kinds.lookup import list_stack_names, read_tags
 from reconciler.kinds.waiting import retry_iam_propagation, wait_for_status, wait_until_gone
-from reconciler.kinds.workload_identity import list_stack_names, read_tags
 
 DISCOVERY = re.compile(r"[^\s?#]+/\.well-known/(openid-configuration|oauth-authorization-server)(/[^\s?#]+)?")
 DONE = frozenset({"READY"})

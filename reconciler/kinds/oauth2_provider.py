@@ -13,8 +13,8 @@ from pydantic import SecretStr
 
 from reconciler.aws import is_not_found
 from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec
+from reconciler.kinds.lookup import list_stack_names, read_tags
 from reconciler.kinds.waiting import wait_for_status
-from reconciler.kinds.workload_identity import list_stack_names, read_tags
 from reconciler.secrets import SECRET_HMAC_TAG, secret_fingerprint
 
 Vendor = Literal[

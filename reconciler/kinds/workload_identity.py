@@ -8,19 +8,12 @@ from botocore.exceptions import ClientError
 
 from reconciler.aws import is_not_found
 from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec
+from reconciler.kinds.lookup import list_stack_names, read_tags
 
 
 class WorkloadIdentitySpec(ResourceSpec):
     kind: Literal["workload_identity"]
     allowed_return_urls: list[str] = []
-
-
-def read_tags(ctx: Context, arn: str) -> dict[str, str]:
-    return dict(ctx.clients.control.list_tags_for_resource(resourceArn=arn).get("tags", {}))
-
-
-def list_stack_names(pages: Any, key: str, stack: str) -> list[str]:
-    return [item["name"] for page in pages for item in page[key] if item["name"].startswith(f"{stack}-")]
 
 
 class WorkloadIdentity(Kind):
