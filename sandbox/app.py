@@ -1,6 +1,15 @@
 """The sandbox's single WSGI entry: our own routes first, everything else to moto.
 
-Only loopback clients are served. Unknown routes under our prefixes say what exists.
+    /identities/<Operation>            Identity control plane + CompleteResourceTokenAuth (POST)
+    /identities/oauth2/authorize       3LO: start consent (GET, browser)
+    /identities/oauth2/callback/<id>   3LO: GitHub's redirect back (GET, browser)
+    /tags/<identity or provider ARN>   tags of the above
+    /gateway-mcp/<region>/<id>/mcp     each gateway's MCP endpoint (its gatewayUrl)
+    /oidc/...                          test OIDC issuer (discovery, JWKS, POST /oidc/token)
+    /github/...                        GitHub stand-in (OAuth pages and API)
+    everything else                    moto (IAM, AgentCore control plane)
+
+Only loopback clients are served.
 """
 
 from __future__ import annotations
@@ -16,17 +25,45 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.wrappers import Request, Response
 
 from sandbox.errors import AwsError
+from sandbox.gateway_mcp import GatewayDataPlane
+from sandbox.github import GitHubStandIn
 from sandbox.identity_control import IdentityControl
+from sandbox.identity_flow import IdentityFlow
+from sandbox.oidc import OidcIssuer
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
+GATEWAY_MCP = re.compile(r"/gateway-mcp/([a-z0-9-]+)/([0-9a-zA-Z]+)/mcp")
 DEFAULT_REGION = "us-east-1"
+OUR_PREFIXES = ("/oidc/", "/github/", "/gateway-mcp/", "/__sandbox/")
+ROUTES = [
+    "POST /identities/<Operation>",
+    "GET /identities/oauth2/authorize?request_uri=...",
+    "GET /identities/oauth2/callback/<id>",
+    "POST /gateway-mcp/<region>/<gateway id>/mcp",
+    "GET /oidc/.well-known/openid-configuration",
+    "GET /oidc/jwks",
+    "POST /oidc/token",
+    "GET|POST /github/login/oauth/authorize",
+    "POST /github/login/oauth/access_token",
+    "GET /github/api/user",
+    "GET /github/api/user/repos",
+    "GET /__sandbox/health",
+]
 
 
 class SandboxApp:
-    def __init__(self) -> None:
-        self.identity = IdentityControl()
+    def __init__(self, credentials: dict[str, str]) -> None:
+        self.credentials = credentials
         self.moto: WSGIApp = DomainDispatcherApplication(create_backend_app)
+        self.oidc = OidcIssuer()
+        self.reset()
+
+    def reset(self) -> None:
+        self.identity = IdentityControl()
+        self.flow = IdentityFlow()
+        self.github = GitHubStandIn(self._registered_app)
+        self.gateway = GatewayDataPlane(self.identity, self.flow, self.credentials)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
@@ -37,25 +74,101 @@ class SandboxApp:
         except AwsError as exc:
             response = exc.response()
         if response is None:
-            return self.moto(environ, start_response)
+            response = self._moto(environ)
         return response(environ, start_response)
 
+    def _moto(self, environ: dict[str, Any]) -> Response:
+        """moto's answer, except that its 500s (not implemented, crashes) become AWS-shaped errors."""
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+            captured.update(status=status, headers=headers)
+            return lambda _data: None
+
+        body = b"".join(self.moto(environ, capture))
+        if captured["status"].startswith("500"):
+            return AwsError(
+                "InternalFailure", "the sandbox does not implement this request (moto failed on it)", 500
+            ).response()
+        return Response(body, status=captured["status"], headers=captured["headers"])
+
     def _route(self, request: Request) -> Response | None:
-        path = request.path
-        if path.startswith("/identities/") and request.method == "POST":
-            operation = path.removeprefix("/identities/")
-            result = self.identity.handle(
-                operation, _json(request), region=_region(request), base_url=_base_url(request)
-            )
-            return _ok(result)
+        path, method, base = request.path, request.method, request.host_url.rstrip("/")
+        if path.startswith("/identities/"):
+            return self._identities(request, path.removeprefix("/identities/"), base)
         if path.startswith("/tags/"):
             arn = unquote(path.removeprefix("/tags/"))
             if self.identity.owns_arn(arn):
-                result = self.identity.tag_op(request.method, arn, _json(request), request.args.getlist("tagKeys"))
-                return _ok(result, status=204 if request.method != "GET" and not result else 200)
+                result = self.identity.tag_op(method, arn, _json(request), request.args.getlist("tagKeys"))
+                return _ok(result, status=204 if method != "GET" and not result else 200)
+            return None
+        if match := GATEWAY_MCP.fullmatch(path):
+            if method != "POST":
+                return Response(status=405, headers={"Allow": "POST"})
+            return self.gateway.handle(request, match[1], match[2], base)
+        if path == "/oidc/.well-known/openid-configuration":
+            return _ok(self.oidc.discovery(base))
+        if path == "/oidc/jwks":
+            return _ok(self.oidc.jwks())
+        if path == "/oidc/token" and method == "POST":
+            return _ok(self.oidc.mint(base, _json(request)))
+        if path == "/github/login/oauth/authorize":
+            return self.github.authorize_page(request) if method == "GET" else self.github.authorize_submit(request)
+        if path == "/github/login/oauth/access_token" and method == "POST":
+            return _ok(self.github.exchange(dict(request.form)))
+        if path.startswith("/github/api/"):
+            return self.github.api(request, path.removeprefix("/github/api/"))
         if path == "/__sandbox/health":
             return _ok({"status": "ok"})
+        if path.startswith(OUR_PREFIXES):
+            return _ok({"message": f"no route {method} {path}", "routes": ROUTES}, status=404)
         return None
+
+    def _identities(self, request: Request, rest: str, base: str) -> Response:
+        if request.method == "GET" and rest == "oauth2/authorize":
+            return Response(
+                status=302, headers={"Location": self._authorize(request.args.get("request_uri", ""), base)}
+            )
+        if request.method == "GET" and rest.startswith("oauth2/callback/"):
+            return self._oauth_callback(request, base)
+        if request.method != "POST":
+            raise AwsError("UnknownOperationException", f"no route {request.method} /identities/{rest}", 404)
+        if rest == "CompleteResourceTokenAuth":
+            return _ok(self.flow.complete(_json(request)))
+        return _ok(self.identity.handle(rest, _json(request), region=_region(request), base_url=base))
+
+    def _authorize(self, request_uri: str, base: str) -> str:
+        with self.flow.lock:
+            session = self.flow.sessions.get(request_uri)
+        provider = self.identity.providers.get(session.provider) if session else None
+        if provider is None:
+            raise AwsError(
+                "ValidationException", "this authorization link is unknown or expired; call the tool again", 400
+            )
+        return self.flow.authorize_redirect(
+            request_uri, client_id=provider.client_id, callback_url=provider.callback_url, base_url=base
+        )
+
+    def _oauth_callback(self, request: Request, base: str) -> Response:
+        session = self.flow.session_for_state(request.args.get("state", ""))
+        provider = self.identity.providers.get(session.provider)
+        if provider is None or request.base_url.rstrip("/") != provider.callback_url:
+            raise AwsError("ValidationException", "callback does not belong to the session's provider", 400)
+        if "code" not in request.args:
+            raise AwsError(
+                "ValidationException", f"authorization was not granted: {request.args.get('error', 'no code')}", 400
+            )
+        exchanged = self.github.exchange(
+            {"code": request.args["code"], "client_id": provider.client_id, "client_secret": provider.client_secret}
+        )
+        if "access_token" not in exchanged:
+            raise AwsError("ValidationException", f"code exchange failed: {exchanged.get('error_description')}", 400)
+        return Response(status=302, headers={"Location": self.flow.consented(session, exchanged["access_token"])})
+
+    def _registered_app(self, client_id: str) -> tuple[str, str] | None:
+        """GitHub OAuth apps of the sandbox = its GitHub providers (secret, authorization callback URL)."""
+        provider = next((p for p in self.identity.providers.values() if p.client_id == client_id), None)
+        return (provider.client_secret, provider.callback_url) if provider else None
 
 
 def _ok(body: dict[str, Any], status: int = 200) -> Response:
@@ -77,10 +190,6 @@ def _json(request: Request) -> dict[str, Any]:
 def _region(request: Request) -> str:
     match = CREDENTIAL_SCOPE.search(request.headers.get("Authorization", ""))
     return match.group(1) if match else DEFAULT_REGION
-
-
-def _base_url(request: Request) -> str:
-    return request.host_url.rstrip("/")
 
 
 def _is_loopback(address: str | None) -> bool:

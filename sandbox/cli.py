@@ -6,6 +6,7 @@ Imported by the reconciler's CLI only to register these commands; the engine nev
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -19,18 +20,36 @@ DEMO_ENV = {
 }
 
 
-@click.command("sandbox")
+NEXT_STEPS = """
+Next steps:
+  reconcile sandbox                      serve the sandbox on 127.0.0.1:4566 and print its environment
+  (in another shell, with that environment exported)
+  reconcile apply --auto-approve         create the stack there; writes config.json
+  reconcile sandbox token alice          a test user's JWT for the gateway (reconcile output gateway.url)
+  README.md, "The sandbox", shows the OAuth consent flow step by step.
+"""
+
+
+@click.group("sandbox", invoke_without_command=True)
 @click.option("--port", default=4566, show_default=True, help="Port on 127.0.0.1 (0 picks a free one).")
-def sandbox_command(port: int) -> None:
-    """Serve an offline stand-in for AWS (IAM, AgentCore) on 127.0.0.1 until Ctrl-C.
+@click.pass_context
+def sandbox_command(ctx: click.Context, port: int) -> None:
+    """Serve an offline stand-in for AWS on 127.0.0.1 until Ctrl-C.
+
+    It answers IAM and the AgentCore control plane (moto underneath), AgentCore Identity
+    (providers, workload identities, the OAuth consent flow, CompleteResourceTokenAuth), each
+    gateway's MCP endpoint, a test OIDC issuer and a GitHub stand-in. Nothing leaves the machine.
 
     \b
     Point boto3 (and so every reconcile command) at it in another shell:
       export AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_REGION=us-east-1 \\
              AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox-secret
       reconcile apply --auto-approve
+      reconcile sandbox token alice        # a JWT for test user alice (or bob, carol)
     Everything lives in memory and is gone when it stops.
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from sandbox.server import Sandbox
 
     try:
@@ -45,10 +64,44 @@ def sandbox_command(port: int) -> None:
     }.items():
         click.echo(f"  export {key}={value}")
     click.echo("")
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
-        server.serve_forever()
+        server.serve_forever()  # returns on Ctrl-C (werkzeug handles KeyboardInterrupt)
     except KeyboardInterrupt:
-        click.echo("\nSandbox stopped.")
+        pass
+    click.echo("\nSandbox stopped.")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM stops the sandbox as cleanly as Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
+@sandbox_command.command("token")
+@click.argument("user")
+@click.option(
+    "--endpoint",
+    envvar="AWS_ENDPOINT_URL",
+    default="http://127.0.0.1:4566",
+    show_default=True,
+    help="The running sandbox (default: AWS_ENDPOINT_URL).",
+)
+@click.option("--client-id", default="sandbox-demo", show_default=True, help="Audience / client_id claim.")
+def token_command(user: str, endpoint: str, client_id: str) -> None:
+    """Print a JWT for test USER from the sandbox's OIDC issuer (users: alice, bob, carol)."""
+    import httpx
+
+    try:
+        response = httpx.post(
+            f"{endpoint.rstrip('/')}/oidc/token", json={"user": user, "client_id": client_id}, timeout=10
+        )
+    except httpx.HTTPError as exc:
+        raise click.ClickException(
+            f"cannot reach the sandbox at {endpoint}: {exc}; start it with `reconcile sandbox`"
+        ) from exc
+    if response.status_code != 200:
+        raise click.ClickException(f"the sandbox refused: {response.json().get('message', response.text)}")
+    click.echo(response.json()["access_token"])
 
 
 @click.command("demo")

@@ -14,6 +14,7 @@ from typing import Any
 
 from moto.bedrockagentcorecontrol import models
 from moto.bedrockagentcorecontrol.exceptions import BedrockAgentCoreControlClientError, ConflictException
+from moto.moto_api import state_manager
 
 GATEWAY_NAME = re.compile(r"(?:[0-9a-zA-Z]-?){1,48}")
 TARGET_NAME = re.compile(r"(?:[0-9a-zA-Z]-?){1,100}")
@@ -26,9 +27,17 @@ class ValidationException(BedrockAgentCoreControlClientError):
     code = "ValidationException"
 
 
+def settle_after_one_read() -> None:
+    """A new or updated gateway/target is CREATING/UPDATING until it has been read once, as on AWS
+    where it takes a while: code that does not wait for READY fails here too."""
+    for model in ("bedrock-agentcore-control::gateway", "bedrock-agentcore-control::gateway_target"):
+        state_manager.set_transition(model, {"progression": "manual", "times": 1})
+
+
 def install() -> None:
     global _done
     with _installed:
+        settle_after_one_read()
         if _done:
             return
         _patch_settling(models.Gateway)
@@ -44,7 +53,7 @@ def _patch_settling(cls: Any) -> None:
         original(self, *args, **kwargs)
         self._transitions = [("CREATING", "READY"), ("UPDATING", "READY")]
         if cls is models.Gateway and gateway_url_base["value"]:
-            self.gateway_url = f"{gateway_url_base['value']}/gateway-mcp/{self.gateway_id}/mcp"
+            self.gateway_url = f"{gateway_url_base['value']}/gateway-mcp/{self.region_name}/{self.gateway_id}/mcp"
 
     cls.__init__ = __init__
 

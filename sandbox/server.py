@@ -11,7 +11,6 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from sandbox import moto_fidelity
 from sandbox.app import SandboxApp
-from sandbox.identity_control import IdentityControl
 
 ACCESS_KEY = "sandbox"
 SECRET_KEY = "sandbox-secret"
@@ -28,7 +27,7 @@ class Sandbox:
 
     def __init__(self, port: int = 0, host: str = "127.0.0.1"):
         moto_fidelity.install()
-        self.app = SandboxApp()
+        self.app = SandboxApp({ACCESS_KEY: SECRET_KEY})
         self._server: BaseWSGIServer = make_server(host, port, self.app, threaded=True, request_handler=_QuietHandler)
         self._thread: threading.Thread | None = None
         moto_fidelity.gateway_url_base["value"] = self.url
@@ -52,7 +51,8 @@ class Sandbox:
     def reset(self) -> None:
         """Forget every resource (moto's and ours): a clean account for the next test."""
         moto_api_backend.reset()
-        self.app.identity = IdentityControl()
+        moto_fidelity.settle_after_one_read()
+        self.app.reset()
 
     def start(self) -> Sandbox:
         self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox", daemon=True)

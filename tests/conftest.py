@@ -58,7 +58,11 @@ def sandbox_server() -> Iterator[Sandbox]:
 def sandbox(sandbox_server: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     """A clean sandbox account, with boto3 pointed at it through the environment."""
     sandbox_server.reset()
-    for key, value in {**sandbox_server.environ, **STACK_ENV}.items():
+    issuer = {
+        "OIDC_DISCOVERY_URL": f"{sandbox_server.url}/oidc/.well-known/openid-configuration",
+        "OIDC_CLIENT_ID": "sandbox-demo",
+    }
+    for key, value in {**sandbox_server.environ, **STACK_ENV, **issuer}.items():
         monkeypatch.setenv(key, value)
     return sandbox_server
 

@@ -1,0 +1,277 @@
+"""The gateway's MCP data plane: JSON-RPC over HTTP POST at each gateway's `gatewayUrl`.
+
+Tools come from the gateway's READY targets' OpenAPI documents (`<Target>___<operationId>`);
+calls go out with the caller's vaulted token to the GitHub stand-in (never off the machine);
+a caller with no token gets AWS's -32042 URL elicitation error.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from typing import Any
+
+import httpx
+import jwt
+import yaml
+from moto.bedrockagentcorecontrol.models import bedrockagentcorecontrol_backends
+from werkzeug.wrappers import Request, Response
+
+from sandbox.identity_control import ACCOUNT, IdentityControl
+from sandbox.identity_flow import IdentityFlow, Initiator
+from sandbox.sigv4 import SignatureError, verify_sigv4
+
+METHODS = ("get", "put", "post", "delete", "patch")
+# Where the sandbox sends what a target's OpenAPI `servers` names (nothing leaves the machine).
+UPSTREAMS = {"https://api.github.com": "/github/api"}
+URL_ELICITATION_REQUIRED = -32042
+
+
+class Unauthorized(Exception):
+    pass
+
+
+class GatewayDataPlane:
+    def __init__(self, identity: IdentityControl, flow: IdentityFlow, credentials: dict[str, str]) -> None:
+        self.identity, self.flow, self.credentials = identity, flow, credentials
+        self.http = httpx.Client(timeout=10.0)
+        self._jwks: dict[str, jwt.PyJWKClient] = {}
+        self._lock = threading.Lock()
+
+    def handle(self, request: Request, region: str, gateway_id: str, base_url: str) -> Response:
+        gateway = bedrockagentcorecontrol_backends[ACCOUNT][region].gateways.get(gateway_id)
+        if gateway is None:
+            return _http_error(404, f"no gateway {gateway_id} in {region}")
+        try:
+            message = json.loads(request.get_data() or b"null")
+        except ValueError:
+            return _rpc_error(None, -32700, "Parse error: body is not JSON")
+        if not isinstance(message, dict) or message.get("jsonrpc") != "2.0" or "method" not in message:
+            return _rpc_error(None, -32600, "Invalid Request: expected a JSON-RPC 2.0 request object")
+        try:
+            initiator = self._authenticate(request, gateway)
+        except Unauthorized as exc:
+            return Response(
+                json.dumps(
+                    {
+                        "jsonrpc": "2.0",
+                        "id": message.get("id"),
+                        "error": {"code": -32001, "message": f"Unauthorized: {exc}"},
+                    }
+                ),
+                status=401,
+                content_type="application/json",
+                headers={"WWW-Authenticate": 'Bearer realm="gateway"'},
+            )
+        versions = ((gateway.protocol_configuration or {}).get("mcp") or {}).get("supportedVersions") or ["2025-11-25"]
+        header_version = request.headers.get("MCP-Protocol-Version")
+        if header_version and header_version not in versions:
+            return _rpc_error(
+                message.get("id"),
+                -32600,
+                f"Unsupported MCP-Protocol-Version {header_version}; supported: {versions}",
+                status=400,
+            )
+        if "id" not in message:
+            return Response(status=202)
+        return self._dispatch(message, gateway, versions, initiator, base_url)
+
+    def _dispatch(
+        self, message: dict[str, Any], gateway: Any, versions: list[str], initiator: Initiator, base_url: str
+    ) -> Response:
+        method, rid, params = message["method"], message.get("id"), message.get("params") or {}
+        if method == "initialize":
+            asked = params.get("protocolVersion")
+            return _rpc_result(
+                rid,
+                {
+                    "protocolVersion": asked if asked in versions else versions[-1],
+                    "capabilities": {"tools": {"listChanged": False}},
+                    "serverInfo": {"name": gateway.name, "version": "sandbox"},
+                    "instructions": ((gateway.protocol_configuration or {}).get("mcp") or {}).get("instructions", ""),
+                },
+            )
+        if method == "ping":
+            return _rpc_result(rid, {})
+        if method == "tools/list":
+            return _rpc_result(rid, {"tools": [tool["descriptor"] for tool in self._tools(gateway).values()]})
+        if method == "tools/call":
+            return self._call(rid, params, gateway, initiator, base_url)
+        return _rpc_error(rid, -32601, f"Method not found: {method}")
+
+    def _call(self, rid: Any, params: dict[str, Any], gateway: Any, initiator: Initiator, base_url: str) -> Response:
+        tools = self._tools(gateway)
+        tool = tools.get(params.get("name", ""))
+        if tool is None:
+            return _rpc_error(rid, -32602, f"Unknown tool {params.get('name')!r}; tools: {', '.join(tools)}")
+        arguments = params.get("arguments") or {}
+        if not isinstance(arguments, dict):
+            return _rpc_error(rid, -32602, "arguments must be an object")
+        oauth = tool["oauth"]
+        provider = self.identity.providers.get(oauth["providerArn"].rsplit("/", 1)[-1])
+        if provider is None:
+            return _rpc_result(
+                rid, _text_result(f"credential provider {oauth['providerArn']} does not exist", error=True)
+            )
+        token = self.flow.token_for(provider.name, initiator)
+        if token is None:
+            _, url = self.flow.start_session(
+                provider=provider.name,
+                scopes=oauth.get("scopes", []),
+                return_url=oauth.get("defaultReturnUrl", ""),
+                initiator=initiator,
+                base_url=base_url,
+            )
+            return _rpc_error(
+                rid,
+                URL_ELICITATION_REQUIRED,
+                "This request requires more information.",
+                data={
+                    "elicitations": [
+                        {
+                            "mode": "url",
+                            "elicitationId": str(uuid.uuid4()),
+                            "url": url,
+                            "message": "Please login to this URL for authorization.",
+                        }
+                    ]
+                },
+            )
+        return _rpc_result(rid, self._outbound(tool, arguments, token, base_url))
+
+    def _outbound(self, tool: dict[str, Any], arguments: dict[str, Any], token: str, base_url: str) -> dict[str, Any]:
+        server = tool["server"]
+        if server not in UPSTREAMS:
+            return _text_result(f"the sandbox does not reach {server}: nothing leaves this machine", error=True)
+        path, query = tool["path"], {}
+        for param in tool["parameters"]:
+            name = param["name"]
+            if name not in arguments:
+                continue
+            if param.get("in") == "path":
+                path = path.replace("{" + name + "}", str(arguments[name]))
+            elif param.get("in") == "query":
+                query[name] = arguments[name]
+        unknown = set(arguments) - {p["name"] for p in tool["parameters"]}
+        if unknown:
+            return _text_result(f"unknown arguments: {', '.join(sorted(unknown))}", error=True)
+        try:
+            upstream = self.http.request(
+                tool["method"].upper(),
+                base_url + UPSTREAMS[server] + path,
+                params=query,
+                headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            )
+        except httpx.HTTPError as exc:
+            return _text_result(f"upstream call failed: {exc}", error=True)
+        return _text_result(upstream.text, error=upstream.status_code >= 400)
+
+    def _tools(self, gateway: Any) -> dict[str, dict[str, Any]]:
+        backend = bedrockagentcorecontrol_backends[ACCOUNT][gateway.region_name]
+        tools: dict[str, dict[str, Any]] = {}
+        for (gid, _), target in backend.gateway_targets.items():
+            if gid != gateway.gateway_id or target.status != "READY":
+                continue
+            payload = target.target_configuration.get("mcp", {}).get("openApiSchema", {}).get("inlinePayload", "{}")
+            document = yaml.safe_load(payload) or {}
+            configs = target.credential_provider_configurations or [{}]
+            oauth = configs[0].get("credentialProvider", {}).get("oauthCredentialProvider", {})
+            server = ((document.get("servers") or [{}])[0]).get("url", "")
+            for path, item in (document.get("paths") or {}).items():
+                for method in METHODS:
+                    operation = (item or {}).get(method)
+                    if isinstance(operation, dict) and operation.get("operationId"):
+                        name = f"{target.name}___{operation['operationId']}"
+                        tools[name] = {
+                            "descriptor": _descriptor(name, operation),
+                            "server": server,
+                            "path": path,
+                            "method": method,
+                            "parameters": operation.get("parameters") or [],
+                            "oauth": oauth,
+                        }
+        return tools
+
+    def _authenticate(self, request: Request, gateway: Any) -> Initiator:
+        kind = gateway.authorizer_type
+        if kind == "AWS_IAM":
+            try:
+                akid = verify_sigv4(request, self.credentials, service="bedrock-agentcore")
+            except SignatureError as exc:
+                raise Unauthorized(str(exc)) from exc
+            return Initiator("userId", akid, vault_key=f"iam:{akid}")
+        if kind == "CUSTOM_JWT":
+            auth = request.headers.get("Authorization", "")
+            if not auth.startswith("Bearer "):
+                raise Unauthorized("missing bearer token")
+            token = auth.removeprefix("Bearer ").strip()
+            claims = self._verify_jwt(token, (gateway.authorizer_configuration or {}).get("customJWTAuthorizer", {}))
+            return Initiator(
+                "userToken",
+                token,
+                vault_key=f"jwt:{claims['iss']}|{claims['sub']}",
+                login_hint=str(claims.get("sub", "")),
+            )
+        return Initiator("userId", "anonymous", vault_key="anonymous")
+
+    def _verify_jwt(self, token: str, config: dict[str, Any]) -> dict[str, Any]:
+        discovery_url = config.get("discoveryUrl", "")
+        try:
+            discovery = self.http.get(discovery_url).raise_for_status().json()
+            with self._lock:
+                client = self._jwks.setdefault(discovery["jwks_uri"], jwt.PyJWKClient(discovery["jwks_uri"]))
+            key = client.get_signing_key_from_jwt(token)
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key.key,
+                algorithms=["RS256"],
+                issuer=discovery["issuer"],
+                options={"verify_aud": False, "require": ["exp", "iss", "sub"]},
+            )
+        except (httpx.HTTPError, KeyError, ValueError, jwt.PyJWTError) as exc:
+            raise Unauthorized(f"invalid token: {exc}") from exc
+        audiences = claims.get("aud", [])
+        audiences = [audiences] if isinstance(audiences, str) else audiences
+        if config.get("allowedAudience") and not set(audiences) & set(config["allowedAudience"]):
+            raise Unauthorized("token audience is not allowed")
+        if config.get("allowedClients") and claims.get("client_id") not in config["allowedClients"]:
+            raise Unauthorized("token client is not allowed")
+        return claims
+
+
+def _descriptor(name: str, operation: dict[str, Any]) -> dict[str, Any]:
+    properties, required = {}, []
+    for param in operation.get("parameters") or []:
+        schema = dict(param.get("schema") or {})
+        if param.get("description"):
+            schema["description"] = param["description"]
+        properties[param["name"]] = schema
+        if param.get("required"):
+            required.append(param["name"])
+    return {
+        "name": name,
+        "description": operation.get("summary") or operation.get("description") or name,
+        "inputSchema": {"type": "object", "properties": properties, "required": required},
+    }
+
+
+def _text_result(text: str, *, error: bool = False) -> dict[str, Any]:
+    return {"content": [{"type": "text", "text": text}], "isError": error}
+
+
+def _rpc_result(rid: Any, result: dict[str, Any]) -> Response:
+    return Response(json.dumps({"jsonrpc": "2.0", "id": rid, "result": result}), content_type="application/json")
+
+
+def _rpc_error(rid: Any, code: int, message: str, *, data: Any = None, status: int = 200) -> Response:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if data is not None:
+        error["data"] = data
+    return Response(
+        json.dumps({"jsonrpc": "2.0", "id": rid, "error": error}), status=status, content_type="application/json"
+    )
+
+
+def _http_error(status: int, message: str) -> Response:
+    return Response(json.dumps({"message": message}), status=status, content_type="application/json")
