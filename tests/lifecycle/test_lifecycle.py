@@ -119,7 +119,10 @@ def test_removed_resource_is_deleted(sandbox: Sandbox, workdir: Path) -> None:
 
 
 def test_destroy_leaves_nothing_owned_and_removes_config(sandbox: Sandbox, workdir: Path) -> None:
+    """plan -> apply -> plan (no-op) -> destroy -> plan (all create), over real HTTP."""
+    assert set(actions().values()) == {"create"}
     apply_ok()
+    assert set(actions().values()) == {"no-op"}
     result = reconcile("destroy", "--auto-approve")
     assert result.exit_code == 0, result.output
     assert inventory() == EMPTY
