@@ -164,6 +164,7 @@ def demo_command(stack_file: Path, keep: bool) -> None:
             fg="green",
             bold=True,
         )
+        click.echo(NEXT_STEPS)
 
 
 def _invoke(command: click.Command, args: list[str]) -> int:
