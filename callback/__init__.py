@@ -1,0 +1,1 @@
+"""The OAuth callback web app: completes a user's GitHub consent for the session they started."""

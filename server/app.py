@@ -1,0 +1,169 @@
+"""The MCP server's tools. Each tool: find the caller's credential, call the gateway, and turn
+the outcome into a result. -32042 from the gateway becomes URL elicitation for clients that
+declared it, and a plain "authorization needed" result with the link for every other client."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any, Literal
+
+import anyio
+from mcp import UrlElicitationRequiredError
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, ElicitRequestURLParams, TextContent, ToolAnnotations
+from pydantic import BaseModel, Field
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from callback.session_store import SessionStore
+from server.config import ServerConfig
+from server.gateway import Elicitation, GatewayClient, GatewayFailure
+from server.identity import Caller, IdentitySettings, NoCredential, caller_from
+from server.models import AuthorizationRequired, Profile, RepositoriesPage, Repository
+
+READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=True, idempotent_hint=True)
+log = logging.getLogger("server.app")
+
+INSTRUCTIONS = (
+    "Tools that read the signed-in user's GitHub account through an AgentCore gateway. The first call may "
+    "answer that authorization is needed, with a link: the user opens it, approves, and calls the tool again."
+)
+
+
+class Tools:
+    """The tools' shared machinery: one gateway client, one session store, one identity policy."""
+
+    def __init__(self, config: ServerConfig, identity: IdentitySettings, store: SessionStore, gateway: GatewayClient):
+        self.config, self.identity, self.store, self.gateway = config, identity, store, gateway
+
+    async def call(self, ctx: Context, operation_id: str, arguments: dict[str, Any]) -> Any | AuthorizationRequired:
+        try:
+            caller = caller_from(self.identity, ctx.headers)
+            outcome = await self.gateway.call_tool(self.config.tool(operation_id), arguments, caller)
+        except (NoCredential, GatewayFailure) as exc:
+            raise ToolError(str(exc)) from exc
+        if isinstance(outcome, Elicitation):
+            return await self._authorization_needed(ctx, outcome, caller)
+        return outcome
+
+    async def _authorization_needed(
+        self, ctx: Context, elicitation: Elicitation, caller: Caller
+    ) -> AuthorizationRequired:
+        if elicitation.session_uri is None:
+            log.warning("authorization URL without request_uri; the callback will not be able to bind it")
+        else:
+            await anyio.to_thread.run_sync(
+                lambda: self.store.record(
+                    session_uri=str(elicitation.session_uri),
+                    identifier_kind=caller.identifier_kind,
+                    identifier=caller.identifier,
+                    display_name=caller.display_name,
+                )
+            )
+        message = (
+            f"{caller.display_name}, GitHub access is not authorized yet. Open the link, approve, "
+            "then call the tool again (the link expires in about 10 minutes)."
+        )
+        capabilities = ctx.client_capabilities
+        if capabilities and capabilities.elicitation and capabilities.elicitation.url is not None:
+            raise UrlElicitationRequiredError(
+                [
+                    ElicitRequestURLParams(
+                        message=message, url=elicitation.url, elicitation_id=elicitation.elicitation_id or None
+                    )
+                ]
+            )
+        return AuthorizationRequired(url=elicitation.url, message=message)
+
+
+def build_server(tools: Tools) -> MCPServer:
+    server = MCPServer(name="github-mcp", instructions=INSTRUCTIONS, version="0.1.0")
+
+    @server.tool(annotations=READ_ONLY)
+    async def get_user_profile(ctx: Context) -> Annotated[CallToolResult, Profile]:
+        """The signed-in user's GitHub profile: login, name, bio, public repositories, followers, following, URL."""
+        data = await tools.call(ctx, "getAuthenticatedUser", {})
+        if isinstance(data, AuthorizationRequired):
+            return _needs_authorization(Profile(authorization_required=data))
+        if not isinstance(data, dict):
+            raise ToolError("GitHub's answer was not a user profile")
+        profile = Profile.from_github(data)
+        return _result(profile, _profile_text(profile))
+
+    @server.tool(annotations=READ_ONLY)
+    async def get_user_repos(
+        ctx: Context,
+        per_page: Annotated[int, Field(ge=1, le=100, description="Repositories per page, 1-100.")] = 30,
+        page: Annotated[int, Field(ge=1, le=10000, description="Page number, from 1.")] = 1,
+        sort: Annotated[
+            Literal["created", "updated", "pushed", "full_name"], Field(description="Sort key.")
+        ] = "full_name",
+        direction: Annotated[
+            Literal["asc", "desc"] | None, Field(description="Default: asc for full_name, else desc.")
+        ] = None,
+        visibility: Annotated[Literal["all", "public", "private"], Field(description="Which repositories.")] = "all",
+    ) -> Annotated[CallToolResult, RepositoriesPage]:
+        """Repositories the signed-in user can access, one page at a time."""
+        arguments: dict[str, Any] = {"per_page": per_page, "page": page, "sort": sort, "visibility": visibility}
+        if direction:
+            arguments["direction"] = direction
+        data = await tools.call(ctx, "listUserRepositories", arguments)
+        if isinstance(data, AuthorizationRequired):
+            return _needs_authorization(
+                RepositoriesPage(page=page, per_page=per_page, has_more=False, authorization_required=data)
+            )
+        if not isinstance(data, list):
+            raise ToolError("GitHub's answer was not a list of repositories")
+        listing = RepositoriesPage(
+            repositories=[Repository.from_github(r) for r in data if isinstance(r, dict)],
+            page=page,
+            per_page=per_page,
+            has_more=len(data) >= per_page,
+        )
+        return _result(listing, _repos_text(listing))
+
+    @server.custom_route("/healthz", methods=["GET"])  # type: ignore[untyped-decorator]
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse(
+            {
+                "status": "ok",
+                "stack": tools.config.stack,
+                "gateway": tools.config.gateway.url,
+                "authorizer": tools.config.gateway.authorizer.type,
+            }
+        )
+
+    return server
+
+
+def _result(model: BaseModel, text: str) -> CallToolResult:
+    return CallToolResult(
+        content=[TextContent(type="text", text=text)], structured_content=model.model_dump(mode="json")
+    )
+
+
+def _needs_authorization(model: Profile | RepositoriesPage) -> CallToolResult:
+    assert model.authorization_required is not None
+    auth = model.authorization_required
+    text = f"Authorization needed. {auth.message}\n\nAuthorize here: {auth.url}"
+    return _result(model, text)
+
+
+def _profile_text(p: Profile) -> str:
+    who = f"{p.login} ({p.name})" if p.name else str(p.login)
+    bio = f" — {p.bio}" if p.bio else ""
+    return (
+        f"{who}{bio}: {p.public_repos} public repositories, {p.followers} followers, following {p.following}. {p.url}"
+    )
+
+
+def _repos_text(listing: RepositoriesPage) -> str:
+    lines = [f"Page {listing.page} ({len(listing.repositories)} repositories, {listing.per_page} per page):"]
+    for r in listing.repositories:
+        flags = " [private]" if r.private else ""
+        lang = f" {r.language}" if r.language else ""
+        lines.append(f"- {r.full_name}{flags}{lang} ★{r.stars} — {r.url}")
+    lines.append("More pages may follow." if listing.has_more else "This is the last page.")
+    return "\n".join(lines)

@@ -1,0 +1,163 @@
+"""JSON-RPC `tools/call` to the AgentCore gateway over one pooled async httpx client.
+
+Outcomes are values the tools turn into results: `Elicitation` (-32042: the user must authorize),
+`GatewayFailure` (anything that went wrong, with a message for people), or the parsed body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+
+from server.identity import Caller, IdentitySettings, sign_headers
+
+PROTOCOL_VERSION = "2025-11-25"
+URL_ELICITATION_REQUIRED = -32042
+RETRY_STATUS = frozenset({502, 503, 504})
+RETRY_DELAYS = (0.2, 0.6)
+log = logging.getLogger("server.gateway")
+
+
+@dataclass(frozen=True)
+class Elicitation:
+    url: str
+    elicitation_id: str
+    message: str
+
+    @property
+    def session_uri(self) -> str | None:
+        """The `request_uri` the callback will receive back as `session_id`."""
+        values = parse_qs(urlparse(self.url).query).get("request_uri")
+        return values[0] if values else None
+
+
+class GatewayFailure(Exception):
+    """A call that did not produce data; the message is meant for the user."""
+
+
+class GatewayClient:
+    def __init__(
+        self,
+        url: str,
+        identity: IdentitySettings,
+        *,
+        timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ):
+        self.url, self.identity = url, identity
+        self._ids = itertools.count(1)
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=5.0),
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=32),
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], caller: Caller) -> Any | Elicitation:
+        """The tool's data (parsed JSON), or an Elicitation; raises GatewayFailure."""
+        body = json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": next(self._ids),
+                "method": "tools/call",
+                "params": {"name": name, "arguments": arguments},
+            }
+        ).encode()
+        response = await self._post(body, caller)
+        return _outcome(response, name)
+
+    async def _post(self, body: bytes, caller: Caller) -> httpx.Response:
+        for attempt, delay in enumerate((*RETRY_DELAYS, None)):
+            headers = self._headers(body, caller)
+            try:
+                response = await self._http.post(self.url, content=body, headers=headers)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as exc:
+                if delay is None:
+                    raise GatewayFailure(f"cannot reach the gateway ({type(exc).__name__}); try again shortly") from exc
+                log.warning("gateway unreachable (attempt %d), retrying", attempt + 1)
+            except httpx.TimeoutException as exc:
+                raise GatewayFailure("the gateway did not answer in time; try again") from exc
+            else:
+                if response.status_code not in RETRY_STATUS or delay is None:
+                    return response
+                log.warning("gateway answered HTTP %d (attempt %d), retrying", response.status_code, attempt + 1)
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _headers(self, body: bytes, caller: Caller) -> dict[str, str]:
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json, text/event-stream",
+            "MCP-Protocol-Version": PROTOCOL_VERSION,
+        }
+        if self.identity.authorizer == "AWS_IAM":
+            return sign_headers(self.identity, self.url, body, headers)
+        if caller.bearer:
+            headers["Authorization"] = f"Bearer {caller.bearer}"
+        return headers
+
+
+def _outcome(response: httpx.Response, tool: str) -> Any | Elicitation:
+    try:
+        message = response.json()
+    except ValueError:
+        raise GatewayFailure(f"the gateway answered HTTP {response.status_code} with a body that is not JSON") from None
+    if not isinstance(message, dict):
+        raise GatewayFailure(f"the gateway answered HTTP {response.status_code} with an unexpected body")
+    error = message.get("error")
+    if isinstance(error, dict):
+        if error.get("code") == URL_ELICITATION_REQUIRED:
+            return _elicitation(error)
+        if response.status_code in (401, 403):
+            raise GatewayFailure(f"the gateway rejected your credential: {error.get('message', 'unauthorized')}")
+        raise GatewayFailure(
+            f"the gateway refused {tool}: {error.get('message', 'unknown error')} (code {error.get('code')})"
+        )
+    if response.status_code >= 400:
+        raise GatewayFailure(f"the gateway answered HTTP {response.status_code}")
+    result = message.get("result")
+    if not isinstance(result, dict):
+        raise GatewayFailure("the gateway's answer has no result")
+    return _data(result)
+
+
+def _elicitation(error: dict[str, Any]) -> Elicitation:
+    elicitations = (error.get("data") or {}).get("elicitations") or []
+    first = next((e for e in elicitations if isinstance(e, dict) and e.get("url")), None)
+    if first is None:
+        raise GatewayFailure("the gateway asked for authorization but sent no authorization URL")
+    return Elicitation(
+        url=str(first["url"]),
+        elicitation_id=str(first.get("elicitationId", "")),
+        message=str(first.get("message") or "Authorization is required."),
+    )
+
+
+def _data(result: dict[str, Any]) -> Any:
+    """UNCONFIRMED result shape (AWS_FACTS): JSON text in content[], or structuredContent."""
+    texts = [c.get("text", "") for c in result.get("content") or [] if isinstance(c, dict) and c.get("type") == "text"]
+    parsed: Any = None
+    for text in texts:
+        try:
+            parsed = json.loads(text)
+            break
+        except ValueError:
+            continue
+    if parsed is None and isinstance(result.get("structuredContent"), dict):
+        structured = result["structuredContent"]
+        parsed = structured.get("result", structured) if set(structured) == {"result"} else structured
+    if result.get("isError"):
+        detail = parsed.get("message") if isinstance(parsed, dict) else (texts[0] if texts else "")
+        raise GatewayFailure(f"GitHub refused the request: {detail or 'no details'}")
+    if parsed is None:
+        raise GatewayFailure("the gateway returned no JSON data for this tool")
+    return parsed

@@ -1,0 +1,121 @@
+"""Whose credential a gateway call carries (DESIGN §3).
+
+CUSTOM_JWT: the caller's own bearer JWT, forwarded unchanged - from `Authorization: Bearer`, or
+from a custom header when `Authorization` carries SigV4 (clients behind mcp-proxy-for-aws), or on
+stdio from the environment / a token file. AWS_IAM: the server signs with its own AWS credentials.
+Tokens are never logged; `Caller.__repr__` hides them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import boto3
+import jwt
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+
+# AWS_FACTS: headers reaching a Runtime container are expected to carry this prefix (UNCONFIRMED).
+DEFAULT_TOKEN_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Custom-User-Token"
+TOKEN_ENV = "MCP_USER_TOKEN"
+SIGNING_SERVICE = "bedrock-agentcore"
+
+
+class NoCredential(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The identity a tool call acts for, and what the callback must present to bind its consent."""
+
+    identifier_kind: Literal["userToken", "userId"]
+    identifier: str = field(repr=False)
+    display_name: str
+    bearer: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class IdentitySettings:
+    authorizer: Literal["CUSTOM_JWT", "AWS_IAM", "NONE"]
+    region: str
+    token_header: str = DEFAULT_TOKEN_HEADER
+    token_file: Path | None = None
+
+
+def caller_from(settings: IdentitySettings, headers: Mapping[str, str] | None) -> Caller:
+    """Raises NoCredential with a message saying how to provide one."""
+    if settings.authorizer == "AWS_IAM":
+        return _aws_caller(settings)
+    if settings.authorizer == "NONE":
+        return Caller("userId", "anonymous", "anonymous")
+    token = _bearer(settings, headers)
+    return Caller("userToken", token, _display_name(token), bearer=token)
+
+
+def sign_headers(settings: IdentitySettings, url: str, body: bytes, headers: dict[str, str]) -> dict[str, str]:
+    """SigV4 (botocore) over the gateway request, with the server's own credentials."""
+    credentials = boto3.Session().get_credentials()
+    if credentials is None:
+        raise NoCredential(
+            "the gateway uses AWS_IAM but the server has no AWS credentials (set AWS_PROFILE or AWS_* variables)"
+        )
+    request = AWSRequest(method="POST", url=url, data=body, headers=headers)
+    SigV4Auth(credentials.get_frozen_credentials(), SIGNING_SERVICE, settings.region).add_auth(request)
+    return dict(request.headers.items())
+
+
+def _bearer(settings: IdentitySettings, headers: Mapping[str, str] | None) -> str:
+    if headers is not None:
+        lowered = {k.lower(): v for k, v in headers.items()}
+        custom = lowered.get(settings.token_header.lower(), "").strip()
+        if custom:
+            return custom.removeprefix("Bearer ").strip()
+        authorization = lowered.get("authorization", "")
+        if authorization.startswith("Bearer ") and authorization[7:].strip():
+            return authorization[7:].strip()
+        raise NoCredential(
+            "no user token: send `Authorization: Bearer <your JWT>`, or, behind mcp-proxy-for-aws (which signs "
+            f"Authorization with SigV4), add `--header {settings.token_header}=<your JWT>` to the proxy"
+        )
+    if settings.token_file is not None:
+        try:
+            token = settings.token_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise NoCredential(f"cannot read the token file {settings.token_file}: {exc.strerror}") from exc
+        if token:
+            return token
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if token:
+        return token
+    raise NoCredential(f"no user token on stdio: set {TOKEN_ENV}=<your JWT> or start the server with --token-file FILE")
+
+
+def _display_name(token: str) -> str:
+    """For people, not for trust: the gateway verifies the token; here we only name its user."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return "unknown user"
+    return str(
+        claims.get("username")
+        or claims.get("preferred_username")
+        or claims.get("email")
+        or claims.get("sub")
+        or "unknown user"
+    )
+
+
+def _aws_caller(settings: IdentitySettings) -> Caller:
+    credentials = boto3.Session().get_credentials()
+    if credentials is None:
+        raise NoCredential(
+            "the gateway uses AWS_IAM but the server has no AWS credentials (set AWS_PROFILE or AWS_* variables)"
+        )
+    access_key = credentials.get_frozen_credentials().access_key
+    # UNCONFIRMED (AWS_FACTS): which userId AWS expects for an AWS_IAM gateway; the sandbox uses the access key id.
+    return Caller("userId", access_key, f"AWS principal {access_key}")

@@ -1,0 +1,89 @@
+"""An applied stack in the sandbox, and our MCP server serving it over real HTTP (uvicorn)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+import uvicorn
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from sandbox.server import Sandbox
+from server.__main__ import make_tools
+from server.app import Tools, build_server
+from tests.sandbox.helpers import apply_stack
+
+TOKEN_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Custom-User-Token"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serving(tools: Tools, *, stateful: bool = False) -> Iterator[str]:
+    """Run the server like `mcp-server` does (streamable HTTP, JSON) on a free loopback port."""
+    app = build_server(tools).streamable_http_app(stateless_http=not stateful, json_response=True, host="127.0.0.1")
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@dataclass
+class Stack:
+    sandbox: Sandbox
+    workdir: Path
+    config: dict[str, Any]
+
+    def tools(self, **overrides: Any) -> Tools:
+        tools = make_tools(self.workdir / "config.json", session_store=None, token_header=TOKEN_HEADER, token_file=None)
+        for key, value in overrides.items():
+            setattr(tools, key, value)
+        return tools
+
+
+@pytest.fixture
+def stack(sandbox: Sandbox, workdir: Path) -> Stack:
+    return Stack(sandbox, workdir, apply_stack())
+
+
+@pytest.fixture
+def mcp_url(stack: Stack) -> Iterator[str]:
+    with serving(stack.tools()) as base:
+        yield f"{base}/mcp"
+
+
+@asynccontextmanager
+async def connect(
+    url: str, *, headers: dict[str, str] | None = None, mode: str = "legacy", url_elicitation: bool = False
+) -> AsyncIterator[Client]:
+    """A real SDK client. `url_elicitation=True` declares the elicitation capability (form + url)."""
+
+    async def decline(*_: Any, **__: Any) -> Any:
+        raise AssertionError("the server must not send elicitation requests; it returns -32042 instead")
+
+    http = httpx2.AsyncClient(headers=headers or {}, timeout=30)
+    extra = {"elicitation_callback": decline} if url_elicitation else {}
+    async with http, Client(streamable_http_client(url, http_client=http), mode=mode, **extra) as client:  # type: ignore[arg-type]
+        yield client
