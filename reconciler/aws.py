@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,7 +47,8 @@ class Clients:
 
 
 def make_clients(*, profile: str | None = None, region: str | None = None) -> Clients:
-    session = boto3.Session(profile_name=profile, region_name=region)
+    # boto3 itself reads AWS_DEFAULT_REGION (and the profile's region) but not AWS_REGION.
+    session = boto3.Session(profile_name=profile, region_name=region or os.environ.get("AWS_REGION") or None)
     if not session.region_name:
         raise RuntimeError("no AWS region configured: pass --region, set AWS_REGION, or set `region:` in stack.yaml")
     return Clients(

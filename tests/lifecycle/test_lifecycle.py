@@ -186,3 +186,9 @@ def test_aws_iam_authorizer_from_environment(
     found = control().get_gateway(gatewayIdentifier=gateway_id())
     assert found["authorizerType"] == "AWS_IAM" and "authorizerConfiguration" not in found
     assert set(actions().values()) == {"no-op"}
+
+
+def test_aws_region_alone_is_enough(sandbox: Sandbox, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    assert reconcile("plan").exit_code == 0

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import urlparse
 
 import httpx
 
+from sandbox.consent import approve_on_github, session_id_of
 from tests.conftest import reconcile
 
 PROTOCOL = {"MCP-Protocol-Version": "2025-11-25"}
@@ -48,19 +48,7 @@ def call_tool(url: str, tool: str, arguments: dict[str, Any] | None = None, **kw
 
 
 def consent(authorization_url: str, *, login: str) -> str:
-    """Follow the elicitation URL like a browser, approve as `login` on the GitHub stand-in;
-    returns the session_id the callback app receives."""
-    with httpx.Client(follow_redirects=False) as browser:
-        to_github = browser.get(authorization_url)
-        assert to_github.status_code == 302, to_github.text
-        page = browser.get(to_github.headers["Location"])
-        assert page.status_code == 200 and 'id="authorize"' in page.text
-        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
-        base = f"{urlparse(authorization_url).scheme}://{urlparse(authorization_url).netloc}"
-        back = browser.post(f"{base}/github/login/oauth/authorize", data={**fields, "login": login})
-        assert back.status_code == 302, back.text
-        to_callback = browser.get(back.headers["Location"])
-        assert to_callback.status_code == 302, to_callback.text
-    location = urlparse(to_callback.headers["Location"])
-    assert location.path == "/oauth/callback"
-    return parse_qs(location.query)["session_id"][0]
+    """Approve as `login` like a browser; returns the session_id the callback app would receive."""
+    landing = approve_on_github(authorization_url, login=login)
+    assert urlparse(landing).path == "/oauth/callback"
+    return session_id_of(landing)

@@ -1,0 +1,5 @@
+"""`python -m reconciler` = `reconcile`."""
+
+from reconciler.cli import main
+
+main()
