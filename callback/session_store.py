@@ -61,6 +61,10 @@ class SessionStore(Protocol):
         """Marks the session used, atomically, exactly once; raises SessionUnavailable."""
         ...
 
+    def release(self, session_uri: str) -> None:
+        """Undo `consume` after a failure worth retrying (throttling), so the user can try again."""
+        ...
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS oauth_sessions (
@@ -123,6 +127,10 @@ class SqliteSessionStore:
             _usable(_session(row) if row else None)
             raise SessionUnavailable("used")
         return _session(row)
+
+    def release(self, session_uri: str) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE oauth_sessions SET used_at = NULL WHERE session_uri = ?", (session_uri,))
 
     def _connection(self) -> sqlite3.Connection:
         """One connection per thread (sqlite3 connections must not cross threads)."""

@@ -7,13 +7,16 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from reconciler.kinds.base import Live
 from reconciler.spec.loading import Stack
 from reconciler.spec.openapi_check import operation_ids
 
 FORMAT_VERSION = 1
+M = TypeVar("M", bound=BaseModel)
 
 
 def build_config(stack: Stack, lives: dict[str, Live], region: str) -> dict[str, Any]:
@@ -74,3 +77,23 @@ def write_config(path: Path, config: dict[str, Any]) -> None:
 
 def read_config(path: Path) -> dict[str, Any]:
     return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+class ConfigError(Exception):
+    """config.json is missing or unusable; the message names the file and the fix."""
+
+
+def load_config_as(path: Path, model: type[M]) -> M:
+    """config.json validated as `model` (what one reader needs of it), with errors for people."""
+    hint = "run `reconcile apply` (it writes config.json) or pass --config PATH"
+    try:
+        raw = read_config(path)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path} does not exist: {hint}") from exc
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path} cannot be read as JSON ({exc}): {hint}") from exc
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
+        raise ConfigError(f"{path} is incomplete (missing or invalid: {fields}): {hint}") from exc

@@ -1,0 +1,79 @@
+"""`oauth-callback` / `python -m callback`: serve the OAuth callback app with uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+import boto3
+import click
+import uvicorn
+
+from callback.app import CallbackConfig, CallbackState, build_app
+from callback.csrf import Csrf
+from callback.session_store import SqliteSessionStore, default_store_path
+from reconciler.config_file import ConfigError, load_config_as
+
+
+def make_state(config_path: Path, *, session_store: Path | None, csrf_secret: str | None) -> CallbackState:
+    config = load_config_as(config_path, CallbackConfig)
+    region = config.region
+    return CallbackState(
+        config=config,
+        config_path=config_path,
+        store=SqliteSessionStore(session_store or default_store_path(config_path)),
+        identity_client=boto3.client("bedrock-agentcore", region_name=region),
+        csrf=Csrf(csrf_secret.encode() if csrf_secret else None),
+    )
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=Path("config.json"),
+    show_default=True,
+    envvar="OAUTH_CALLBACK_CONFIG",
+    help="Written by `reconcile apply`.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option(
+    "--port", default=8080, show_default=True, help="Must match the callback URL in stack.yaml (CALLBACK_URL)."
+)
+@click.option(
+    "--session-store",
+    type=click.Path(path_type=Path),
+    envvar="OAUTH_SESSION_STORE",
+    help="SQLite file shared with mcp-server [default: oauth-sessions.sqlite3 next to config.json].",
+)
+@click.option(
+    "--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True
+)
+def main(config_path: Path, host: str, port: int, session_store: Path | None, log_level: str) -> None:
+    """Complete users' GitHub consent for the AgentCore stack (the gateway target's return URL).
+
+    \b
+    GET  /                          what this is, and its status (GET /healthz as JSON)
+    GET  /oauth/callback?session_id  confirmation page naming the account being linked
+    POST /oauth/callback             CompleteResourceTokenAuth for the user who started it
+    Set OAUTH_CALLBACK_SECRET to share CSRF keys between several instances.
+    """
+    logging.basicConfig(
+        stream=sys.stderr, level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        state = make_state(
+            config_path, session_store=session_store, csrf_secret=os.environ.get("OAUTH_CALLBACK_SECRET")
+        )
+    except ConfigError as exc:
+        click.secho(f"Error: {exc}", fg="red", err=True)
+        sys.exit(1)
+    click.echo(f"OAuth callback for stack {state.config.stack!r} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    uvicorn.run(build_app(state), host=host, port=port, log_level=log_level)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,206 @@
+"""The OAuth callback app (DESIGN §5): after GitHub consent, AgentCore Identity sends the browser
+here with `?session_id=<request_uri>`. GET shows who is being linked; only the POST (CSRF-checked)
+calls `CompleteResourceTokenAuth` for the user who started the session, once."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import anyio
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import BaseModel
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from callback.csrf import COOKIE, Csrf
+from callback.pages import confirm_page, done_page, page, problem_page
+from callback.session_store import SessionStore, SessionUnavailable
+
+SESSION_ID = re.compile(r"urn:ietf:params:oauth:request_uri:[a-zA-Z0-9\-._~]{1,900}")
+MAX_BODY = 8 * 1024
+MAX_QUERY = 2 * 1024
+RETRYABLE = frozenset({"ThrottlingException", "ServiceUnavailableException", "InternalServerException"})
+SECURITY_HEADERS = {
+    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "cache-control": "no-store",
+}
+UNAVAILABLE = {
+    "unknown": (
+        "Unknown authorization session",
+        404,
+        "This link does not belong to an authorization this server started.",
+    ),
+    "expired": (
+        "Authorization link expired",
+        410,
+        "This authorization link has expired (they last about ten minutes).",
+    ),
+    "used": ("Authorization link already used", 409, "This authorization link has already been used."),
+}
+log = logging.getLogger("callback")
+
+
+class CallbackConfig(BaseModel):
+    stack: str
+    region: str
+
+
+@dataclass
+class CallbackState:
+    config: CallbackConfig
+    config_path: Path
+    store: SessionStore
+    identity_client: Any
+    """A boto3 `bedrock-agentcore` client."""
+    csrf: Csrf
+
+
+def build_app(state: CallbackState) -> Starlette:
+    async def home(request: Request) -> Response:
+        body = (
+            "<p>This server completes GitHub authorizations for the AgentCore GitHub MCP stack: after you approve "
+            "access on GitHub, your browser comes back here to link it to the account that asked.</p>"
+            f"<p>Stack <code>{escape(state.config.stack)}</code> in <code>{escape(state.config.region)}</code>; "
+            f"configuration <code>{escape(str(state.config_path))}</code> loaded. Status: <strong id='status'>ok</strong>.</p>"
+        )
+        return page("OAuth callback", body)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse(
+            {"status": "ok", "config_loaded": True, "stack": state.config.stack, "region": state.config.region}
+        )
+
+    async def show(request: Request) -> Response:
+        session_id = request.query_params.get("session_id", "")
+        if not SESSION_ID.fullmatch(session_id):
+            return problem_page(
+                "Invalid authorization link", "The link is missing its session id or it is malformed.", 400
+            )
+        try:
+            session = await anyio.to_thread.run_sync(state.store.get, session_id)
+        except SessionUnavailable as exc:
+            return _unavailable(exc)
+        token = state.csrf.issue(session_id)
+        response = confirm_page(session.display_name, session_id, token)
+        response.set_cookie(
+            COOKIE,
+            token,
+            httponly=True,
+            samesite="strict",
+            path="/oauth/callback",
+            max_age=900,
+            secure=request.url.scheme == "https",
+        )
+        return response
+
+    async def complete(request: Request) -> Response:
+        form = await request.form()
+        session_id, token = str(form.get("session_id", "")), str(form.get("csrf_token", ""))
+        if not SESSION_ID.fullmatch(session_id):
+            return problem_page("Invalid authorization link", "The form did not carry a valid session id.", 400)
+        if not state.csrf.valid(token, request.cookies.get(COOKIE, ""), session_id):
+            return problem_page(
+                "Request refused", "This confirmation did not come from the page this server showed.", 403
+            )
+        try:
+            session = await anyio.to_thread.run_sync(state.store.consume, session_id)
+        except SessionUnavailable as exc:
+            return _unavailable(exc)
+        identifier = {session.identifier_kind: session.identifier}
+        try:
+            await anyio.to_thread.run_sync(
+                lambda: state.identity_client.complete_resource_token_auth(
+                    sessionUri=session_id, userIdentifier=identifier
+                )
+            )
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            log.warning("CompleteResourceTokenAuth failed with %s", code)
+            if code in RETRYABLE:
+                await anyio.to_thread.run_sync(state.store.release, session_id)
+                return problem_page(
+                    "Try again in a moment", "AWS is busy right now; reload this page and press the button again.", 503
+                )
+            if code == "AccessDeniedException":
+                return problem_page(
+                    "Authorization not accepted",
+                    "AWS refused to link this authorization: the session is "
+                    "invalid or expired, or it was started by someone else.",
+                    403,
+                )
+            return problem_page("Authorization failed", f"AWS answered {code}.", 502)
+        except BotoCoreError as exc:
+            await anyio.to_thread.run_sync(state.store.release, session_id)
+            log.warning("CompleteResourceTokenAuth could not be sent: %s", type(exc).__name__)
+            return problem_page(
+                "Try again in a moment", "AWS could not be reached; reload this page and try again.", 503
+            )
+        response = done_page(session.display_name)
+        response.delete_cookie(COOKIE, path="/oauth/callback")
+        return response
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return problem_page("Not found", "There is nothing at this address.", 404)
+
+    async def not_allowed(request: Request, exc: Exception) -> Response:
+        return problem_page("Method not allowed", "This address does not accept that request.", 405)
+
+    async def crashed(request: Request, exc: Exception) -> Response:
+        log.error("unexpected error: %s", type(exc).__name__)
+        return problem_page("Something went wrong", "The callback server hit an unexpected error.", 500)
+
+    return Starlette(
+        routes=[
+            Route("/", home, methods=["GET"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/oauth/callback", show, methods=["GET"]),
+            Route("/oauth/callback", complete, methods=["POST"]),
+        ],
+        middleware=[Middleware(Hardening)],
+        exception_handlers={404: not_found, 405: not_allowed, 500: crashed},
+    )
+
+
+def _unavailable(exc: SessionUnavailable) -> Response:
+    title, status, message = UNAVAILABLE[exc.reason]
+    return problem_page(title, message, status)
+
+
+class Hardening:
+    """Strict headers on every response; oversized query strings and bodies refused before routing."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    (k, v) for k, v in message.get("headers", []) if k.decode().lower() not in SECURITY_HEADERS
+                ]
+                message["headers"] += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+            await send(message)
+
+        length = dict(scope.get("headers", [])).get(b"content-length", b"0")
+        if len(scope.get("query_string", b"")) > MAX_QUERY or (length.isdigit() and int(length) > MAX_BODY):
+            await problem_page("Request too large", "The request is larger than this server accepts.", 413)(
+                scope, receive, with_headers
+            )
+            return
+        await self.app(scope, receive, with_headers)

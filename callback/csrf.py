@@ -1,0 +1,29 @@
+"""CSRF tokens for the confirmation form: a random nonce bound to one session id by an HMAC,
+sent both as a form field and as a SameSite=Strict cookie (double submit). A POST must carry
+both, equal, and valid for the session it names."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+COOKIE = "oauth_callback_csrf"
+
+
+class Csrf:
+    def __init__(self, key: bytes | None = None):
+        self.key = key or secrets.token_bytes(32)
+
+    def issue(self, session_id: str) -> str:
+        nonce = secrets.token_urlsafe(16)
+        return f"{nonce}.{self._mac(nonce, session_id)}"
+
+    def valid(self, token: str, cookie: str, session_id: str) -> bool:
+        if not token or not hmac.compare_digest(token, cookie) or token.count(".") != 1:
+            return False
+        nonce, mac = token.split(".")
+        return hmac.compare_digest(mac, self._mac(nonce, session_id))
+
+    def _mac(self, nonce: str, session_id: str) -> str:
+        return hmac.new(self.key, f"{nonce}|{session_id}".encode(), hashlib.sha256).hexdigest()

@@ -1,0 +1,54 @@
+"""The callback app served over real HTTP next to an applied stack, an MCP server and the sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from callback.__main__ import make_state
+from callback.app import CallbackState, build_app
+from callback.session_store import SqliteSessionStore
+from sandbox.server import Sandbox
+from tests.asgi import free_port, serving_asgi
+from tests.sandbox.helpers import apply_stack
+from tests.server.conftest import Stack, serving
+
+
+@dataclass
+class Deployment:
+    stack: Stack
+    callback: str
+    """Base URL of the callback app (the stack's return URL points here)."""
+    mcp: str
+    state: CallbackState
+
+    @property
+    def store(self) -> SqliteSessionStore:
+        assert isinstance(self.state.store, SqliteSessionStore)
+        return self.state.store
+
+
+@pytest.fixture
+def deployment(sandbox: Sandbox, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
+    port = free_port()
+    monkeypatch.setenv("CALLBACK_URL", f"http://127.0.0.1:{port}/oauth/callback")
+    stack = Stack(sandbox, workdir, apply_stack())
+    state = make_state(workdir / "config.json", session_store=None, csrf_secret=None)
+    with serving_asgi(build_app(state), port=port) as callback, serving(stack.tools()) as mcp:
+        yield Deployment(stack, callback, f"{mcp}/mcp", state)
+
+
+def confirm_form(html: str) -> dict[str, str]:
+    import re
+
+    return dict(re.findall(r"<input type='hidden' name='([^']+)' value='([^']*)'>", html))
+
+
+def open_confirmation(client: httpx.Client, landing_url: str) -> httpx.Response:
+    response = client.get(landing_url)
+    assert response.status_code == 200, response.text
+    return response

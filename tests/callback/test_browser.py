@@ -1,0 +1,61 @@
+"""The consent pages in a real browser: headless Chromium (Debian's `chromium`, installed by
+.ci/run) driven by Playwright, clicking the GitHub stand-in's and the callback's buttons."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from tests.callback.conftest import Deployment
+from tests.sandbox.helpers import call_tool, mint
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def test_user_clicks_through_github_consent_and_the_confirmation(deployment: Deployment, tmp_path: Path) -> None:
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: `apt-get install chromium` (.ci/run does)"
+    alice = mint(deployment.stack.sandbox.url, "alice")
+    reply = call_tool(deployment.stack.config["gateway"]["url"], "GitHubTarget___getAuthenticatedUser", token=alice)
+    link = reply["error"]["data"]["elicitations"][0]["url"]
+    session_uri = link.split("request_uri=")[1].replace("%3A", ":")
+    deployment.store.record(
+        session_uri=session_uri, identifier_kind="userToken", identifier=alice, display_name="alice"
+    )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.goto(link)
+            page.screenshot(path=str(tmp_path / "github-consent.png"))
+            page.click("#authorize")
+            page.wait_for_url(f"{deployment.callback}/oauth/callback?session_id=*")
+            confirm = page.locator("#confirm")
+            assert confirm.count() == 1, "the confirmation page has no confirm button"
+            assert page.locator("#who").inner_text() == "alice"
+            page.screenshot(path=str(tmp_path / "callback-confirm.png"), full_page=True)
+            confirm.click()
+            page.wait_for_selector("#done")
+            page.screenshot(path=str(tmp_path / "callback-done.png"), full_page=True)
+        finally:
+            browser.close()
+    for name in ("github-consent.png", "callback-confirm.png", "callback-done.png"):
+        assert (tmp_path / name).stat().st_size > 1000
+    screenshots = os.environ.get("SCREENSHOT_DIR")
+    if screenshots:
+        for name in ("github-consent.png", "callback-confirm.png", "callback-done.png"):
+            Path(screenshots).mkdir(parents=True, exist_ok=True)
+            (Path(screenshots) / name).write_bytes((tmp_path / name).read_bytes())
+    profile = call_tool(deployment.stack.config["gateway"]["url"], "GitHubTarget___getAuthenticatedUser", token=alice)
+    assert '"login": "alice"' in profile["result"]["content"][0]["text"]
