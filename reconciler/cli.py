@@ -16,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 
 from reconciler.applying import ApplyResult, apply_plan, destroy_plan
 from reconciler.aws import error_code, error_message
+from reconciler.client_config import claude_desktop_config
 from reconciler.config_file import build_config, read_config, write_config
 from reconciler.diagnostics import DiagnosticsError
 from reconciler.engine import open_session
@@ -253,13 +254,31 @@ def adopt(stack_file: Path, profile: str | None, region: str | None, address: st
 @main.command()
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print config.json as JSON.")
+@click.option("--claude-desktop", is_flag=True, help="Print an MCP client configuration (Claude Desktop's mcpServers).")
+@click.option(
+    "--mcp-url",
+    default="http://localhost:8000/mcp",
+    show_default=True,
+    help="Where mcp-server listens (with --claude-desktop).",
+)
+@click.option(
+    "--token", default="<your JWT>", show_default=True, help="The user's JWT to put in it (with --claude-desktop)."
+)
 @click.argument("key", required=False)
 @handle_errors
-def output(config_path: Path, as_json: bool, key: str | None) -> None:
-    """Print the values apply wrote to config.json (or one KEY, e.g. gateway.url)."""
+def output(config_path: Path, as_json: bool, claude_desktop: bool, mcp_url: str, token: str, key: str | None) -> None:
+    """Print the values apply wrote to config.json (or one KEY, e.g. gateway.url).
+
+    With --claude-desktop, print the mcpServers entries that connect a client to mcp-server:
+    directly over streamable HTTP with a bearer JWT, and through mcp-proxy-for-aws (SigV4, the JWT
+    in a signed header).
+    """
     if not config_path.exists():
         raise Fail(f"{config_path} does not exist: run `reconcile apply` first")
     config: Any = read_config(config_path)
+    if claude_desktop:
+        click.echo(json.dumps(claude_desktop_config(mcp_url=mcp_url, region=config["region"], token=token), indent=2))
+        return
     if key:
         for part in key.split("."):
             if not isinstance(config, dict) or part not in config:

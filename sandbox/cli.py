@@ -5,10 +5,8 @@ Imported by the reconciler's CLI only to register these commands; the engine nev
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
-import time
 from pathlib import Path
 
 import click
@@ -106,73 +104,26 @@ def token_command(user: str, endpoint: str, client_id: str) -> None:
 
 @click.command("demo")
 @click.option("--stack", "stack_file", type=click.Path(path_type=Path), default=Path("stack.yaml"), show_default=True)
-@click.option("--keep", is_flag=True, help="Leave the stack applied and the sandbox running until Ctrl-C.")
+@click.option(
+    "--keep",
+    is_flag=True,
+    help="Keep everything running after the tools answered (prints client setups); Ctrl-C ends it.",
+)
 def demo_command(stack_file: Path, keep: bool) -> None:
-    """Run the whole reconciler job offline: sandbox, plan, apply, re-plan, destroy.
+    """The whole mission offline: sandbox, apply, MCP server, OAuth consent, tools, destroy.
 
-    No AWS account needed: a local sandbox stands in for AWS, with demo GitHub credentials.
+    No AWS account, no GitHub account: the sandbox stands in for both. Every step is timed; the
+    first failure stops the demo (exit 1, naming the step) and everything started is stopped.
     """
-    from reconciler.cli import main
-    from sandbox.server import Sandbox
+    from demo.processes import StepFailed
+    from demo.run import run_demo
 
-    with Sandbox() as server:
-        os.environ.update(
-            {**server.environ, "OIDC_DISCOVERY_URL": f"{server.url}/oidc/.well-known/openid-configuration", **DEMO_ENV}
-        )
-        click.secho(f"Sandbox running at {server.url} (stands in for AWS; nothing leaves this machine).", fg="cyan")
-        steps = [
-            ("Validate the spec", ["validate", "--stack", str(stack_file)], 0),
-            (
-                "Plan against the (empty) sandbox account",
-                ["plan", "--stack", str(stack_file), "--detailed-exitcode"],
-                2,
-            ),
-            (
-                "Apply: create everything in dependency order",
-                ["apply", "--stack", str(stack_file), "--auto-approve"],
-                0,
-            ),
-            (
-                "Plan again: an applied stack has no changes",
-                ["plan", "--stack", str(stack_file), "--detailed-exitcode"],
-                0,
-            ),
-            ("What apply handed to mcp-server and oauth-callback (config.json)", ["output"], 0),
-        ]
-        if not keep:
-            steps.append(("Destroy what the stack owns", ["destroy", "--stack", str(stack_file), "--auto-approve"], 0))
-        for number, (title, args, expected) in enumerate(steps, 1):
-            click.secho(f"\n[{number}/{len(steps)}] {title}: reconcile {' '.join(args)}", fg="cyan", bold=True)
-            started = time.monotonic()
-            code = _invoke(main, args)
-            if code != expected:
-                click.secho(f"Step {number} ({title}) exited {code}, expected {expected}.", fg="red", err=True)
-                sys.exit(1)
-            click.secho(f"    ok ({time.monotonic() - started:.1f}s)", fg="green")
-        if keep:
-            click.secho("\nThe stack stays applied. Point another shell at the sandbox with:", fg="cyan")
-            for key, value in server.environ.items():
-                click.echo(f"  export {key}={value}")
-            click.echo("Ctrl-C to stop.")
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                pass
-        click.secho(
-            "\nDemo complete: the reconciler planned, applied, converged and destroyed the stack.",
-            fg="green",
-            bold=True,
-        )
-        click.echo(NEXT_STEPS)
-
-
-def _invoke(command: click.Command, args: list[str]) -> int:
     try:
-        command.main(args=args, prog_name="reconcile", standalone_mode=False)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    return 0
+        run_demo(stack_file, keep=keep)
+    except StepFailed as exc:
+        click.secho(f"Demo failed: {exc}", fg="red", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.secho("Demo interrupted; everything it started was stopped.", fg="yellow", err=True)
+        sys.exit(130)
+    click.echo(NEXT_STEPS)

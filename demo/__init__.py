@@ -1,0 +1,1 @@
+"""`reconcile demo`: the whole mission, offline, from one command (see `demo.run`)."""
