@@ -11,6 +11,15 @@ from playwright.sync_api import sync_playwright
 from tests.callback.conftest import Deployment
 from tests.sandbox.helpers import call_tool, mint
 
+
+async def first_link(mcp_url: str, token: str) -> str:
+    from tests.server.conftest import connect
+
+    async with connect(mcp_url, headers={"Authorization": f"Bearer {token}"}) as client:
+        result = await client.call_tool("get_user_profile", {})
+    return str(result.structured_content["authorization_required"]["url"])
+
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 FLAGS = [
     "--no-sandbox",

@@ -1,0 +1,73 @@
+"""Through mcp-proxy-for-aws 1.7.0 (a client nobody here wrote; it pins mcp<2, so it lives in its own
+environment: `uv tool install mcp-proxy-for-aws==1.7.0`, done by .ci/run). It signs with SigV4 and
+turns -32042 into a generic error, so this proves the server's plain-result fallback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+from mcp import Client, StdioServerParameters
+
+from sandbox.consent import approve_on_github
+from tests.callback.conftest import Deployment, confirm_form
+from tests.sandbox.helpers import mint
+from tests.server.conftest import TOKEN_HEADER
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def proxy_executable() -> str:
+    found = os.environ.get("MCP_PROXY_FOR_AWS") or shutil.which("mcp-proxy-for-aws")
+    fallback = Path.home() / ".local" / "bin" / "mcp-proxy-for-aws"
+    if found is None and fallback.exists():
+        found = str(fallback)
+    assert found, "mcp-proxy-for-aws is not installed: `uv tool install mcp-proxy-for-aws==1.7.0` (.ci/run does)"
+    return found
+
+
+async def test_first_call_gives_a_clickable_link_and_after_consent_the_repositories(deployment: Deployment) -> None:
+    alice = mint(deployment.stack.sandbox.url, "alice")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        **deployment.stack.sandbox.environ,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    env.pop("AWS_ENDPOINT_URL")
+    params = StdioServerParameters(
+        command=proxy_executable(),
+        args=[
+            deployment.mcp,
+            "--service",
+            "bedrock-agentcore",
+            "--region",
+            "us-east-1",
+            "--header",
+            f"{TOKEN_HEADER}={alice}",
+            "--disable-telemetry",
+        ],
+        env=env,
+    )
+    async with Client(params, mode="legacy") as client:
+        names = {t.name for t in (await client.list_tools()).tools}
+        assert {"get_user_profile", "get_user_repos"} <= names
+        first = await client.call_tool("get_user_repos", {"per_page": 5})
+        text = first.content[0].text
+        assert "Authorization needed" in text
+        link = text.split("Authorize here: ")[1].split()[0]
+        assert link.startswith(f"{deployment.stack.sandbox.url}/identities/oauth2/authorize?request_uri=")
+        landing = approve_on_github(link, login="alice")
+        with httpx.Client() as browser:
+            page = browser.get(landing)
+            assert browser.post(landing.split("?")[0], data=confirm_form(page.text)).status_code == 200
+        second = await client.call_tool("get_user_repos", {"per_page": 5})
+    assert second.is_error is False
+    assert "alice/alice-project-" in second.content[0].text
