@@ -1,12 +1,12 @@
-"""Through mcp-proxy-for-aws 1.7.0 (a client nobody here wrote; it pins mcp<2, so it lives in its own
-environment: `uv tool install mcp-proxy-for-aws==1.7.0`, done by .ci/run). It signs with SigV4 and
-turns -32042 into a generic error, so this proves the server's plain-result fallback."""
+"""Through mcp-proxy-for-aws 1.7.0 (a client nobody here wrote). It pins mcp<2, so it runs in its own
+environment: `uv tool run --from mcp-proxy-for-aws==1.7.0` (fetched from PyPI on first use, then
+cached). It signs with SigV4 and turns -32042 into a generic error, so this proves the server's
+plain-result fallback."""
 
 from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
 
 import httpx
 import pytest
@@ -25,13 +25,13 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-def proxy_executable() -> str:
-    found = os.environ.get("MCP_PROXY_FOR_AWS") or shutil.which("mcp-proxy-for-aws")
-    fallback = Path.home() / ".local" / "bin" / "mcp-proxy-for-aws"
-    if found is None and fallback.exists():
-        found = str(fallback)
-    assert found, "mcp-proxy-for-aws is not installed: `uv tool install mcp-proxy-for-aws==1.7.0` (.ci/run does)"
-    return found
+def proxy_command() -> list[str]:
+    """MCP_PROXY_FOR_AWS may name an installed executable; otherwise uv runs the pinned release."""
+    if os.environ.get("MCP_PROXY_FOR_AWS"):
+        return [os.environ["MCP_PROXY_FOR_AWS"]]
+    uv = shutil.which("uv")
+    assert uv, "uv is needed to run mcp-proxy-for-aws in its own environment"
+    return [uv, "tool", "run", "--from", "mcp-proxy-for-aws==1.7.0", "mcp-proxy-for-aws"]
 
 
 async def test_first_call_gives_a_clickable_link_and_after_consent_the_repositories(deployment: Deployment) -> None:
