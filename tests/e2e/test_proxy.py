@@ -42,9 +42,11 @@ async def test_first_call_gives_a_clickable_link_and_after_consent_the_repositor
         "AWS_EC2_METADATA_DISABLED": "true",
     }
     env.pop("AWS_ENDPOINT_URL")
+    command = proxy_command()
     params = StdioServerParameters(
-        command=proxy_executable(),
+        command=command[0],
         args=[
+            *command[1:],
             deployment.mcp,
             "--service",
             "bedrock-agentcore",
