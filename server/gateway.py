@@ -43,6 +43,9 @@ class GatewayFailure(Exception):
 
 
 class GatewayClient:
+    """Requests go straight to one pooled httpx transport: the gateway needs no cookies, redirects or
+    auth flows, and skipping AsyncClient's handling of them cuts per-call CPU (bench/server_overhead.py)."""
+
     def __init__(
         self,
         url: str,
@@ -53,14 +56,22 @@ class GatewayClient:
     ):
         self.url, self.identity = url, identity
         self._ids = itertools.count(1)
-        self._http = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout, connect=5.0),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=32),
-            transport=transport,
+        self._timeout = httpx.Timeout(timeout, connect=5.0).as_dict()
+        self._transport = transport or httpx.AsyncHTTPTransport(
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=32)
         )
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._transport.aclose()
+
+    async def _send(self, body: bytes, headers: dict[str, str]) -> httpx.Response:
+        request = httpx.Request("POST", self.url, content=body, headers=headers, extensions={"timeout": self._timeout})
+        response = await self._transport.handle_async_request(request)
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        return response
 
     async def call_tool(self, name: str, arguments: dict[str, Any], caller: Caller) -> Any | Elicitation:
         """The tool's data (parsed JSON), or an Elicitation; raises GatewayFailure."""
@@ -79,7 +90,7 @@ class GatewayClient:
         for attempt, delay in enumerate((*RETRY_DELAYS, None)):
             headers = self._headers(body, caller)
             try:
-                response = await self._http.post(self.url, content=body, headers=headers)
+                response = await self._send(body, headers)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as exc:
                 if delay is None:
                     raise GatewayFailure(f"cannot reach the gateway ({type(exc).__name__}); try again shortly") from exc
