@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import signal
 import socket
 import tempfile
 import time
@@ -239,4 +240,16 @@ def _keep_running(mcp_url: str, sandbox_url: str, token: str, config: Path) -> N
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
-        click.echo("\nStopping...")
+        click.echo("\nStopping (destroying the stack; Ctrl-C again to abandon it)...")
+        _ignore_echoed_interrupt()
+
+
+def _ignore_echoed_interrupt(window: float = 1.0) -> None:
+    """A wrapper (e.g. `uv run`) may deliver the same Ctrl-C twice; only a later one aborts the cleanup."""
+    first = time.monotonic()
+
+    def handler(signum: int, frame: object) -> None:
+        if time.monotonic() - first > window:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)

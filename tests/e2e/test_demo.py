@@ -21,3 +21,33 @@ def test_demo_command_runs_the_whole_mission() -> None:
     assert "alice (Alice Liddell)" in out and "alice/alice-project-" in out
     assert "Destroy complete: 6 resource(s) changed." in out and "Demo complete." in out
     assert not (ROOT / "config.json").exists()
+
+
+def test_demo_keep_serves_until_ctrl_c_then_cleans_up() -> None:
+    import signal
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "demo", "--keep"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + 300
+    for line in proc.stdout:
+        seen.append(line)
+        if "Everything stays up until Ctrl-C" in line or time.monotonic() > deadline:
+            break
+    assert "Everything stays up until Ctrl-C" in "".join(seen), "".join(seen)[-3000:]
+    time.sleep(1)
+    proc.send_signal(signal.SIGINT)
+    rest, _ = proc.communicate(timeout=120)
+    output = "".join(seen) + rest
+    assert proc.returncode == 0, output[-3000:]
+    assert "mcp-proxy-for-aws@1.7.0" in output and '"mcpServers"' in output
+    assert "Destroy complete" in rest and "Demo complete." in rest

@@ -192,3 +192,18 @@ def test_aws_region_alone_is_enough(sandbox: Sandbox, workdir: Path, monkeypatch
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     assert reconcile("plan").exit_code == 0
+
+
+def test_output_prints_mcp_client_configuration(sandbox: Sandbox, workdir: Path) -> None:
+    apply_ok()
+    result = reconcile("output", "--claude-desktop", "--mcp-url", "http://localhost:8000/mcp", "--token", "JWT")
+    servers = json.loads(result.output)["mcpServers"]
+    assert servers["github"] == {
+        "type": "http",
+        "url": "http://localhost:8000/mcp",
+        "headers": {"Authorization": "Bearer JWT"},
+    }
+    proxy = servers["github-via-aws-proxy"]
+    assert proxy["args"][:2] == ["mcp-proxy-for-aws@1.7.0", "http://localhost:8000/mcp"]
+    assert "X-Amzn-Bedrock-AgentCore-Runtime-Custom-User-Token=JWT" in proxy["args"]
+    assert proxy["env"] == {"AWS_REGION": "us-east-1"}
