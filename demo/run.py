@@ -36,7 +36,6 @@ class Demo:
     stack_file: Path
     workdir: Path
     timings: list[tuple[str, float]] = field(default_factory=list)
-    facts: dict[str, Any] = field(default_factory=dict)
 
     def step(self, title: str, action: Callable[[], Any]) -> Any:
         number = len(self.timings) + 1

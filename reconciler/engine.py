@@ -26,9 +26,6 @@ class Session:
     def plan_destroy(self) -> Plan:
         return plan_destroy(self.stack, self.live)
 
-    def refresh(self) -> None:
-        self.live = read_live_state(self.ctx, self.stack)
-
 
 def open_session(
     stack_file: Path,
