@@ -14,18 +14,37 @@ import uvicorn
 from callback.app import CallbackConfig, CallbackState, build_app
 from callback.csrf import Csrf
 from callback.session_store import SqliteSessionStore, default_store_path
+from callback.signin import OidcSignIn
 from reconciler.config_file import ConfigError, load_config_as
 
 
-def make_state(config_path: Path, *, session_store: Path | None, csrf_secret: str | None) -> CallbackState:
+def make_state(
+    config_path: Path, *, session_store: Path | None, csrf_secret: str | None, sign_in: bool = True
+) -> CallbackState:
     config = load_config_as(config_path, CallbackConfig)
-    region = config.region
     return CallbackState(
         config=config,
         config_path=config_path,
         store=SqliteSessionStore(session_store or default_store_path(config_path)),
-        identity_client=boto3.client("bedrock-agentcore", region_name=region),
+        identity_client=boto3.client("bedrock-agentcore", region_name=config.region),
         csrf=Csrf(csrf_secret.encode() if csrf_secret else None),
+        signin=oidc_sign_in(config) if sign_in else None,
+    )
+
+
+def oidc_sign_in(config: CallbackConfig) -> OidcSignIn | None:
+    """The gateway's own identity provider (CUSTOM_JWT). OIDC_CLIENT_ID / OIDC_CLIENT_SECRET override the
+    client, which must allow the redirect URI <callback base URL>/oauth/signed-in."""
+    authorizer = config.gateway.authorizer if config.gateway else None
+    if authorizer is None or authorizer.type != "CUSTOM_JWT" or not authorizer.discovery_url:
+        return None
+    client_id = os.environ.get("OIDC_CLIENT_ID") or next(
+        iter(authorizer.allowed_clients or authorizer.allowed_audience), None
+    )
+    if not client_id:
+        return None
+    return OidcSignIn(
+        discovery_url=authorizer.discovery_url, client_id=client_id, client_secret=os.environ.get("OIDC_CLIENT_SECRET")
     )
 
 

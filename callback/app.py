@@ -1,6 +1,7 @@
 """The OAuth callback app (DESIGN §5): after GitHub consent, AgentCore Identity sends the browser
-here with `?session_id=<request_uri>`. GET shows who is being linked; only the POST (CSRF-checked)
-calls `CompleteResourceTokenAuth` for the user who started the session, once."""
+here with `?session_id=<request_uri>`. For a CUSTOM_JWT stack the person must first sign in with the
+same identity provider as the user who started the session (callback/signin.py); GET then shows who
+is being linked, and only the POST (CSRF-checked) calls `CompleteResourceTokenAuth`, once."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import anyio
 from botocore.exceptions import BotoCoreError, ClientError
@@ -17,13 +19,22 @@ from pydantic import BaseModel
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from callback.csrf import COOKIE, Csrf
 from callback.pages import confirm_page, done_page, page, problem_page
-from callback.session_store import SessionStore, SessionUnavailable
+from callback.session_store import OAuthSession, SessionStore, SessionUnavailable
+from callback.signin import (
+    PENDING_COOKIE,
+    RETURN_PATH,
+    USER_COOKIE,
+    OidcSignIn,
+    Signer,
+    SignInFailed,
+    identity_of_token,
+)
 
 SESSION_ID = re.compile(r"urn:ietf:params:oauth:request_uri:[a-zA-Z0-9\-._~]{1,900}")
 MAX_BODY = 8 * 1024
@@ -52,9 +63,21 @@ UNAVAILABLE = {
 log = logging.getLogger("callback")
 
 
+class AuthorizerConfig(BaseModel):
+    type: str
+    discovery_url: str | None = None
+    allowed_clients: list[str] = []
+    allowed_audience: list[str] = []
+
+
+class GatewayConfig(BaseModel):
+    authorizer: AuthorizerConfig
+
+
 class CallbackConfig(BaseModel):
     stack: str
     region: str
+    gateway: GatewayConfig | None = None
 
 
 @dataclass
@@ -65,6 +88,12 @@ class CallbackState:
     identity_client: Any
     """A boto3 `bedrock-agentcore` client."""
     csrf: Csrf
+    signin: OidcSignIn | None = None
+    """Set for CUSTOM_JWT stacks: the person confirming must sign in as the session's initiator."""
+
+    @property
+    def signer(self) -> Signer:
+        return Signer(self.csrf.key)
 
 
 def build_app(state: CallbackState) -> Starlette:
@@ -82,6 +111,78 @@ def build_app(state: CallbackState) -> Starlette:
             {"status": "ok", "config_loaded": True, "stack": state.config.stack, "region": state.config.region}
         )
 
+    def return_uri(request: Request) -> str:
+        return str(request.base_url).rstrip("/") + RETURN_PATH
+
+    async def check_browser_user(request: Request, session: OAuthSession, *, may_redirect: bool) -> Response | None:
+        """None when the person at the browser may confirm this session; otherwise the answer to send."""
+        if session.identifier_kind != "userToken" or state.signin is None:
+            return None
+        initiator = identity_of_token(session.identifier)
+        if initiator is None:
+            return problem_page("Cannot verify this authorization", "The session does not say who started it.", 403)
+        cookie = state.signer.loads(request.cookies.get(USER_COOKIE, ""))
+        if cookie is None or cookie.get("session_id") != session.session_uri:
+            if not may_redirect:
+                return problem_page(
+                    "Sign-in required", "Sign in as the user who started this authorization first.", 403
+                )
+            try:
+                url, pending = await state.signin.start(
+                    session_id=session.session_uri, redirect_uri=return_uri(request), login_hint=initiator.subject
+                )
+            except SignInFailed as exc:
+                return problem_page("Sign-in unavailable", str(exc), 503)
+            response = RedirectResponse(url, status_code=302)
+            response.set_cookie(
+                PENDING_COOKIE,
+                state.signer.dumps(pending),
+                httponly=True,
+                samesite="lax",
+                path="/oauth",
+                max_age=600,
+                secure=request.url.scheme == "https",
+            )
+            return response
+        if (cookie.get("iss"), cookie.get("sub")) != (initiator.issuer, initiator.subject):
+            return problem_page(
+                "This link belongs to someone else",
+                f"You signed in as {cookie.get('name')}, but this authorization was started by {initiator.name}. "
+                "Nothing was linked. If you want GitHub access for yourself, run the tool yourself.",
+                403,
+            )
+        return None
+
+    async def signed_in(request: Request) -> Response:
+        pending = state.signer.loads(request.cookies.get(PENDING_COOKIE, ""))
+        if pending is None or request.query_params.get("state") != pending.get("state") or state.signin is None:
+            return problem_page(
+                "Sign-in not recognised", "This sign-in answer does not match a sign-in this page started.", 400
+            )
+        if "code" not in request.query_params:
+            return problem_page("Sign-in refused", "The identity provider did not sign you in.", 403)
+        try:
+            user = await state.signin.finish(
+                code=request.query_params["code"], pending=pending, redirect_uri=return_uri(request)
+            )
+        except SignInFailed as exc:
+            return problem_page("Sign-in failed", str(exc), 403)
+        response = RedirectResponse(
+            f"/oauth/callback?{urlencode({'session_id': pending['session_id']})}", status_code=303
+        )
+        value = {"session_id": pending["session_id"], "iss": user.issuer, "sub": user.subject, "name": user.name}
+        response.set_cookie(
+            USER_COOKIE,
+            state.signer.dumps(value),
+            httponly=True,
+            samesite="lax",
+            path="/oauth",
+            max_age=600,
+            secure=request.url.scheme == "https",
+        )
+        response.delete_cookie(PENDING_COOKIE, path="/oauth")
+        return response
+
     async def show(request: Request) -> Response:
         session_id = request.query_params.get("session_id", "")
         if not SESSION_ID.fullmatch(session_id):
@@ -92,6 +193,8 @@ def build_app(state: CallbackState) -> Starlette:
             session = await anyio.to_thread.run_sync(state.store.get, session_id)
         except SessionUnavailable as exc:
             return _unavailable(exc)
+        if (answer := await check_browser_user(request, session, may_redirect=True)) is not None:
+            return answer
         token = state.csrf.issue(session_id)
         response = confirm_page(session.display_name, session_id, token)
         response.set_cookie(
@@ -114,6 +217,12 @@ def build_app(state: CallbackState) -> Starlette:
             return problem_page(
                 "Request refused", "This confirmation did not come from the page this server showed.", 403
             )
+        try:
+            pending_session = await anyio.to_thread.run_sync(state.store.get, session_id)
+        except SessionUnavailable as exc:
+            return _unavailable(exc)
+        if (answer := await check_browser_user(request, pending_session, may_redirect=False)) is not None:
+            return answer
         try:
             session = await anyio.to_thread.run_sync(state.store.consume, session_id)
         except SessionUnavailable as exc:
@@ -167,6 +276,7 @@ def build_app(state: CallbackState) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             Route("/oauth/callback", show, methods=["GET"]),
             Route("/oauth/callback", complete, methods=["POST"]),
+            Route(RETURN_PATH, signed_in, methods=["GET"]),
         ],
         middleware=[Middleware(Hardening)],
         exception_handlers={404: not_found, 405: not_allowed, 500: crashed},

@@ -28,7 +28,6 @@ from demo.processes import StepFailed, child
 from reconciler.client_config import claude_desktop_config, proxy_command_line
 
 DEMO_USER = "alice"
-FORM_FIELD = re.compile(r"<input type='hidden' name='([^']+)' value='([^']*)'>")
 
 
 @dataclass
@@ -91,15 +90,13 @@ async def call_tool(url: str, token: str, name: str, arguments: dict[str, Any]) 
 
 
 def confirm_in_callback(landing: str) -> str:
-    """Open the callback's confirmation page and press its button, like a browser; returns who was linked."""
-    with httpx.Client(timeout=30) as browser:
-        page = browser.get(landing)
-        if page.status_code != 200 or "id='confirm'" not in page.text:
-            raise StepFailed(f"the callback's confirmation page answered {page.status_code} without a confirm button")
-        done = browser.post(landing.split("?")[0], data=dict(FORM_FIELD.findall(page.text)))
-        if done.status_code != 200:
-            raise StepFailed(f"the callback refused the confirmation: HTTP {done.status_code}")
-    found = re.search(r"<strong id='who'>([^<]*)</strong>", page.text)
+    """Sign in as the demo user and press the callback's confirm button, like a browser; returns who was linked."""
+    from sandbox.consent import confirm_on_callback
+
+    done = confirm_on_callback(landing, login=DEMO_USER)
+    if done.status_code != 200 or "id='done'" not in done.text:
+        raise StepFailed(f"the callback did not complete the authorization: HTTP {done.status_code}")
+    found = re.search(r"linked for <strong>([^<]*)</strong>", done.text)
     return found.group(1) if found else "?"
 
 
@@ -193,7 +190,7 @@ def run_demo(stack_file: Path, *, keep: bool) -> None:
             lambda: approve_on_github(link, login=DEMO_USER),
         )
         who = demo.step(
-            "Confirm on the callback page (POST, CSRF-checked): CompleteResourceTokenAuth",
+            "Sign in at the callback as the same user, then confirm (POST, CSRF-checked): CompleteResourceTokenAuth",
             lambda: confirm_in_callback(landing),
         )
         click.echo(f"    linked GitHub for {who}")

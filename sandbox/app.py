@@ -43,7 +43,8 @@ ROUTES = [
     "POST /gateway-mcp/<region>/<gateway id>/mcp",
     "GET /oidc/.well-known/openid-configuration",
     "GET /oidc/jwks",
-    "POST /oidc/token",
+    "POST /oidc/token (JSON {user} for a test token; form grant_type=authorization_code)",
+    "GET|POST /oidc/authorize",
     "GET|POST /github/login/oauth/authorize",
     "POST /github/login/oauth/access_token",
     "GET /github/api/user",
@@ -111,7 +112,12 @@ class SandboxApp:
         if path == "/oidc/jwks":
             return _ok(self.oidc.jwks())
         if path == "/oidc/token" and method == "POST":
+            if request.mimetype == "application/x-www-form-urlencoded":
+                answer, status = self.oidc.exchange(base, request.form)
+                return _ok(answer, status=status)
             return _ok(self.oidc.mint(base, _json(request)))
+        if path == "/oidc/authorize":
+            return self.oidc.sign_in_page(request.args) if method == "GET" else self.oidc.sign_in(request.form)
         if path == "/github/login/oauth/authorize":
             return self.github.authorize_page(request) if method == "GET" else self.github.authorize_submit(request)
         if path == "/github/login/oauth/access_token" and method == "POST":

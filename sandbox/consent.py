@@ -43,3 +43,32 @@ def session_id_of(callback_url: str) -> str:
 def _expect(response: httpx.Response, status: int, what: str) -> None:
     if response.status_code != status:
         raise ConsentFailed(f"{what} answered HTTP {response.status_code}: {response.text[:200]}")
+
+
+CONFIRM_FORM = re.compile(r"<input type='hidden' name='([^']+)' value='([^']*)'>")
+
+
+def open_callback(browser: httpx.Client, landing: str, *, login: str) -> httpx.Response:
+    """Open the callback link in `browser`; when the callback sends it to sign in, sign in at the
+    sandbox identity provider as `login`. Returns the page the browser ends on."""
+    response = browser.get(landing)
+    for _ in range(10):
+        if response.status_code not in (302, 303):
+            return response
+        location = urljoin(str(response.url), response.headers["Location"])
+        if urlparse(location).path.endswith("/oidc/authorize"):
+            page = browser.get(location)
+            _expect(page, 200, "the identity provider's sign-in page")
+            response = browser.post(urljoin(location, "/oidc/authorize"), data={**dict(HIDDEN.findall(page.text)), "user": login})
+        else:
+            response = browser.get(location)
+    raise ConsentFailed("too many redirects on the way to the callback's page")
+
+
+def confirm_on_callback(landing: str, *, login: str) -> httpx.Response:
+    """Sign in as `login` if asked, then press the confirmation button; returns the final page."""
+    with httpx.Client(timeout=30) as browser:
+        page = open_callback(browser, landing, login=login)
+        if page.status_code != 200 or "id='confirm'" not in page.text:
+            return page
+        return browser.post(str(page.url).split("?")[0], data=dict(CONFIRM_FORM.findall(page.text)))

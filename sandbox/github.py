@@ -77,9 +77,9 @@ class GitHubStandIn:
         args = request.args
         app = self.apps(args.get("client_id", ""))
         if app is None:
-            return _page("Unknown application", "<p>No OAuth app has this client_id.</p>", 404)
+            return page("Unknown application", "<p>No OAuth app has this client_id.</p>", 404)
         if args.get("redirect_uri") != app[1]:
-            return _page(
+            return page(
                 "Redirect URI mismatch", "<p>The redirect_uri is not this app's Authorization callback URL.</p>", 400
             )
         suggested = args.get("login", "")
@@ -98,14 +98,14 @@ class GitHubStandIn:
             f'<label>Signed in as <select name="login" id="login">{options}</select></label> '
             f'<button type="submit" id="authorize" name="authorize" value="1">Authorize</button></form>'
         )
-        return _page("Authorize application (GitHub sandbox)", body)
+        return page("Authorize application (GitHub sandbox)", body)
 
     def authorize_submit(self, request: Request) -> Response:
         form = request.form
         app = self.apps(form.get("client_id", ""))
         login = form.get("login", "")
         if app is None or form.get("redirect_uri") != app[1] or login not in USERS:
-            return _page("Bad request", "<p>Unknown app, redirect URI or user.</p>", 400)
+            return page("Bad request", "<p>Unknown app, redirect URI or user.</p>", 400)
         code = secrets.token_urlsafe(16)
         with self.lock:
             self.codes[code] = Grant(login, form["client_id"], form["redirect_uri"], form.get("scope", ""))
@@ -195,7 +195,7 @@ def _json(body: Any, status: int = 200) -> Response:
     return Response(json.dumps(body), status=status, content_type="application/json")
 
 
-def _page(title: str, body: str, status: int = 200) -> Response:
+def page(title: str, body: str, status: int = 200) -> Response:
     doc = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
         f"<body><h1>{html.escape(title)}</h1>{body}</body></html>"

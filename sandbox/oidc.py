@@ -5,15 +5,26 @@ POST /oidc/token  {"user": "alice", "client_id": "sandbox-demo"}  ->  {"access_t
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import html
+import secrets
+import threading
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+from werkzeug.wrappers import Response
 
 from sandbox.errors import validation
+from sandbox.github import USERS as SIGN_IN_USERS
+from sandbox.github import page as _page
 
 DEFAULT_CLIENT = "sandbox-demo"
 TOKEN_LIFETIME = 3600
@@ -23,6 +34,8 @@ class OidcIssuer:
     def __init__(self) -> None:
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.kid = uuid.uuid4().hex[:16]
+        self._lock = threading.Lock()
+        self._codes: dict[str, dict[str, str]] = {}
 
     def issuer(self, base_url: str) -> str:
         return f"{base_url}/oidc"
@@ -43,6 +56,40 @@ class OidcIssuer:
         public = RSAAlgorithm.to_jwk(self._key.public_key(), as_dict=True)
         return {"keys": [{**public, "kid": self.kid, "use": "sig", "alg": "RS256"}]}
 
+    def sign_in_page(self, args: Mapping[str, str]) -> Response:
+        missing = [k for k in ("client_id", "redirect_uri", "state", "code_challenge") if not args.get(k)]
+        if missing or args.get("response_type", "code") != "code" or args.get("code_challenge_method", "S256") != "S256":
+            return _page("Bad sign-in request", f"<p>Missing or unsupported: {html.escape(', '.join(missing) or 'response_type')}</p>", 400)
+        hint = args.get("login_hint", "")
+        options = "".join(f'<option value="{u}"{" selected" if u == hint else ""}>{u}</option>' for u in SIGN_IN_USERS)
+        hidden = "".join(f'<input type="hidden" name="{k}" value="{html.escape(args.get(k, ""), quote=True)}">'
+                         for k in ("client_id", "redirect_uri", "state", "nonce", "code_challenge"))
+        body = (f'<form method="post" action="/oidc/authorize">{hidden}<label>User <select name="user" id="user">{options}'
+                '</select></label> <button type="submit" id="sign-in">Sign in</button></form>')
+        return _page("Sign in (sandbox identity provider)", body)
+
+    def sign_in(self, form: Mapping[str, str]) -> Response:
+        if form.get("user") not in SIGN_IN_USERS or not form.get("redirect_uri") or not form.get("code_challenge"):
+            return _page("Bad sign-in", "<p>Unknown user or incomplete request.</p>", 400)
+        code = secrets.token_urlsafe(16)
+        with self._lock:
+            self._codes[code] = {k: form.get(k, "") for k in ("user", "client_id", "redirect_uri", "nonce", "code_challenge")}
+        query = urlencode({"code": code, "state": form.get("state", "")})
+        return Response(status=302, headers={"Location": f"{form['redirect_uri']}?{query}"})
+
+    def exchange(self, base_url: str, form: Mapping[str, str]) -> tuple[dict[str, Any], int]:
+        """Authorization code + PKCE verifier -> an ID token (single-use code)."""
+        with self._lock:
+            grant = self._codes.pop(form.get("code", ""), None)
+        verifier = form.get("code_verifier", "")
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        if (grant is None or grant["client_id"] != form.get("client_id") or grant["redirect_uri"] != form.get("redirect_uri")
+                or not hmac.compare_digest(challenge, grant["code_challenge"])):
+            return {"error": "invalid_grant", "error_description": "unknown code, client, redirect_uri or PKCE verifier"}, 400
+        token = self.mint(base_url, {"user": grant["user"], "client_id": grant["client_id"], "nonce": grant["nonce"]})
+        return {"id_token": token["access_token"], "access_token": token["access_token"], "token_type": "Bearer",
+                "expires_in": token["expires_in"]}, 200
+
     def mint(self, base_url: str, body: dict[str, Any]) -> dict[str, Any]:
         user = body.get("user")
         if not isinstance(user, str) or not user.isidentifier():
@@ -60,5 +107,7 @@ class OidcIssuer:
             "exp": now + lifetime,
             "jti": uuid.uuid4().hex,
         }
+        if body.get("nonce"):
+            claims["nonce"] = str(body["nonce"])
         token = jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid})
         return {"access_token": token, "token_type": "Bearer", "expires_in": lifetime}

@@ -49,6 +49,9 @@ def test_user_clicks_through_github_consent_and_the_confirmation(deployment: Dep
             page.goto(link)
             page.screenshot(path=str(tmp_path / "github-consent.png"))
             page.click("#authorize")
+            page.wait_for_selector("#sign-in")  # the callback asks who is confirming
+            page.screenshot(path=str(tmp_path / "sign-in.png"))
+            page.click("#sign-in")
             page.wait_for_url(f"{deployment.callback}/oauth/callback?session_id=*")
             confirm = page.locator("#confirm")
             assert confirm.count() == 1, "the confirmation page has no confirm button"
@@ -59,11 +62,11 @@ def test_user_clicks_through_github_consent_and_the_confirmation(deployment: Dep
             page.screenshot(path=str(tmp_path / "callback-done.png"), full_page=True)
         finally:
             browser.close()
-    for name in ("github-consent.png", "callback-confirm.png", "callback-done.png"):
+    for name in ("github-consent.png", "sign-in.png", "callback-confirm.png", "callback-done.png"):
         assert (tmp_path / name).stat().st_size > 1000
     screenshots = os.environ.get("SCREENSHOT_DIR")
     if screenshots:
-        for name in ("github-consent.png", "callback-confirm.png", "callback-done.png"):
+        for name in ("github-consent.png", "sign-in.png", "callback-confirm.png", "callback-done.png"):
             Path(screenshots).mkdir(parents=True, exist_ok=True)
             (Path(screenshots) / name).write_bytes((tmp_path / name).read_bytes())
     profile = call_tool(deployment.stack.config["gateway"]["url"], "GitHubTarget___getAuthenticatedUser", token=alice)

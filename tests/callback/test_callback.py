@@ -12,7 +12,7 @@ import pytest
 from botocore.stub import Stubber
 
 from callback.session_store import SessionUnavailable, SqliteSessionStore
-from sandbox.consent import approve_on_github
+from sandbox.consent import approve_on_github, open_callback
 from tests.callback.conftest import Deployment, confirm_form
 from tests.sandbox.helpers import mint
 
@@ -45,7 +45,8 @@ async def test_confirm_then_the_tool_works(deployment: Deployment) -> None:
     landing = approve_on_github(await authorization_link(deployment, alice), login="alice")
     assert landing.startswith(f"{deployment.callback}/oauth/callback?session_id=urn")
     with httpx.Client() as browser:
-        page = browser.get(landing)
+        assert browser.get(landing).status_code == 302  # sent to sign in first
+        page = open_callback(browser, landing, login="alice")
         assert page.status_code == 200
         assert "<strong id='who'>alice</strong>" in page.text and "id='confirm'" in page.text
         assert deployment.stack.sandbox.app.flow.vault == {}  # nothing bound on GET
@@ -58,16 +59,32 @@ async def test_confirm_then_the_tool_works(deployment: Deployment) -> None:
     assert (await profile(deployment, alice))["login"] == "alice"
 
 
-async def test_link_opened_by_someone_else_binds_only_the_initiator(deployment: Deployment) -> None:
-    """Bob opens Alice's link: the page names alice, and the token lands in alice's vault entry."""
+async def test_forwarded_link_cannot_be_confirmed_by_someone_else(deployment: Deployment) -> None:
+    """Alice forwards her link; Bob approves with his GitHub and signs in as himself: nothing is linked."""
     alice = mint(deployment.stack.sandbox.url, "alice")
     landing = approve_on_github(await authorization_link(deployment, alice), login="bob")
     with httpx.Client() as browser:
-        page = browser.get(landing)
-        assert "<strong id='who'>alice</strong>" in page.text
-        browser.post(f"{deployment.callback}/oauth/callback", data=confirm_form(page.text))
-    keys = [key for _, key in deployment.stack.sandbox.app.flow.vault]
-    assert len(keys) == 1 and keys[0].endswith("|alice")
+        page = open_callback(browser, landing, login="bob")
+        assert page.status_code == 403 and "You signed in as bob" in page.text and "started by alice" in page.text
+        assert "id='confirm'" not in page.text
+    assert deployment.stack.sandbox.app.flow.vault == {}
+    assert deployment.store.get(landing.split("session_id=")[1].replace("%3A", ":")).used_at is None
+
+
+def test_post_needs_a_sign_in_for_that_same_session(deployment: Deployment) -> None:
+    alice = mint(deployment.stack.sandbox.url, "alice")
+    first, second = "urn:ietf:params:oauth:request_uri:first", "urn:ietf:params:oauth:request_uri:second"
+    for uri in (first, second):
+        deployment.store.record(session_uri=uri, identifier_kind="userToken", identifier=alice, display_name="alice")
+    with httpx.Client() as browser:
+        open_callback(browser, f"{deployment.callback}/oauth/callback?session_id={first}", login="alice")
+        token = deployment.state.csrf.issue(second)
+        browser.cookies.set("oauth_callback_csrf", token, path="/oauth/callback")
+        refused = browser.post(
+            f"{deployment.callback}/oauth/callback", data={"session_id": second, "csrf_token": token}
+        )
+    assert refused.status_code == 403 and "Sign-in required" in refused.text
+    assert deployment.store.get(second).used_at is None
 
 
 def test_expired_session_is_refused(deployment: Deployment) -> None:
@@ -97,17 +114,20 @@ def test_malformed_session_id_is_rejected_and_never_echoed(deployment: Deploymen
 def test_display_name_is_escaped(deployment: Deployment) -> None:
     uri = "urn:ietf:params:oauth:request_uri:markup-name"
     name = "<script>alert('x')</script>\"&"
-    deployment.store.record(session_uri=uri, identifier_kind="userToken", identifier="t", display_name=name)
-    response = httpx.get(f"{deployment.callback}/oauth/callback", params={"session_id": uri})
+    alice = mint(deployment.stack.sandbox.url, "alice")
+    deployment.store.record(session_uri=uri, identifier_kind="userToken", identifier=alice, display_name=name)
+    with httpx.Client() as browser:
+        response = open_callback(browser, f"{deployment.callback}/oauth/callback?session_id={uri}", login="alice")
     assert response.status_code == 200
     assert name not in response.text and html.escape(name) in response.text
 
 
 def test_post_without_csrf_token_is_refused(deployment: Deployment) -> None:
     uri = "urn:ietf:params:oauth:request_uri:no-csrf"
-    deployment.store.record(session_uri=uri, identifier_kind="userToken", identifier="t", display_name="alice")
+    alice = mint(deployment.stack.sandbox.url, "alice")
+    deployment.store.record(session_uri=uri, identifier_kind="userToken", identifier=alice, display_name="alice")
     with httpx.Client() as browser:
-        page = browser.get(f"{deployment.callback}/oauth/callback", params={"session_id": uri})
+        page = open_callback(browser, f"{deployment.callback}/oauth/callback?session_id={uri}", login="alice")
         form = confirm_form(page.text)
         assert browser.post(f"{deployment.callback}/oauth/callback", data={"session_id": uri}).status_code == 403
     other = httpx.post(f"{deployment.callback}/oauth/callback", data=form)  # token without its cookie
@@ -138,7 +158,7 @@ async def test_aws_access_denied_becomes_a_readable_page(deployment: Deployment)
         session_uri=uri, identifier_kind="userToken", identifier=bob, display_name="alice"
     )  # tampered
     with httpx.Client() as browser:
-        page = browser.get(landing)
+        page = open_callback(browser, landing, login="bob")
         refused = browser.post(f"{deployment.callback}/oauth/callback", data=confirm_form(page.text))
     assert refused.status_code == 403 and "Authorization not accepted" in refused.text
     assert bob not in refused.text and alice not in refused.text
@@ -148,16 +168,17 @@ def test_throttling_releases_the_session_for_a_retry(deployment: Deployment) -> 
     client = boto3.client("bedrock-agentcore")
     deployment.state.identity_client = client
     uri = "urn:ietf:params:oauth:request_uri:throttled"
-    deployment.store.record(session_uri=uri, identifier_kind="userToken", identifier="tok", display_name="alice")
+    alice = mint(deployment.stack.sandbox.url, "alice")
+    deployment.store.record(session_uri=uri, identifier_kind="userToken", identifier=alice, display_name="alice")
+    landing = f"{deployment.callback}/oauth/callback?session_id={uri}"
     with Stubber(client) as stub, httpx.Client() as browser:
         stub.add_client_error("complete_resource_token_auth", "ThrottlingException", "Rate exceeded", 429)
-        stub.add_response(
-            "complete_resource_token_auth", {}, {"sessionUri": uri, "userIdentifier": {"userToken": "tok"}}
-        )
-        page = browser.get(f"{deployment.callback}/oauth/callback", params={"session_id": uri})
+        expected = {"sessionUri": uri, "userIdentifier": {"userToken": alice}}
+        stub.add_response("complete_resource_token_auth", {}, expected)
+        page = open_callback(browser, landing, login="alice")
         busy = browser.post(f"{deployment.callback}/oauth/callback", data=confirm_form(page.text))
         assert busy.status_code == 503
-        page = browser.get(f"{deployment.callback}/oauth/callback", params={"session_id": uri})
+        page = open_callback(browser, landing, login="alice")
         assert browser.post(f"{deployment.callback}/oauth/callback", data=confirm_form(page.text)).status_code == 200
 
 

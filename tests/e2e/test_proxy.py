@@ -8,12 +8,11 @@ from __future__ import annotations
 import os
 import shutil
 
-import httpx
 import pytest
 from mcp import Client, StdioServerParameters
 
-from sandbox.consent import approve_on_github
-from tests.callback.conftest import Deployment, confirm_form
+from sandbox.consent import approve_on_github, confirm_on_callback
+from tests.callback.conftest import Deployment
 from tests.sandbox.helpers import mint
 from tests.server.conftest import TOKEN_HEADER
 
@@ -67,9 +66,7 @@ async def test_first_call_gives_a_clickable_link_and_after_consent_the_repositor
         link = text.split("Authorize here: ")[1].split()[0]
         assert link.startswith(f"{deployment.stack.sandbox.url}/identities/oauth2/authorize?request_uri=")
         landing = approve_on_github(link, login="alice")
-        with httpx.Client() as browser:
-            page = browser.get(landing)
-            assert browser.post(landing.split("?")[0], data=confirm_form(page.text)).status_code == 200
+        assert confirm_on_callback(landing, login="alice").status_code == 200
         second = await client.call_tool("get_user_repos", {"per_page": 5})
     assert second.is_error is False
     assert "alice/alice-project-" in second.content[0].text
