@@ -153,6 +153,15 @@ def build_app(state: CallbackState) -> Starlette:
             )
         return None
 
+    async def usable_session(request: Request, session_id: str, *, may_redirect: bool) -> OAuthSession | Response:
+        """The stored session if it may be confirmed from this browser, else the page (or sign-in redirect) to send."""
+        try:
+            session = await anyio.to_thread.run_sync(state.store.get, session_id)
+        except SessionUnavailable as exc:
+            return _unavailable(exc)
+        answer = await check_browser_user(request, session, may_redirect=may_redirect)
+        return session if answer is None else answer
+
     async def signed_in(request: Request) -> Response:
         pending = state.signer.loads(request.cookies.get(PENDING_COOKIE, ""))
         if pending is None or request.query_params.get("state") != pending.get("state") or state.signin is None:
@@ -189,12 +198,9 @@ def build_app(state: CallbackState) -> Starlette:
             return problem_page(
                 "Invalid authorization link", "The link is missing its session id or it is malformed.", 400
             )
-        try:
-            session = await anyio.to_thread.run_sync(state.store.get, session_id)
-        except SessionUnavailable as exc:
-            return _unavailable(exc)
-        if (answer := await check_browser_user(request, session, may_redirect=True)) is not None:
-            return answer
+        session = await usable_session(request, session_id, may_redirect=True)
+        if isinstance(session, Response):
+            return session
         token = state.csrf.issue(session_id)
         response = confirm_page(session.display_name, session_id, token)
         response.set_cookie(
@@ -217,12 +223,9 @@ def build_app(state: CallbackState) -> Starlette:
             return problem_page(
                 "Request refused", "This confirmation did not come from the page this server showed.", 403
             )
-        try:
-            pending_session = await anyio.to_thread.run_sync(state.store.get, session_id)
-        except SessionUnavailable as exc:
-            return _unavailable(exc)
-        if (answer := await check_browser_user(request, pending_session, may_redirect=False)) is not None:
-            return answer
+        checked = await usable_session(request, session_id, may_redirect=False)
+        if isinstance(checked, Response):
+            return checked
         try:
             session = await anyio.to_thread.run_sync(state.store.consume, session_id)
         except SessionUnavailable as exc:
