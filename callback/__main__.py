@@ -69,23 +69,35 @@ def oidc_sign_in(config: CallbackConfig) -> OidcSignIn | None:
     help="SQLite file shared with mcp-server [default: oauth-sessions.sqlite3 next to config.json].",
 )
 @click.option(
+    "--sign-in/--no-sign-in",
+    default=True,
+    show_default=True,
+    help="CUSTOM_JWT stacks: the person confirming must sign in with the gateway's identity provider as the user "
+    "who started the authorization (protects against forwarded links).",
+)
+@click.option(
     "--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True
 )
-def main(config_path: Path, host: str, port: int, session_store: Path | None, log_level: str) -> None:
+def main(config_path: Path, host: str, port: int, session_store: Path | None, sign_in: bool, log_level: str) -> None:
     """Complete users' GitHub consent for the AgentCore stack (the gateway target's return URL).
 
     \b
     GET  /                          what this is, and its status (GET /healthz as JSON)
     GET  /oauth/callback?session_id  confirmation page naming the account being linked
+    GET  /oauth/signed-in            return from the identity provider's sign-in (CUSTOM_JWT)
     POST /oauth/callback             CompleteResourceTokenAuth for the user who started it
-    Set OAUTH_CALLBACK_SECRET to share CSRF keys between several instances.
+    Set OAUTH_CALLBACK_SECRET to share cookie/CSRF keys between several instances;
+    OIDC_CLIENT_ID / OIDC_CLIENT_SECRET to sign in with another client of the same provider.
     """
     logging.basicConfig(
         stream=sys.stderr, level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
         state = make_state(
-            config_path, session_store=session_store, csrf_secret=os.environ.get("OAUTH_CALLBACK_SECRET")
+            config_path,
+            session_store=session_store,
+            csrf_secret=os.environ.get("OAUTH_CALLBACK_SECRET"),
+            sign_in=sign_in,
         )
     except ConfigError as exc:
         click.secho(f"Error: {exc}", fg="red", err=True)
