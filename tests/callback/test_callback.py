@@ -241,3 +241,16 @@ def test_missing_config_is_a_clear_error(tmp_path: Path) -> None:
         timeout=60,
     )
     assert result.returncode == 1 and "reconcile apply" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_no_sign_in_mode_shows_the_confirmation_directly(deployment: Deployment) -> None:
+    from callback.__main__ import make_state
+    from tests.asgi import serving_asgi
+
+    state = make_state(deployment.stack.workdir / "config.json", session_store=None, csrf_secret=None, sign_in=False)
+    assert state.signin is None and deployment.state.signin is not None
+    uri = "urn:ietf:params:oauth:request_uri:no-sign-in"
+    state.store.record(session_uri=uri, identifier_kind="userToken", identifier="t", display_name="alice")
+    with serving_asgi(build_app(state)) as base:
+        page = httpx.get(f"{base}/oauth/callback", params={"session_id": uri})
+    assert page.status_code == 200 and "id='confirm'" in page.text
