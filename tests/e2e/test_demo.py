@@ -25,6 +25,7 @@ def test_demo_command_runs_the_whole_mission() -> None:
 
 def test_demo_keep_serves_until_ctrl_c_then_cleans_up() -> None:
     import signal
+    import threading
     import time
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -46,7 +47,15 @@ def test_demo_keep_serves_until_ctrl_c_then_cleans_up() -> None:
     assert "Everything stays up until Ctrl-C" in "".join(seen), "".join(seen)[-3000:]
     time.sleep(1)
     proc.send_signal(signal.SIGINT)
-    rest, _ = proc.communicate(timeout=120)
+    # Read the rest through the same buffered stream: communicate(timeout=...) reads the raw pipe and
+    # would skip lines the loop above already buffered.
+    watchdog = threading.Timer(120, proc.kill)
+    watchdog.start()
+    try:
+        rest = proc.stdout.read()
+        proc.wait()
+    finally:
+        watchdog.cancel()
     output = "".join(seen) + rest
     assert proc.returncode == 0, output[-3000:]
     assert "mcp-proxy-for-aws@1.7.0" in output and '"mcpServers"' in output
