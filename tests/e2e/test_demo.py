@@ -56,6 +56,7 @@ def test_demo_keep_serves_until_ctrl_c_then_cleans_up() -> None:
         proc.wait()
     finally:
         watchdog.cancel()
+        proc.stdout.close()
     output = "".join(seen) + rest
     assert proc.returncode == 0, output[-3000:]
     assert "mcp-proxy-for-aws@1.7.0" in output and '"mcpServers"' in output
