@@ -15,7 +15,7 @@ from callback.app import CallbackConfig, CallbackState, build_app
 from callback.csrf import Csrf
 from callback.session_store import SqliteSessionStore, default_store_path
 from callback.signin import OidcSignIn
-from reconciler.config_file import ConfigError, load_config_as
+from reconciler.config_file import ConfigError, config_option, load_config_as
 
 
 def make_state(
@@ -49,15 +49,7 @@ def oidc_sign_in(config: CallbackConfig) -> OidcSignIn | None:
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path),
-    default=Path("config.json"),
-    show_default=True,
-    envvar="OAUTH_CALLBACK_CONFIG",
-    help="Written by `reconcile apply`.",
-)
+@config_option(envvar="OAUTH_CALLBACK_CONFIG")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option(
     "--port", default=8080, show_default=True, help="Must match the callback URL in stack.yaml (CALLBACK_URL)."

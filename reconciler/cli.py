@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 from reconciler.applying import ApplyResult, apply_plan, destroy_plan
 from reconciler.aws import error_code, error_message
 from reconciler.client_config import claude_desktop_config
-from reconciler.config_file import build_config, read_config, write_config
+from reconciler.config_file import build_config, config_option, read_config, write_config
 from reconciler.diagnostics import DiagnosticsError
 from reconciler.engine import open_session
 from reconciler.kinds import KINDS
@@ -103,15 +103,8 @@ def aws_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--region", help="AWS region (default: AWS_REGION, then `region:` in the stack file).")(command)
 
 
-def config_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--config",
-        "config_path",
-        type=click.Path(path_type=Path),
-        default=Path("config.json"),
-        show_default=True,
-        help="Where apply writes the hand-off for mcp-server and oauth-callback.",
-    )(command)
+def config_written_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return config_option(help="Where apply writes the hand-off for mcp-server and oauth-callback.")(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -172,7 +165,7 @@ def plan(
 @main.command()
 @stack_option
 @aws_options
-@config_option
+@config_written_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (required when stdin is not a terminal).")
 @click.option("--parallelism", default=4, show_default=True, help="Resources changed at once.")
 @handle_errors
@@ -204,7 +197,7 @@ def apply(
 @main.command()
 @stack_option
 @aws_options
-@config_option
+@config_written_option
 @click.option("--auto-approve", is_flag=True, help="Destroy without asking (required when stdin is not a terminal).")
 @handle_errors
 def destroy(stack_file: Path, profile: str | None, region: str | None, config_path: Path, auto_approve: bool) -> None:
@@ -252,7 +245,7 @@ def adopt(stack_file: Path, profile: str | None, region: str | None, address: st
 
 
 @main.command()
-@config_option
+@config_written_option
 @click.option("--json", "as_json", is_flag=True, help="Print config.json as JSON.")
 @click.option("--claude-desktop", is_flag=True, help="Print an MCP client configuration (Claude Desktop's mcpServers).")
 @click.option(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,6 +18,7 @@ from reconciler.spec.openapi_check import operation_ids
 
 FORMAT_VERSION = 1
 M = TypeVar("M", bound=BaseModel)
+FC = TypeVar("FC", bound=Callable[..., Any])
 
 
 def build_config(stack: Stack, lives: dict[str, Live], region: str) -> dict[str, Any]:
@@ -97,3 +99,18 @@ def load_config_as(path: Path, model: type[M]) -> M:
     except ValidationError as exc:
         fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
         raise ConfigError(f"{path} is incomplete (missing or invalid: {fields}): {hint}") from exc
+
+
+def config_option(*, envvar: str | None = None, help: str = "Written by `reconcile apply`.") -> Callable[[FC], FC]:
+    """The `--config PATH` option every program that reads or writes config.json takes."""
+    import click
+
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path),
+        default=Path("config.json"),
+        show_default=True,
+        envvar=envvar,
+        help=help,
+    )

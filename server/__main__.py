@@ -11,6 +11,7 @@ import click
 import uvicorn
 
 from callback.session_store import SqliteSessionStore, default_store_path
+from reconciler.config_file import config_option
 from server.app import Tools, build_server
 from server.config import ConfigError, load_config
 from server.gateway import GatewayClient
@@ -30,15 +31,7 @@ def make_tools(config_path: Path, *, session_store: Path | None, token_header: s
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path),
-    default=Path("config.json"),
-    show_default=True,
-    envvar="MCP_SERVER_CONFIG",
-    help="Written by `reconcile apply`.",
-)
+@config_option(envvar="MCP_SERVER_CONFIG")
 @click.option(
     "--transport",
     type=click.Choice(["http", "stdio"]),
