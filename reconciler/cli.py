@@ -202,7 +202,7 @@ def apply(
 @handle_errors
 def destroy(stack_file: Path, profile: str | None, region: str | None, config_path: Path, auto_approve: bool) -> None:
     """Delete every resource this stack owns, dependents first. Keeps (and names) what it does not own."""
-    session = open_session(stack_file, profile=profile, region=region, progress=progress)
+    session = open_session(stack_file, profile=profile, region=region, progress=progress, lenient=True)
     the_plan = session.plan_destroy()
     click.echo(format_text(the_plan))
     for d in the_plan.diagnostics:

@@ -34,9 +34,10 @@ def open_session(
     region: str | None,
     progress: Callable[[str], None],
     clients: Clients | None = None,
+    lenient: bool = False,
 ) -> Session:
-    """Validates the spec first: a bad spec never reaches AWS."""
-    stack = load_stack(stack_file)
+    """Validates the spec first: a bad spec never reaches AWS (`lenient`: see load_stack)."""
+    stack = load_stack(stack_file, lenient=lenient)
     clients = clients or make_clients(profile=profile, region=region or stack.region)
     ctx = Context(clients=clients, stack=stack.name, progress=progress)
     progress(f"Reading live state of stack {stack.name!r} in {clients.region}...")

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reconciler.diagnostics import Diagnostic, DiagnosticsError
 from reconciler.kinds import KINDS
+from reconciler.kinds.base import ResourceSpec
 from reconciler.spec.interpolation import InterpolationError, Ref, references_in, substitute_load_time
 from reconciler.spec.yaml_lines import Path as KeyPath
 from reconciler.spec.yaml_lines import YamlError, line_of, load_with_lines
@@ -53,15 +54,18 @@ class Stack:
 
 
 class _Collector:
-    def __init__(self, file: Path, lines: dict[KeyPath, int]):
+    def __init__(self, file: Path, lines: dict[KeyPath, int], *, lenient: bool = False):
         self.file, self.lines, self.found = file, lines, []  # type: ignore[var-annotated]
+        self.lenient = lenient
 
     def add(self, summary: str, path: KeyPath, detail: str = "") -> None:
         key = ".".join(str(p) for p in path) or None
         self.found.append(Diagnostic(summary, detail, file=str(self.file), line=line_of(self.lines, path), key=key))
 
 
-def load_stack(path: Path, environ: Mapping[str, str] | None = None) -> Stack:
+def load_stack(path: Path, environ: Mapping[str, str] | None = None, *, lenient: bool = False) -> Stack:
+    """`lenient` (destroy): unset environment variables and invalid values are tolerated, since only
+    names, kinds and references are needed to find and delete resources."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -78,7 +82,7 @@ def load_stack(path: Path, environ: Mapping[str, str] | None = None) -> Stack:
                 )
             ]
         ) from exc
-    out = _Collector(path, lines)
+    out = _Collector(path, lines, lenient=lenient)
     if not isinstance(raw, dict):
         out.add("stack file must be a mapping with `stack:` and `resources:`", ())
         raise DiagnosticsError(out.found)
@@ -108,6 +112,13 @@ def _validated(model: type[BaseModel], data: Any, base: KeyPath, out: _Collector
         return None
 
 
+def _tolerated(model: type[ResourceSpec], data: dict[str, Any]) -> ResourceSpec:
+    try:
+        return model.model_validate(data)
+    except ValidationError:
+        return model.model_construct(**data)
+
+
 def _explain(err: Any, model: type[BaseModel]) -> str:
     key = err["loc"][-1] if err["loc"] else ""
     if err["type"] == "extra_forbidden":
@@ -131,7 +142,8 @@ def _substitute(
     try:
         return substitute_load_time(value, variables, environ)
     except InterpolationError as exc:
-        out.add(str(exc).split(";")[0], path, str(exc).split(";", 1)[-1].strip())
+        if not out.lenient:
+            out.add(str(exc).split(";")[0], path, str(exc).split(";", 1)[-1].strip())
         return value
 
 
@@ -162,7 +174,7 @@ def _resource(logical: str, body: Any, stack: str, base_dir: Path, out: _Collect
     if kind is None:
         out.add(f"unknown kind {body['kind']!r}", where + ("kind",), f"use one of {', '.join(KINDS)}")
         return None
-    model = _validated(kind.spec_model, body, where, out)
+    model = _validated(kind.spec_model, body, where, out) if not out.lenient else _tolerated(kind.spec_model, body)
     if model is None:
         return None
     name = model.name or kind.default_name(stack, logical)

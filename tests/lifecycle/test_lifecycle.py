@@ -207,3 +207,15 @@ def test_output_prints_mcp_client_configuration(sandbox: Sandbox, workdir: Path)
     assert proxy["args"][:2] == ["mcp-proxy-for-aws@1.7.0", "http://localhost:8000/mcp"]
     assert "X-Amzn-Bedrock-AgentCore-Runtime-Custom-User-Token=JWT" in proxy["args"]
     assert proxy["env"] == {"AWS_REGION": "us-east-1"}
+
+
+def test_destroy_needs_no_secrets_or_identity_settings(
+    sandbox: Sandbox, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    apply_ok()
+    for name in ("GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET", "OIDC_DISCOVERY_URL", "OIDC_CLIENT_ID"):
+        monkeypatch.delenv(name)
+    assert reconcile("plan").exit_code == 1  # plan and apply still insist on them
+    result = reconcile("destroy", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert inventory() == EMPTY
