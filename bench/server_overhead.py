@@ -68,6 +68,24 @@ def process(args: list[str], ready_url: str, env: dict[str, str] | None = None) 
         proc.wait(timeout=10)
 
 
+def mcp_server(config: str, port: int) -> Any:
+    """`mcp-server` as users run it, in its own process."""
+    args = [
+        sys.executable,
+        "-m",
+        "server",
+        "--config",
+        config,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
+    return process(args, f"http://127.0.0.1:{port}/healthz")
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -157,22 +175,7 @@ def minimal_run(calls: int, workdir: Path) -> dict[str, float]:
     token = {"Authorization": "Bearer bench-token"}
     with (
         process([sys.executable, "bench/minimal_gateway.py", str(gateway_port)], f"http://127.0.0.1:{gateway_port}/"),
-        process(
-            [
-                sys.executable,
-                "-m",
-                "server",
-                "--config",
-                str(config),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(server_port),
-                "--log-level",
-                "warning",
-            ],
-            f"http://127.0.0.1:{server_port}/healthz",
-        ) as server,
+        mcp_server(str(config), server_port) as server,
     ):
         figures = compare(
             "minimal instant gateway (our server's own cost)",
@@ -220,22 +223,7 @@ def sandbox_run(calls: int, workdir: Path) -> dict[str, float]:
             f"{base}/identities/CompleteResourceTokenAuth",
             json={"sessionUri": session_id, "userIdentifier": {"userToken": token}},
         ).raise_for_status()
-        with process(
-            [
-                sys.executable,
-                "-m",
-                "server",
-                "--config",
-                str(workdir / "config.json"),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(server_port),
-                "--log-level",
-                "warning",
-            ],
-            f"http://127.0.0.1:{server_port}/healthz",
-        ):
+        with mcp_server(str(workdir / "config.json"), server_port):
             return compare(
                 "sandbox gateway (JWT check, token vault, GitHub stand-in)",
                 (config["gateway"]["url"], gateway_call, headers),

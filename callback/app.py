@@ -134,15 +134,7 @@ def build_app(state: CallbackState) -> Starlette:
             except SignInFailed as exc:
                 return problem_page("Sign-in unavailable", str(exc), 503)
             response = RedirectResponse(url, status_code=302)
-            response.set_cookie(
-                PENDING_COOKIE,
-                state.signer.dumps(pending),
-                httponly=True,
-                samesite="lax",
-                path="/oauth",
-                max_age=600,
-                secure=request.url.scheme == "https",
-            )
+            set_signed_cookie(response, request, PENDING_COOKIE, state.signer.dumps(pending))
             return response
         if (cookie.get("iss"), cookie.get("sub")) != (initiator.issuer, initiator.subject):
             return problem_page(
@@ -180,15 +172,7 @@ def build_app(state: CallbackState) -> Starlette:
             f"/oauth/callback?{urlencode({'session_id': pending['session_id']})}", status_code=303
         )
         value = {"session_id": pending["session_id"], "iss": user.issuer, "sub": user.subject, "name": user.name}
-        response.set_cookie(
-            USER_COOKIE,
-            state.signer.dumps(value),
-            httponly=True,
-            samesite="lax",
-            path="/oauth",
-            max_age=600,
-            secure=request.url.scheme == "https",
-        )
+        set_signed_cookie(response, request, USER_COOKIE, state.signer.dumps(value))
         response.delete_cookie(PENDING_COOKIE, path="/oauth")
         return response
 
@@ -283,6 +267,13 @@ def build_app(state: CallbackState) -> Starlette:
         ],
         middleware=[Middleware(Hardening)],
         exception_handlers={404: not_found, 405: not_allowed, 500: crashed},
+    )
+
+
+def set_signed_cookie(response: Response, request: Request, name: str, value: str) -> None:
+    """Sign-in cookies are Lax (they must survive the identity provider's redirect back), HttpOnly, short-lived."""
+    response.set_cookie(
+        name, value, httponly=True, samesite="lax", path="/oauth", max_age=600, secure=request.url.scheme == "https"
     )
 
 
