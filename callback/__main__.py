@@ -11,17 +11,17 @@ import boto3
 import click
 import uvicorn
 
-from callback.app import CallbackConfig, CallbackState, build_app
+from callback.app import CallbackState, build_app
 from callback.csrf import Csrf
-from callback.session_store import SqliteSessionStore, default_store_path
 from callback.signin import OidcSignIn
-from reconciler.config_file import ConfigError, config_option, load_config_as
+from handoff.config import ConfigError, HandOff, config_option, load_config
+from handoff.sessions import SqliteSessionStore, default_store_path
 
 
 def make_state(
     config_path: Path, *, session_store: Path | None, csrf_secret: str | None, sign_in: bool = True
 ) -> CallbackState:
-    config = load_config_as(config_path, CallbackConfig)
+    config = load_config(config_path)
     return CallbackState(
         config=config,
         config_path=config_path,
@@ -32,7 +32,7 @@ def make_state(
     )
 
 
-def oidc_sign_in(config: CallbackConfig) -> OidcSignIn | None:
+def oidc_sign_in(config: HandOff) -> OidcSignIn | None:
     """The gateway's own identity provider (CUSTOM_JWT). OIDC_CLIENT_ID / OIDC_CLIENT_SECRET override the
     client, which must allow the redirect URI <callback base URL>/oauth/signed-in."""
     authorizer = config.gateway.authorizer if config.gateway else None

@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 
 import anyio
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import BaseModel
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -25,7 +24,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from callback.csrf import COOKIE, Csrf
 from callback.pages import confirm_page, done_page, page, problem_page
-from callback.session_store import OAuthSession, SessionStore, SessionUnavailable
 from callback.signin import (
     PENDING_COOKIE,
     RETURN_PATH,
@@ -35,6 +33,8 @@ from callback.signin import (
     SignInFailed,
     identity_of_token,
 )
+from handoff.config import HandOff
+from handoff.sessions import OAuthSession, SessionStore, SessionUnavailable
 
 SESSION_ID = re.compile(r"urn:ietf:params:oauth:request_uri:[a-zA-Z0-9\-._~]{1,900}")
 MAX_BODY = 8 * 1024
@@ -63,26 +63,9 @@ UNAVAILABLE = {
 log = logging.getLogger("callback")
 
 
-class AuthorizerConfig(BaseModel):
-    type: str
-    discovery_url: str | None = None
-    allowed_clients: list[str] = []
-    allowed_audience: list[str] = []
-
-
-class GatewayConfig(BaseModel):
-    authorizer: AuthorizerConfig
-
-
-class CallbackConfig(BaseModel):
-    stack: str
-    region: str
-    gateway: GatewayConfig | None = None
-
-
 @dataclass
 class CallbackState:
-    config: CallbackConfig
+    config: HandOff
     config_path: Path
     store: SessionStore
     identity_client: Any

@@ -22,6 +22,8 @@ import anyio
 import httpx
 import jwt
 
+from handoff.callers import display_name, unverified_claims
+
 PENDING_COOKIE = "oauth_callback_signin"
 USER_COOKIE = "oauth_callback_user"
 RETURN_PATH = "/oauth/signed-in"
@@ -40,13 +42,12 @@ class Identity:
 
 def identity_of_token(token: str) -> Identity | None:
     """The initiator's identity from the bearer token the MCP server recorded (the gateway verified it)."""
-    try:
-        claims = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError:
+    claims = unverified_claims(token)
+    if claims is None:
         return None
     if not claims.get("iss") or not claims.get("sub"):
         return None
-    return Identity(str(claims["iss"]), str(claims["sub"]), _name(claims))
+    return Identity(str(claims["iss"]), str(claims["sub"]), display_name(claims))
 
 
 class Signer:
@@ -120,7 +121,7 @@ class OidcSignIn:
         claims = await anyio.to_thread.run_sync(self._verify, id_token, discovery["issuer"])
         if not hmac.compare_digest(str(claims.get("nonce", "")), pending["nonce"]):
             raise SignInFailed("the sign-in answer does not belong to this request")
-        return Identity(str(claims["iss"]), str(claims["sub"]), _name(claims))
+        return Identity(str(claims["iss"]), str(claims["sub"]), display_name(claims))
 
     def _verify(self, id_token: str, issuer: str) -> dict[str, Any]:
         assert self._jwks is not None
@@ -149,7 +150,3 @@ class OidcSignIn:
                     ) from exc
             self._jwks = jwt.PyJWKClient(self._discovery["jwks_uri"])
         return self._discovery
-
-
-def _name(claims: dict[str, Any]) -> str:
-    return str(claims.get("username") or claims.get("preferred_username") or claims.get("email") or claims.get("sub"))

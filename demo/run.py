@@ -91,7 +91,7 @@ async def call_tool(url: str, token: str, name: str, arguments: dict[str, Any]) 
 
 def confirm_in_callback(landing: str) -> str:
     """Sign in as the demo user and press the callback's confirm button, like a browser; returns who was linked."""
-    from sandbox.consent import confirm_on_callback
+    from demo.browser import confirm_on_callback
 
     done = confirm_on_callback(landing, login=DEMO_USER)
     if done.status_code != 200 or "id='done'" not in done.text:
@@ -102,7 +102,7 @@ def confirm_in_callback(landing: str) -> str:
 
 def run_demo(stack_file: Path, *, keep: bool) -> None:
     from sandbox.cli import DEMO_ENV
-    from sandbox.consent import approve_on_github
+    from demo.browser import approve_on_github
     from sandbox.server import Sandbox
 
     workdir = Path(tempfile.mkdtemp(prefix="agentcore-demo-"))

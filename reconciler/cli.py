@@ -332,14 +332,3 @@ def _print_callback_urls(config: dict[str, Any], previous: dict[str, Any] | None
             click.secho("!" * 78, fg="yellow", bold=True)
         else:
             click.echo(f"OAuth provider {provider['name']} callback URL (registered in the GitHub OAuth App): {url}")
-
-
-def _register_offline_commands() -> None:
-    """`reconcile sandbox` and `reconcile demo` live with the sandbox; the engine never imports it."""
-    from sandbox.cli import demo_command, sandbox_command
-
-    main.add_command(sandbox_command)
-    main.add_command(demo_command)
-
-
-_register_offline_commands()

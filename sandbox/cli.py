@@ -1,13 +1,11 @@
-"""`reconcile sandbox` (serve the offline stand-in) and `reconcile demo` (the whole job, offline).
+"""`reconcile sandbox`: serve the offline stand-in, and mint its test users' tokens.
 
-Imported by the reconciler's CLI only to register these commands; the engine never sees it.
+Assembled into the `reconcile` command by `commands/`; no product package imports it.
 """
 
 from __future__ import annotations
 
 import signal
-import sys
-from pathlib import Path
 
 import click
 
@@ -16,16 +14,6 @@ DEMO_ENV = {
     "GITHUB_CLIENT_SECRET": "sandbox-demo-secret-not-real",
     "OIDC_CLIENT_ID": "sandbox-demo",
 }
-
-
-NEXT_STEPS = """
-Next steps:
-  reconcile sandbox                      serve the sandbox on 127.0.0.1:4566 and print its environment
-  (in another shell, with that environment exported)
-  reconcile apply --auto-approve         create the stack there; writes config.json
-  reconcile sandbox token alice          a test user's JWT for the gateway (reconcile output gateway.url)
-  README.md, "The sandbox", shows the OAuth consent flow step by step.
-"""
 
 
 @click.group("sandbox", invoke_without_command=True)
@@ -100,30 +88,3 @@ def token_command(user: str, endpoint: str, client_id: str) -> None:
     if response.status_code != 200:
         raise click.ClickException(f"the sandbox refused: {response.json().get('message', response.text)}")
     click.echo(response.json()["access_token"])
-
-
-@click.command("demo")
-@click.option("--stack", "stack_file", type=click.Path(path_type=Path), default=Path("stack.yaml"), show_default=True)
-@click.option(
-    "--keep",
-    is_flag=True,
-    help="Keep everything running after the tools answered (prints client setups); Ctrl-C ends it.",
-)
-def demo_command(stack_file: Path, keep: bool) -> None:
-    """The whole mission offline: sandbox, apply, MCP server, OAuth consent, tools, destroy.
-
-    No AWS account, no GitHub account: the sandbox stands in for both. Every step is timed; the
-    first failure stops the demo (exit 1, naming the step) and everything started is stopped.
-    """
-    from demo.processes import StepFailed
-    from demo.run import run_demo
-
-    try:
-        run_demo(stack_file, keep=keep)
-    except StepFailed as exc:
-        click.secho(f"Demo failed: {exc}", fg="red", err=True)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        click.secho("Demo interrupted; everything it started was stopped.", fg="yellow", err=True)
-        sys.exit(130)
-    click.echo(NEXT_STEPS)

@@ -10,16 +10,16 @@ from typing import Literal
 import click
 import uvicorn
 
-from callback.session_store import SqliteSessionStore, default_store_path
-from reconciler.config_file import config_option
+from handoff.config import config_option
+from handoff.sessions import SqliteSessionStore, default_store_path
 from server.app import Tools, build_server
-from server.config import ConfigError, load_config
+from server.config import ConfigError, load_server_config
 from server.gateway import GatewayClient
 from server.identity import DEFAULT_TOKEN_HEADER, IdentitySettings
 
 
 def make_tools(config_path: Path, *, session_store: Path | None, token_header: str, token_file: Path | None) -> Tools:
-    config = load_config(config_path)
+    config = load_server_config(config_path)
     identity = IdentitySettings(
         authorizer=config.gateway.authorizer.type,
         region=config.region,

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from callback.session_store import SessionStore
+from handoff.sessions import SessionStore
 from server.config import ServerConfig
 from server.gateway import Elicitation, GatewayClient, GatewayFailure
 from server.identity import Caller, IdentitySettings, NoCredential, caller_from

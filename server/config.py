@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel
+from handoff.config import ConfigError, GatewayConfig, load_config
 
-from reconciler.config_file import ConfigError, load_config_as
-
-__all__ = ["ConfigError", "ServerConfig", "load_config"]
+__all__ = ["ConfigError", "ServerConfig", "load_server_config"]
 REQUIRED_TOOLS = ("getAuthenticatedUser", "listUserRepositories")
 
 
-class AuthorizerConfig(BaseModel):
-    type: Literal["CUSTOM_JWT", "AWS_IAM", "NONE"]
-    discovery_url: str | None = None
+@dataclass(frozen=True)
+class ServerConfig:
+    """What the server serves from the hand-off: its gateway and that gateway's tools."""
 
-
-class GatewayConfig(BaseModel):
-    url: str
-    authorizer: AuthorizerConfig
-
-
-class ServerConfig(BaseModel):
     stack: str
     region: str
     gateway: GatewayConfig
@@ -33,8 +24,11 @@ class ServerConfig(BaseModel):
         return self.tools[operation_id]
 
 
-def load_config(path: Path) -> ServerConfig:
-    config = load_config_as(path, ServerConfig)
+def load_server_config(path: Path) -> ServerConfig:
+    handoff = load_config(path)
+    if handoff.gateway is None:
+        raise ConfigError(f"{path} names no gateway: declare one in the stack file, then run `reconcile apply`")
+    config = ServerConfig(handoff.stack, handoff.region, handoff.gateway, handoff.tools)
     missing = [op for op in REQUIRED_TOOLS if op not in config.tools]
     if missing:
         raise ConfigError(

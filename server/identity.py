@@ -12,12 +12,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-import boto3
-import jwt
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
+from handoff.callers import UNKNOWN_USER, IdentifierKind, display_name, unverified_claims
 
 # AWS_FACTS: headers reaching a Runtime container are expected to carry this prefix (UNCONFIRMED).
 DEFAULT_TOKEN_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Custom-User-Token"
@@ -33,7 +30,7 @@ class NoCredential(Exception):
 class Caller:
     """The identity a tool call acts for, and what the callback must present to bind its consent."""
 
-    identifier_kind: Literal["userToken", "userId"]
+    identifier_kind: IdentifierKind
     identifier: str = field(repr=False)
     display_name: str
     bearer: str | None = field(default=None, repr=False)
@@ -59,11 +56,10 @@ def caller_from(settings: IdentitySettings, headers: Mapping[str, str] | None) -
 
 def sign_headers(settings: IdentitySettings, url: str, body: bytes, headers: dict[str, str]) -> dict[str, str]:
     """SigV4 (botocore) over the gateway request, with the server's own credentials."""
-    credentials = boto3.Session().get_credentials()
-    if credentials is None:
-        raise NoCredential(
-            "the gateway uses AWS_IAM but the server has no AWS credentials (set AWS_PROFILE or AWS_* variables)"
-        )
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+
+    credentials = _aws_credentials()
     request = AWSRequest(method="POST", url=url, data=body, headers=headers)
     SigV4Auth(credentials.get_frozen_credentials(), SIGNING_SERVICE, settings.region).add_auth(request)
     return dict(request.headers.items())
@@ -96,26 +92,23 @@ def _bearer(settings: IdentitySettings, headers: Mapping[str, str] | None) -> st
 
 
 def _display_name(token: str) -> str:
-    """For people, not for trust: the gateway verifies the token; here we only name its user."""
-    try:
-        claims = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError:
-        return "unknown user"
-    return str(
-        claims.get("username")
-        or claims.get("preferred_username")
-        or claims.get("email")
-        or claims.get("sub")
-        or "unknown user"
-    )
+    claims = unverified_claims(token)
+    return display_name(claims) if claims is not None else UNKNOWN_USER
 
 
-def _aws_caller(settings: IdentitySettings) -> Caller:
+def _aws_credentials() -> Any:
+    """boto3 is imported only by AWS_IAM servers, the ones that sign."""
+    import boto3
+
     credentials = boto3.Session().get_credentials()
     if credentials is None:
         raise NoCredential(
             "the gateway uses AWS_IAM but the server has no AWS credentials (set AWS_PROFILE or AWS_* variables)"
         )
-    access_key = credentials.get_frozen_credentials().access_key
+    return credentials
+
+
+def _aws_caller(settings: IdentitySettings) -> Caller:
+    access_key = _aws_credentials().get_frozen_credentials().access_key
     # UNCONFIRMED (AWS_FACTS): which userId AWS expects for an AWS_IAM gateway; the sandbox uses the access key id.
     return Caller("userId", access_key, f"AWS principal {access_key}")

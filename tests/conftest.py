@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from reconciler.cli import main
+from commands.reconcile import main
 from sandbox.server import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,7 +11,7 @@ import pytest
 
 from callback.__main__ import make_state
 from callback.app import CallbackState, build_app
-from callback.session_store import SqliteSessionStore
+from handoff.sessions import SqliteSessionStore
 from sandbox.server import Sandbox
 from tests.asgi import free_port, serving_asgi
 from tests.sandbox.helpers import apply_stack

@@ -12,7 +12,7 @@ from tests.conftest import ROOT
 def test_demo_command_runs_the_whole_mission() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     result = subprocess.run(
-        [sys.executable, "-m", "reconciler", "demo"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "commands", "demo"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
@@ -30,7 +30,7 @@ def test_demo_keep_serves_until_ctrl_c_then_cleans_up() -> None:
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "demo", "--keep"],
+        [sys.executable, "-m", "commands", "demo", "--keep"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -11,7 +11,7 @@ import shutil
 import pytest
 from mcp import Client, StdioServerParameters
 
-from sandbox.consent import approve_on_github, confirm_on_callback
+from demo.browser import approve_on_github, confirm_on_callback
 from tests.callback.conftest import Deployment
 from tests.sandbox.helpers import mint
 from tests.server.conftest import TOKEN_HEADER

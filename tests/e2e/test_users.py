@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from sandbox.consent import approve_on_github, confirm_on_callback, session_id_of
+from demo.browser import approve_on_github, confirm_on_callback, session_id_of
 from tests.callback.conftest import Deployment
 from tests.sandbox.helpers import mint
 from tests.server.conftest import connect

@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 
 import httpx
 
-from sandbox.consent import approve_on_github, session_id_of
+from demo.browser import approve_on_github, session_id_of
 from tests.conftest import reconcile
 
 PROTOCOL = {"MCP-Protocol-Version": "2025-11-25"}

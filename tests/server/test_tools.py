@@ -9,7 +9,7 @@ import boto3
 import pytest
 from mcp import MCPError
 
-from callback.session_store import SqliteSessionStore
+from handoff.sessions import SqliteSessionStore
 from tests.sandbox.helpers import consent, mint
 from tests.server.conftest import TOKEN_HEADER, Stack, connect, serving
 

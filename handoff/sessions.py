@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from handoff.callers import IdentifierKind
+
 SESSION_TTL_SECONDS = 600.0
-IdentifierKind = Literal["userToken", "userId"]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,5 @@
+"""`python -m commands` runs `reconcile`."""
+
+from commands.reconcile import main
+
+main()

@@ -1,0 +1,9 @@
+"""The hand-off between the reconciler and the programs it deploys for (DESIGN §1).
+
+`reconcile apply` writes it; `mcp-server` and `oauth-callback` read it. It imports nothing of theirs,
+so each program loads only what it needs:
+
+    config      config.json: one versioned pydantic model, its atomic writer, its loader, --config
+    sessions    the OAuth session store (session URI -> initiator), SQLite now, an interface for others
+    callers     who a session belongs to (caller identifier kinds) and the name shown for a JWT's user
+"""

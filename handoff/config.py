@@ -1,0 +1,139 @@
+"""`config.json`: what `reconcile apply` hands to `mcp-server` and `oauth-callback`.
+
+Identifiers and URLs only, never a secret. One model for writer and readers, with its format
+version; written atomically so a reader never sees half a file."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import click
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+FORMAT_VERSION = 1
+FC = TypeVar("FC", bound=Callable[..., Any])
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AuthorizerConfig(_Part):
+    type: Literal["CUSTOM_JWT", "AWS_IAM", "NONE"]
+    discovery_url: str | None = None
+    allowed_audience: list[str] = []
+    allowed_clients: list[str] = []
+    allowed_scopes: list[str] = []
+
+
+class GatewayConfig(_Part):
+    id: str
+    arn: str
+    url: str
+    name: str
+    authorizer: AuthorizerConfig
+
+
+class TargetConfig(_Part):
+    address: str
+    name: str
+    id: str
+    status: str | None = None
+    return_url: str | None = None
+    tools: dict[str, str] = {}
+    """operationId -> gateway tool name (`<TargetName>___<operationId>`)."""
+
+
+class ProviderConfig(_Part):
+    address: str
+    name: str
+    arn: str
+    callback_url: str
+
+
+class IdentityConfig(_Part):
+    address: str
+    name: str
+    arn: str
+
+
+class HandOff(_Part):
+    format_version: int = FORMAT_VERSION
+    stack: str
+    region: str
+    callback_url: str | None = None
+    gateway: GatewayConfig | None = None
+    tools: dict[str, str] = {}
+    targets: list[TargetConfig] = []
+    oauth2_providers: list[ProviderConfig] = []
+    workload_identities: list[IdentityConfig] = []
+    roles: dict[str, str] = {}
+    """address -> role ARN."""
+
+
+class ConfigError(Exception):
+    """config.json is missing or unusable; the message names the file and the fix."""
+
+
+def write_config(path: Path, config: HandOff) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(config.model_dump_json(indent=2) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_raw(path: Path) -> dict[str, Any]:
+    """The file as JSON, for printing (`reconcile output`); raises ConfigError."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path} does not exist: {_HINT}") from exc
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path} cannot be read as JSON ({exc}): {_HINT}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path} is not a JSON object: {_HINT}")
+    return raw
+
+
+def load_config(path: Path) -> HandOff:
+    """config.json validated, with errors for people; a file from a newer reconcile is refused."""
+    raw = read_raw(path)
+    version = raw.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ConfigError(
+            f"{path} has format_version {version!r}; this program reads version {FORMAT_VERSION}: "
+            "run the same version of `reconcile apply` as of the programs reading it"
+        )
+    try:
+        return HandOff.model_validate(raw)
+    except ValidationError as exc:
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
+        raise ConfigError(f"{path} is incomplete (missing or invalid: {fields}): {_HINT}") from exc
+
+
+_HINT = "run `reconcile apply` (it writes config.json) or pass --config PATH"
+
+
+def config_option(*, envvar: str | None = None, help: str = "Written by `reconcile apply`.") -> Callable[[FC], FC]:
+    """The `--config PATH` option of every program that reads or writes config.json."""
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path),
+        default=Path("config.json"),
+        show_default=True,
+        envvar=envvar,
+        help=help,
+    )

@@ -1,5 +1,0 @@
-"""`python -m reconciler` = `reconcile`."""
-
-from reconciler.cli import main
-
-main()
