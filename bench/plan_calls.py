@@ -20,7 +20,7 @@ from reconciler.aws import CallCounter, make_clients  # noqa: E402
 from reconciler.kinds.base import Context  # noqa: E402
 from reconciler.planning import plan_changes  # noqa: E402
 from reconciler.reading import read_live_state  # noqa: E402
-from reconciler.spec.loading import load_stack  # noqa: E402
+from reconciler.stack import load_stack  # noqa: E402
 from sandbox.cli import DEMO_ENV  # noqa: E402
 from sandbox.server import Sandbox  # noqa: E402
 
@@ -31,9 +31,9 @@ def measured(apply: bool) -> CallCounter:
     clients.count_calls(counter)
     ctx = Context(clients=clients, stack=stack.name, poll_initial=0.01)
     live = read_live_state(ctx, stack)
-    plan = plan_changes(ctx, stack, live)
+    plan = plan_changes(stack, live)
     if apply:
-        result = apply_plan(ctx, stack, plan, live)
+        result = apply_plan(ctx, plan)
         assert result.ok, result.outcomes
     return counter
 

@@ -1,13 +1,12 @@
-"""Carry out a plan: replaced resources are deleted first (dependents before what they depend on),
-then a graph walk creates and updates with independent resources in parallel, then resources
-removed from the spec are deleted. A failure stops only what depends on the failed resource."""
+"""Carry out a plan: one graph walk (reconciler.ordering) for creates, updates, replaces and deletes,
+independent nodes in parallel. Needs nothing but the plan and a context. A node that fails skips
+exactly the nodes that wait for it, directly or not; each skip names the failure that caused it."""
 
 from __future__ import annotations
 
 import graphlib
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -15,28 +14,41 @@ from botocore.exceptions import ClientError
 from reconciler.aws import error_code, error_message
 from reconciler.kinds import KINDS
 from reconciler.kinds.base import Context, Live
+from reconciler.ordering import Node, apply_graph
 from reconciler.plan import Action, Plan, ResourceChange
-from reconciler.reading import LiveState
 from reconciler.spec.interpolation import resolve_refs
-from reconciler.spec.loading import Stack
+
+VERB = {Action.CREATE: "creating", Action.UPDATE: "updating", Action.REPLACE: "creating (replace)"}
 
 
 @dataclass(frozen=True)
 class Outcome:
     address: str
     action: Action
+    """What this node did: create, update, delete or no-op (a replace has a delete and a create)."""
     error: str | None = None
-    skipped: bool = False
+    cause: str | None = None
+    """For a skipped node: the address whose failure it waited for."""
+
+    @property
+    def skipped(self) -> bool:
+        return self.cause is not None
 
 
 @dataclass
 class ApplyResult:
     outcomes: list[Outcome] = field(default_factory=list)
     lives: dict[str, Live] = field(default_factory=dict)
+    """Address -> the resource as it is after apply (no-ops included)."""
 
     @property
     def ok(self) -> bool:
-        return all(o.error is None and not o.skipped for o in self.outcomes)
+        return all(o.error is None for o in self.outcomes)
+
+    @property
+    def changed(self) -> int:
+        """Resources changed (a replace counts once)."""
+        return len({o.address for o in self.outcomes if o.error is None and o.action is not Action.NOOP})
 
 
 def describe_error(change: ResourceChange, exc: BaseException) -> str:
@@ -46,112 +58,86 @@ def describe_error(change: ResourceChange, exc: BaseException) -> str:
     return f"{what}: {exc}"
 
 
-def apply_plan(ctx: Context, stack: Stack, plan: Plan, live: LiveState, *, parallelism: int = 4) -> ApplyResult:
-    result = ApplyResult()
+def apply_plan(ctx: Context, plan: Plan, *, parallelism: int = 4) -> ApplyResult:
+    graph = apply_graph(plan)
     changes = {c.address: c for c in plan.changes}
-    failed: set[str] = set()
-    for logical in reversed(stack.order()):
-        change = changes[logical]
-        if change.action is Action.REPLACE:
-            current = live.resources[logical]
-            assert current is not None
-            if not _run(
-                ctx, result, change, partial(KINDS[change.kind].delete, ctx, current), announce="deleting (replace)"
-            ):
-                failed.add(logical)
-    _walk(ctx, stack, changes, live, result, failed, parallelism)
-    _delete_all(ctx, stack, plan, live, result)
-    return result
-
-
-def destroy_plan(ctx: Context, stack: Stack, plan: Plan, live: LiveState) -> ApplyResult:
-    """Run a plan made by `plan_destroy`: deletes only, in the plan's order."""
+    sorter = graphlib.TopologicalSorter(graph)
+    sorter.prepare()
     result = ApplyResult()
-    _delete_all(ctx, stack, plan, live, result)
-    return result
-
-
-def _delete_all(ctx: Context, stack: Stack, plan: Plan, live: LiveState, result: ApplyResult) -> None:
-    existing = {(o.kind, o.live.name): o.live for o in live.orphans}
-    existing |= {(stack.resources[k].kind, v.name): v for k, v in live.resources.items() if v is not None}
-    for change in plan.changes:
-        if change.action is Action.DELETE:
-            target = existing[(change.kind, change.name)]
-            _run(ctx, result, change, partial(KINDS[change.kind].delete, ctx, target), announce="deleting")
-
-
-def _walk(
-    ctx: Context,
-    stack: Stack,
-    changes: dict[str, ResourceChange],
-    live: LiveState,
-    result: ApplyResult,
-    failed: set[str],
-    parallelism: int,
-) -> None:
-    graph = graphlib.TopologicalSorter({k: r.depends_on for k, r in stack.resources.items()})
-    graph.prepare()
-    running: dict[Future[bool], str] = {}
+    causes: dict[Node, str] = {}
+    """node -> the failed address it waited for, directly or not."""
+    running: dict[Future[tuple[Outcome, Live | None]], Node] = {}
     with ThreadPoolExecutor(max_workers=parallelism, thread_name_prefix="apply") as pool:
         try:
-            while graph.is_active():
-                for logical in graph.get_ready():
-                    blocked = [d for d in stack.resources[logical].depends_on if d in failed]
-                    if logical in failed or blocked:
-                        failed.add(logical)
-                        if logical not in {o.address for o in result.outcomes}:
-                            result.outcomes.append(
-                                Outcome(
-                                    logical,
-                                    changes[logical].action,
-                                    skipped=True,
-                                    error=f"skipped: depends on {', '.join(blocked)}, which failed",
-                                )
-                            )
-                        graph.done(logical)
-                        continue
-                    running[pool.submit(_converge, ctx, stack, changes[logical], live, result)] = logical
+            while sorter.is_active():
+                for node in sorter.get_ready():
+                    change = changes[node.address]
+                    cause = next((causes[n] for n in sorted(graph[node]) if n in causes), None)
+                    if cause is not None:
+                        causes[node] = cause
+                        result.outcomes.append(_skipped(change, node, cause, result))
+                        sorter.done(node)
+                    elif node.phase == "apply" and change.action is Action.NOOP:
+                        assert change.current is not None
+                        result.lives[node.address] = change.current
+                        result.outcomes.append(Outcome(node.address, Action.NOOP))
+                        sorter.done(node)
+                    else:
+                        spec = _resolved(change, result.lives) if node.phase == "apply" else None
+                        running[pool.submit(_run, ctx, node, change, spec)] = node
                 if not running:
                     continue
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    logical = running.pop(future)
-                    if not future.result():
-                        failed.add(logical)
-                    graph.done(logical)
+                    node = running.pop(future)
+                    outcome, live = future.result()
+                    result.outcomes.append(outcome)
+                    if outcome.error is not None:
+                        causes[node] = node.address
+                    elif live is not None:
+                        result.lives[node.address] = live
+                    sorter.done(node)
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
+    return result
 
 
-def _converge(ctx: Context, stack: Stack, change: ResourceChange, live: LiveState, result: ApplyResult) -> bool:
-    decl, kind = stack.resources[change.address], KINDS[change.kind]
-    current = live.resources.get(change.address)
-    if change.action is Action.NOOP:
-        assert current is not None
-        result.lives[change.address] = current
-        return True
-
-    def act() -> Live:
-        spec = resolve_refs(decl.spec, lambda ref: result.lives[ref.resource].outputs[ref.attribute])
-        if change.action is Action.UPDATE:
-            assert current is not None
-            return kind.update(ctx, current, spec)
-        return kind.create(ctx, decl.name, spec)
-
-    verb = {Action.CREATE: "creating", Action.UPDATE: "updating", Action.REPLACE: "creating (replace)"}[change.action]
-    return _run(ctx, result, change, lambda: result.lives.__setitem__(change.address, act()), announce=verb)
+def _resolved(change: ResourceChange, lives: dict[str, Live]) -> dict[str, Any]:
+    """The spec with references filled in from the resources applied before this one."""
+    assert change.spec is not None
+    resolved: dict[str, Any] = resolve_refs(change.spec, lambda ref: lives[ref.resource].outputs[ref.attribute])
+    return resolved
 
 
-def _run(ctx: Context, result: ApplyResult, change: ResourceChange, work: Any, *, announce: str) -> bool:
-    ctx.progress(f"{change.address}: {announce} {change.kind} {change.name}")
+def _run(ctx: Context, node: Node, change: ResourceChange, spec: dict[str, Any] | None) -> tuple[Outcome, Live | None]:
+    """One node's AWS work; every failure becomes an outcome, so the other nodes go on."""
+    kind = KINDS[change.kind]
+    if node.phase == "delete":
+        action, verb = Action.DELETE, "deleting (replace)" if change.action is Action.REPLACE else "deleting"
+    else:
+        action, verb = (Action.UPDATE if change.action is Action.UPDATE else Action.CREATE), VERB[change.action]
+    ctx.progress(f"{change.address}: {verb} {change.kind} {change.name}")
     try:
-        work()
-    except Exception as exc:  # every failure becomes an outcome; the others go on
-        result.outcomes.append(Outcome(change.address, change.action, error=describe_error(change, exc)))
-        return False
-    if change.address in result.lives:
-        for note in result.lives[change.address].notes:
-            ctx.progress(f"{change.address}: {note}")
-    result.outcomes.append(Outcome(change.address, change.action))
-    return True
+        live = None
+        if action is Action.DELETE:
+            assert change.current is not None
+            kind.delete(ctx, change.current)
+        elif action is Action.UPDATE:
+            assert change.current is not None and spec is not None
+            live = kind.update(ctx, change.current, spec)
+        else:
+            assert spec is not None
+            live = kind.create(ctx, change.name, spec)
+    except Exception as exc:  # noqa: BLE001 - any failure is this node's outcome
+        return Outcome(change.address, action, error=describe_error(change, exc)), None
+    for note in live.notes if live else ():
+        ctx.progress(f"{change.address}: {note}")
+    return Outcome(change.address, action), live
+
+
+def _skipped(change: ResourceChange, node: Node, cause: str, result: ApplyResult) -> Outcome:
+    failure = next((o.error for o in result.outcomes if o.address == cause and o.error and not o.skipped), None)
+    action = Action.DELETE if node.phase == "delete" else change.action
+    message = f"{change.kind} {change.name!r} ({change.address}) skipped: it waits for {cause}, which failed"
+    return Outcome(change.address, action, error=f"{message} ({failure})" if failure else message, cause=cause)

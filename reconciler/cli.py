@@ -14,16 +14,17 @@ from typing import Any
 import click
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
-from reconciler.applying import ApplyResult, apply_plan, destroy_plan
+from handoff.config import ConfigError, config_option, read_raw, write_config
+from reconciler.applying import ApplyResult, apply_plan
 from reconciler.aws import error_code, error_message
 from reconciler.client_config import claude_desktop_config
-from reconciler.config_file import build_config, config_option, read_config, write_config
 from reconciler.diagnostics import DiagnosticsError
-from reconciler.engine import open_session
+from reconciler.engine import take_snapshot
+from reconciler.handing_off import build_hand_off
 from reconciler.kinds import KINDS
-from reconciler.plan import Action, Plan
+from reconciler.plan import Plan
 from reconciler.rendering import format_json, format_text
-from reconciler.spec.loading import load_stack
+from reconciler.stack import load_stack
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
@@ -60,7 +61,7 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except ClientError as exc:
             _traceback(debug)
             raise Fail(f"{exc.operation_name} failed with {error_code(exc)}: {error_message(exc)}") from exc
-        except (BotoCoreError, RuntimeError) as exc:
+        except (BotoCoreError, RuntimeError, ConfigError) as exc:
             _traceback(debug)
             raise Fail(str(exc)) from exc
         except click.ClickException:
@@ -155,8 +156,8 @@ def plan(
     show_unchanged: bool,
 ) -> None:
     """Show what apply would change, field by field. Secrets show as (sensitive)."""
-    session = open_session(stack_file, profile=profile, region=region, progress=progress)
-    the_plan = session.plan()
+    snapshot = take_snapshot(stack_file, profile=profile, region=region, progress=progress)
+    the_plan = snapshot.plan()
     click.echo(format_json(the_plan) if as_json else format_text(the_plan, show_unchanged=show_unchanged))
     _fail_on_errors(the_plan)
     sys.exit(EXIT_CHANGES if detailed_exitcode and the_plan.has_changes else EXIT_OK)
@@ -177,21 +178,18 @@ def apply(
     Resources are changed in dependency order, independent ones in parallel; each is waited for
     until AWS reports a terminal state. Safe to re-run after any interruption.
     """
-    session = open_session(stack_file, profile=profile, region=region, progress=progress)
-    the_plan = session.plan()
+    snapshot = take_snapshot(stack_file, profile=profile, region=region, progress=progress)
+    the_plan = snapshot.plan()
     click.echo(format_text(the_plan))
     _fail_on_errors(the_plan)
     if the_plan.has_changes:
         _confirm(auto_approve, "apply these changes")
-        result = apply_plan(session.ctx, session.stack, the_plan, session.live, parallelism=parallelism)
-        _report(result, the_plan, "Apply")
-    else:
-        result = ApplyResult(lives={k: v for k, v in session.live.resources.items() if v is not None})
-    previous = read_config(config_path) if config_path.exists() else None
-    config = build_config(session.stack, result.lives, session.ctx.clients.region)
-    write_config(config_path, config)
+    result = apply_plan(snapshot.ctx, the_plan, parallelism=parallelism)
+    if the_plan.has_changes:
+        _report(result, "Apply")
+    write_config(config_path, build_hand_off(the_plan, result.lives, region=snapshot.ctx.clients.region))
     click.echo(f"Wrote {config_path}.")
-    _print_callback_urls(config, previous, the_plan)
+    _print_notices(the_plan, result)
 
 
 @main.command()
@@ -202,14 +200,14 @@ def apply(
 @handle_errors
 def destroy(stack_file: Path, profile: str | None, region: str | None, config_path: Path, auto_approve: bool) -> None:
     """Delete every resource this stack owns, dependents first. Keeps (and names) what it does not own."""
-    session = open_session(stack_file, profile=profile, region=region, progress=progress, lenient=True)
-    the_plan = session.plan_destroy()
+    snapshot = take_snapshot(stack_file, profile=profile, region=region, progress=progress, lenient=True)
+    the_plan = snapshot.plan_destroy()
     click.echo(format_text(the_plan))
     for d in the_plan.diagnostics:
         click.secho(d.format(), fg="yellow", err=True)
     if the_plan.has_changes:
         _confirm(auto_approve, "destroy these resources")
-        _report(destroy_plan(session.ctx, session.stack, the_plan, session.live), the_plan, "Destroy")
+        _report(apply_plan(snapshot.ctx, the_plan), "Destroy")
     if config_path.exists():
         config_path.unlink()
         click.echo(f"Removed {config_path}.")
@@ -227,20 +225,20 @@ def adopt(stack_file: Path, profile: str | None, region: str | None, address: st
     Run `reconcile plan` afterwards: the next apply will bring it in line with the spec.
     A gateway target is owned through its gateway: adopt the gateway.
     """
-    session = open_session(stack_file, profile=profile, region=region, progress=progress)
-    decl = session.stack.resources.get(address)
+    snapshot = take_snapshot(stack_file, profile=profile, region=region, progress=progress)
+    decl = snapshot.stack.resources.get(address)
     if decl is None:
-        raise Fail(f"no resource {address!r} in {stack_file}; resources are: {', '.join(session.stack.resources)}")
-    live = session.live.resources.get(address)
+        raise Fail(f"no resource {address!r} in {stack_file}; resources are: {', '.join(snapshot.stack.resources)}")
+    live = snapshot.live.resources.get(address)
     if live is None:
         raise Fail(f"{decl.kind} {decl.name!r} does not exist; nothing to adopt (apply will create it)")
     if live.owned:
-        click.echo(f"{decl.kind} {decl.name!r} is already owned by stack {session.stack.name!r}.")
+        click.echo(f"{decl.kind} {decl.name!r} is already owned by stack {snapshot.stack.name!r}.")
         return
     if KINDS[decl.kind].owner_field:
         raise Fail(f"{decl.kind} {decl.name!r} is owned through its {KINDS[decl.kind].owner_kind}: adopt that instead")
-    _confirm(auto_approve, f"tag {decl.kind} {decl.name!r} with reconcile:stack={session.stack.name}")
-    KINDS[decl.kind].adopt(session.ctx, live)
+    _confirm(auto_approve, f"tag {decl.kind} {decl.name!r} with reconcile:stack={snapshot.stack.name}")
+    KINDS[decl.kind].adopt(snapshot.ctx, live)
     click.echo(f"Adopted {decl.kind} {decl.name!r}. Run `reconcile plan` to see what apply will change.")
 
 
@@ -266,9 +264,7 @@ def output(config_path: Path, as_json: bool, claude_desktop: bool, mcp_url: str,
     directly over streamable HTTP with a bearer JWT, and through mcp-proxy-for-aws (SigV4, the JWT
     in a signed header).
     """
-    if not config_path.exists():
-        raise Fail(f"{config_path} does not exist: run `reconcile apply` first")
-    config: Any = read_config(config_path)
+    config: Any = read_raw(config_path)
     if claude_desktop:
         click.echo(json.dumps(claude_desktop_config(mcp_url=mcp_url, region=config["region"], token=token), indent=2))
         return
@@ -297,38 +293,25 @@ def _confirm(auto_approve: bool, what: str) -> None:
         raise Fail("cancelled; nothing was changed")
 
 
-def _report(result: ApplyResult, the_plan: Plan, verb: str) -> None:
+def _report(result: ApplyResult, verb: str) -> None:
     for outcome in result.outcomes:
         if outcome.error:
-            click.secho(f"Error: {outcome.error}", fg="red", err=True)
+            click.secho(f"{'Skipped' if outcome.skipped else 'Error'}: {outcome.error}", fg="red", err=True)
     if not result.ok:
-        failed = sum(1 for o in result.outcomes if o.error)
+        failed = sum(1 for o in result.outcomes if o.error and not o.skipped)
+        skipped = sum(1 for o in result.outcomes if o.skipped)
         raise Fail(
-            f"{verb} stopped: {failed} resource(s) failed or were skipped (see above). Fix the cause and re-run; "
-            "finished changes are kept and the next run picks up from the live state."
+            f"{verb} stopped: {failed} resource(s) failed and {skipped} that depend on them were skipped (see above). "
+            "Fix the cause and re-run; finished changes are kept and the next run picks up from the live state."
         )
-    done = sum(1 for o in result.outcomes if o.action is not Action.NOOP)
-    click.secho(f"{verb} complete: {done} resource(s) changed.", fg="green")
+    click.secho(f"{verb} complete: {result.changed} resource(s) changed.", fg="green")
 
 
-def _print_callback_urls(config: dict[str, Any], previous: dict[str, Any] | None, the_plan: Plan) -> None:
-    before = {p["name"]: p["callback_url"] for p in (previous or {}).get("oauth2_providers", [])}
-    recreated = {
-        c.name for c in the_plan.changes if c.kind == "oauth2_provider" and c.action in (Action.CREATE, Action.REPLACE)
-    }
-    for provider in config["oauth2_providers"]:
-        url = provider["callback_url"]
-        changed = provider["name"] in recreated or (provider["name"] in before and before[provider["name"]] != url)
-        if changed:
+def _print_notices(the_plan: Plan, result: ApplyResult) -> None:
+    """What the user must do next (a kind's `notices`), between rows of ! so it cannot be missed."""
+    for change in the_plan.changes:
+        live = result.lives.get(change.address)
+        for notice in KINDS[change.kind].notices(change.current, live) if live else ():
             click.secho("!" * 78, fg="yellow", bold=True)
-            click.secho(f"NEW callback URL for OAuth provider {provider['name']}:", fg="yellow", bold=True)
-            click.secho(f"  {url}", fg="yellow", bold=True)
-            click.secho(
-                'Set it as the GitHub OAuth App\'s "Authorization callback URL" (GitHub > Settings > Developer '
-                "settings > OAuth Apps). Consent fails until you do.",
-                fg="yellow",
-                bold=True,
-            )
+            click.secho(notice, fg="yellow", bold=True)
             click.secho("!" * 78, fg="yellow", bold=True)
-        else:
-            click.echo(f"OAuth provider {provider['name']} callback URL (registered in the GitHub OAuth App): {url}")

@@ -1,5 +1,9 @@
 """A plan is plain data (Terraform's internal/plans): one `ResourceChange` per resource, no I/O.
-`reason` explains the plan to people; apply decides only from `action`."""
+
+A plan carries everything apply needs: each change's declared spec (references unresolved: they
+are filled in from the resources applied before it), the live resource it was planned from, and
+its dependencies. `reason` explains the plan to people; apply decides only from `action`.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,11 @@ from enum import StrEnum
 from typing import Any
 
 from reconciler.diagnostics import Diagnostic
+from reconciler.kinds.base import Live
+
+Step = str | int
+FieldPath = tuple[Step, ...]
+"""A field's place in a document as steps (keys, list indexes), e.g. ("openapi", "paths", "/a.b", "get")."""
 
 
 class Action(StrEnum):
@@ -31,12 +40,17 @@ class ResourceChange:
     action: Action
     before: dict[str, Any] | None
     after: dict[str, Any] | None
-    changed: tuple[str, ...] = ()
-    """Dotted paths of the fields that differ (e.g. `protocol.supported_versions`)."""
-    replace_paths: tuple[str, ...] = ()
+    changed: tuple[FieldPath, ...] = ()
+    replace_paths: tuple[FieldPath, ...] = ()
     reason: str = ""
     sensitive: frozenset[str] = frozenset()
     notes: tuple[str, ...] = ()
+    spec: dict[str, Any] | None = field(default=None, repr=False)
+    """The declared spec, `${resource.attribute}` references unresolved (None for deletes)."""
+    current: Live | None = None
+    """The live resource this change was planned from (None for creates)."""
+    depends_on: frozenset[str] = frozenset()
+    """Addresses of the declared resources this one references or names in depends_on."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,3 @@ class Plan:
 
     def count(self, action: Action) -> int:
         return sum(1 for c in self.changes if c.action is action)
-
-    def change(self, address: str) -> ResourceChange:
-        return next(c for c in self.changes if c.address == address)

@@ -9,14 +9,14 @@ from deepdiff import DeepDiff
 
 from reconciler.diagnostics import Diagnostic
 from reconciler.kinds import KINDS
-from reconciler.kinds.base import Context, Live
-from reconciler.plan import Action, Plan, ResourceChange
+from reconciler.kinds.base import Live
+from reconciler.plan import Action, FieldPath, Plan, ResourceChange
 from reconciler.reading import LiveState
 from reconciler.spec.interpolation import UNKNOWN, Ref, references_in, resolve_refs
-from reconciler.spec.loading import Stack
+from reconciler.stack import Stack
 
 
-def plan_changes(ctx: Context, stack: Stack, live: LiveState) -> Plan:
+def plan_changes(stack: Stack, live: LiveState) -> Plan:
     """One change per declared resource (dependencies first), then deletes of removed ones."""
     changes: dict[str, ResourceChange] = {}
     problems: list[Diagnostic] = []
@@ -30,26 +30,27 @@ def plan_changes(ctx: Context, stack: Stack, live: LiveState) -> Plan:
     for logical in stack.order():
         decl = stack.resources[logical]
         kind = KINDS[decl.kind]
-        after = kind.desired(ctx, decl.name, resolve_refs(decl.spec, lookup))
+        after = kind.desired(decl.name, resolve_refs(decl.spec, lookup), stack=stack.name)
         current = live.resources.get(logical)
         if current is not None and not _owned(kind.owner_field, decl.spec, current, live):
             problems.append(_not_owned(stack, logical, decl.kind, decl.name))
-        changes[logical] = _change(logical, decl.kind, decl.name, current, after)
-    deletes = [
-        _deleted(orphan.kind, orphan.live) for orphan in sorted(live.orphans, key=lambda o: -KINDS[o.kind].delete_rank)
-    ]
-    return Plan(stack=stack.name, changes=tuple(changes.values()) + tuple(deletes), diagnostics=tuple(problems))
+        change = _change(logical, decl.kind, decl.name, current, after)
+        changes[logical] = replace(change, spec=decl.spec, depends_on=decl.depends_on)
+    deletes = tuple(_deleted(orphan.kind, orphan.live) for orphan in live.orphans)
+    return Plan(stack=stack.name, changes=tuple(changes.values()) + deletes, diagnostics=tuple(problems))
 
 
 def plan_destroy(stack: Stack, live: LiveState) -> Plan:
-    """Delete every owned resource, dependents first; keep (and say so) what the stack does not own."""
+    """Delete every owned resource (apply orders them, dependents first); keep, and say so, what the
+    stack does not own."""
     changes, kept = [], []
     for logical in reversed(stack.order()):
         decl, current = stack.resources[logical], live.resources.get(logical)
         if current is None:
             continue
         if _owned(KINDS[decl.kind].owner_field, decl.spec, current, live):
-            changes.append(_deleted(decl.kind, current, address=logical, reason=""))
+            deleted = _deleted(decl.kind, current, address=logical, reason="")
+            changes.append(replace(deleted, depends_on=decl.depends_on))
         else:
             kept.append(
                 Diagnostic(
@@ -58,16 +59,15 @@ def plan_destroy(stack: Stack, live: LiveState) -> Plan:
                     severity="warning",
                 )
             )
-    orphans = sorted(live.orphans, key=lambda o: -KINDS[o.kind].delete_rank)
-    changes += [_deleted(o.kind, o.live) for o in orphans]
+    changes += [_deleted(o.kind, o.live) for o in live.orphans]
     return Plan(stack=stack.name, changes=tuple(changes), diagnostics=tuple(kept))
 
 
-def diff_paths(before: dict[str, Any], after: dict[str, Any]) -> tuple[str, ...]:
-    """Dotted paths of the leaves that differ, e.g. `openapi.paths./user.get.summary`."""
+def diff_paths(before: dict[str, Any], after: dict[str, Any]) -> tuple[FieldPath, ...]:
+    """The paths of the leaves that differ, as steps: ("openapi", "paths", "/user", "get", "summary")."""
     tree = DeepDiff(before, after, view="tree")
-    paths = {".".join(str(p) for p in level.path(output_format="list")) for report in tree.values() for level in report}
-    return tuple(sorted(paths))
+    paths = {tuple(level.path(output_format="list")) for report in tree.values() for level in report}
+    return tuple(sorted(paths, key=lambda p: [str(s) for s in p]))
 
 
 def _change(logical: str, kind_name: str, name: str, current: Live | None, after: dict[str, Any]) -> ResourceChange:
@@ -85,9 +85,9 @@ def _change(logical: str, kind_name: str, name: str, current: Live | None, after
     if current is None:
         return created
     changed = diff_paths(current.document, after)
-    forcing = tuple(sorted({f for f in kind.force_new for p in changed if p == f or p.startswith(f + ".")}))
+    forcing = tuple(sorted({f for f in kind.force_new for p in changed if p[: len(f)] == f}))
     if forcing:
-        action, reason = Action.REPLACE, f"{', '.join(forcing)} cannot be changed in place"
+        action, reason = Action.REPLACE, f"{', '.join('.'.join(f) for f in forcing)} cannot be changed in place"
     elif changed:
         action, reason = Action.UPDATE, ""
     else:
@@ -100,6 +100,7 @@ def _change(logical: str, kind_name: str, name: str, current: Live | None, after
         replace_paths=forcing,
         reason=reason,
         notes=current.notes,
+        current=current,
     )
 
 
@@ -119,6 +120,7 @@ def _deleted(
         after=None,
         reason=reason,
         sensitive=KINDS[kind_name].sensitive,
+        current=current,
     )
 
 

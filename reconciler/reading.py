@@ -12,7 +12,7 @@ from reconciler.aws import error_code, error_message
 from reconciler.kinds import KINDS
 from reconciler.kinds.base import Context, Live
 from reconciler.spec.interpolation import UNKNOWN, Ref, resolve_refs
-from reconciler.spec.loading import Stack
+from reconciler.stack import Stack
 
 
 class ReadFailed(RuntimeError):

@@ -37,8 +37,8 @@ def plan_document(plan: Plan) -> dict[str, Any]:
                     "after": _public(c.after, c.sensitive),
                     "before_sensitive": {k: True for k in c.sensitive} if c.before else {},
                     "after_sensitive": {k: True for k in c.sensitive} if c.after else {},
-                    "changed_paths": list(c.changed),
-                    "replace_paths": [p.split(".") for p in c.replace_paths],
+                    "changed_paths": [list(p) for p in c.changed],
+                    "replace_paths": [list(p) for p in c.replace_paths],
                 },
                 "action_reason": c.reason or None,
                 "notes": list(c.notes),
@@ -99,32 +99,40 @@ def _field_lines(rc: dict[str, Any]) -> list[str]:
         return [f"      + {k}: {_short(v)}" for k, v in (change["after"] or {}).items() if v not in (None, "", [], {})]
     if rc["action"] not in ("update", "replace"):
         return []
-    forcing = {".".join(p) for p in change["replace_paths"]}
+    forcing = change["replace_paths"]
     out = []
     for path in change["changed_paths"]:
         before, after = _at(change["before"], path), _at(change["after"], path)
-        mark = "  # forces replacement" if any(path == f or path.startswith(f + ".") for f in forcing) else ""
+        mark = "  # forces replacement" if any(path[: len(f)] == f for f in forcing) else ""
         values = "(sensitive value changed)" if SENSITIVE in (before, after) else f"{_short(before)} -> {_short(after)}"
-        out.append(f"      ~ {path}: {values}{mark}")
+        out.append(f"      ~ {format_path(path)}: {values}{mark}")
     return out
 
 
-def _at(doc: Any, dotted: str) -> Any:
-    """Follow a path produced by the planner; keys may themselves contain dots (OpenAPI routes)."""
+def format_path(path: list[str | int]) -> str:
+    """Steps for people: `openapi.paths["/repos.json"].get`, `Statement[0].Action`."""
+    text = ""
+    for step in path:
+        if isinstance(step, int):
+            text += f"[{step}]"
+        elif step and all(ch.isalnum() or ch in "_-" for ch in step):
+            text += f".{step}" if text else step
+        else:
+            text += f"[{json.dumps(step)}]"
+    return text
+
+
+def _at(doc: Any, path: list[str | int]) -> Any:
+    """The value at `path`, or None where the document has no such place."""
     value = doc
-    parts = dotted.split(".")
-    while parts and value is not None:
-        for n in range(len(parts), 0, -1):
-            key = ".".join(parts[:n])
-            if isinstance(value, dict) and key in value:
-                value, parts = value[key], parts[n:]
-                break
-            if isinstance(value, list) and key.isdigit() and int(key) < len(value):
-                value, parts = value[int(key)], parts[n:]
-                break
+    for step in path:
+        if isinstance(value, dict) and step in value:
+            value = value[step]
+        elif isinstance(value, list) and isinstance(step, int) and step < len(value):
+            value = value[step]
         else:
             return None
-    return value if value is not None or not parts else None
+    return value
 
 
 def _public(doc: dict[str, Any] | None, sensitive: frozenset[str]) -> dict[str, Any] | None:

@@ -2,7 +2,10 @@
 this; adding a kind means a module in this package and a line in `kinds/__init__.py`.
 
 Only kinds call AWS. A kind translates between the user-facing spec shape (what stack.yaml says)
-and the AWS API, so that a plan's diff uses the same keys the user wrote.
+and the AWS API, so that a plan's diff uses the same keys the user wrote. Its two halves:
+- pure (no client, no context): `desired`, `name_scope`, `load_files`, `hand_off`, `notices`, and
+  each kind's own spec <-> AWS document translations;
+- I/O (take a `Context`): `read`, `discover`, `create`, `update`, `delete`, `adopt`.
 """
 
 from __future__ import annotations
@@ -66,26 +69,47 @@ class Live:
     outputs: dict[str, Any]
     status: str | None = None
     notes: tuple[str, ...] = ()
-    private: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 class Kind(ABC):
     kind: ClassVar[str]
     spec_model: ClassVar[type[ResourceSpec]]
     attributes: ClassVar[frozenset[str]]
-    force_new: ClassVar[frozenset[str]] = frozenset()
+    force_new: ClassVar[frozenset[tuple[str, ...]]] = frozenset()
+    """Field paths AWS cannot change in place: a change at or under one plans a replace."""
     sensitive: ClassVar[frozenset[str]] = frozenset()
     name_pattern: ClassVar[str]
     name_hint: ClassVar[str]
-    delete_rank: ClassVar[int]
-    """Orphans (owned, no longer in the spec) are deleted highest rank first."""
+    owner_field: ClassVar[str | None] = None
+    """A spec field holding the id of the resource this one is owned through (targets: gateway)."""
+    owner_kind: ClassVar[str | None] = None
+
+    # The pure half.
 
     def default_name(self, stack: str, logical: str) -> str:
         return f"{stack}-{logical.replace('_', '-')}"
 
+    def name_scope(self, spec: dict[str, Any]) -> str | None:
+        """Names are unique per account and region, or (kinds owned through another) per owner."""
+        return str(spec[self.owner_field]) if self.owner_field else None
+
     @abstractmethod
-    def desired(self, ctx: Context, name: str, spec: dict[str, Any]) -> dict[str, Any]:
-        """The normalized document to compare with `Live.document` (pure, no AWS call)."""
+    def desired(self, name: str, spec: dict[str, Any], *, stack: str) -> dict[str, Any]:
+        """The normalized document to compare with `Live.document`."""
+
+    def load_files(self, spec: ResourceSpec, base_dir: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
+        """Files the spec points at, loaded and checked at validation time (before any AWS call)."""
+        return {}, []
+
+    def hand_off(self, address: str, live: Live) -> dict[str, Any]:
+        """This resource's part of config.json (`handoff.config.HandOff` keys; lists and maps merge)."""
+        return {}
+
+    def notices(self, before: Live | None, after: Live) -> tuple[str, ...]:
+        """What the user must act on after apply (printed loudly), e.g. a URL to register elsewhere."""
+        return ()
+
+    # The I/O half.
 
     @abstractmethod
     def read(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live | None: ...
@@ -103,14 +127,6 @@ class Kind(ABC):
 
     @abstractmethod
     def delete(self, ctx: Context, live: Live) -> None: ...
-
-    owner_field: ClassVar[str | None] = None
-    """A spec field holding the id of the resource this one is owned through (targets: gateway)."""
-    owner_kind: ClassVar[str | None] = None
-
-    def load_files(self, spec: ResourceSpec, base_dir: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
-        """Files the spec points at, loaded and checked at validation time (before any AWS call)."""
-        return {}, []
 
     def adopt(self, ctx: Context, live: Live) -> None:
         """Put the ownership tag on an existing resource."""

@@ -97,12 +97,11 @@ class Gateway(Kind):
     kind = "gateway"
     spec_model = GatewaySpec
     attributes = frozenset({"id", "arn", "url", "name"})
-    force_new = frozenset({"protocol.supported_versions"})
+    force_new = frozenset({("protocol", "supported_versions")})
     name_pattern = r"(?:[0-9a-zA-Z]-?){1,48}"
     name_hint = "up to 48 letters or digits, single hyphens between them"
-    delete_rank = 40
 
-    def desired(self, ctx: Context, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    def desired(self, name: str, spec: dict[str, Any], *, stack: str) -> dict[str, Any]:
         protocol, authorizer = spec["protocol"], spec["authorizer"]
         return {
             "description": spec.get("description", ""),
@@ -123,6 +122,14 @@ class Gateway(Kind):
             "exception_level": spec.get("exception_level"),
         }
 
+    def hand_off(self, address: str, live: Live) -> dict[str, Any]:
+        return {
+            "gateway": {
+                **{k: live.outputs[k] for k in ("id", "arn", "url", "name")},
+                "authorizer": live.document["authorizer"],
+            }
+        }
+
     def read(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live | None:
         gateway_id = find_gateway_id(ctx, name)
         if gateway_id is None:
@@ -133,13 +140,13 @@ class Gateway(Kind):
             if is_not_found(exc):
                 return None
             raise
-        return self._live(ctx, found, read_tags(ctx, found["gatewayArn"]))
+        return self._live(found, read_tags(ctx, found["gatewayArn"]), ctx.stack)
 
     def discover(self, ctx: Context, parents: dict[str, Live]) -> list[tuple[str, dict[str, Any]]]:
         return [(name, {}) for name in list_stack_names([{"items": list_gateways(ctx)}], "items", ctx.stack)]
 
     def create(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live:
-        request = self._request(self.desired(ctx, name, spec), name)
+        request = self._request(self.desired(name, spec, stack=ctx.stack), name)
         control = ctx.clients.control
         made = retry_iam_propagation(
             ctx,
@@ -149,7 +156,7 @@ class Gateway(Kind):
         return self._wait(ctx, made["gatewayId"], name)
 
     def update(self, ctx: Context, live: Live, spec: dict[str, Any]) -> Live:
-        request = self._request(self.desired(ctx, live.name, spec), live.name)
+        request = self._request(self.desired(live.name, spec, stack=ctx.stack), live.name)
         control, gateway_id = ctx.clients.control, live.outputs["id"]
         retry_iam_propagation(
             ctx,
@@ -219,9 +226,9 @@ class Gateway(Kind):
             failed=FAILED,
             describe=lambda: control.get_gateway(gatewayIdentifier=gateway_id),
         )
-        return self._live(ctx, found, read_tags(ctx, found["gatewayArn"]))
+        return self._live(found, read_tags(ctx, found["gatewayArn"]), ctx.stack)
 
-    def _live(self, ctx: Context, found: dict[str, Any], tags: dict[str, str]) -> Live:
+    def _live(self, found: dict[str, Any], tags: dict[str, str], stack: str) -> Live:
         mcp = found.get("protocolConfiguration", {}).get("mcp", {})
         jwt = found.get("authorizerConfiguration", {}).get("customJWTAuthorizer", {})
         document = {
@@ -243,7 +250,7 @@ class Gateway(Kind):
         }
         return Live(
             name=found["name"],
-            owned=tags.get(OWNER_TAG) == ctx.stack,
+            owned=tags.get(OWNER_TAG) == stack,
             document=document,
             outputs={
                 "id": found["gatewayId"],

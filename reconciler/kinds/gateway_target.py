@@ -21,7 +21,7 @@ from reconciler.kinds.base import Context, Kind, Live, ResourceSpec, drop_empty
 from reconciler.kinds.gateway import client_token
 from reconciler.kinds.waiting import ResourceFailed, retry_iam_propagation, wait_for_status, wait_until_gone
 from reconciler.spec.interpolation import Unknown
-from reconciler.spec.openapi_check import load_openapi
+from reconciler.spec.openapi_check import load_openapi, operation_ids
 
 PENDING_AUTH = frozenset({"CREATE_PENDING_AUTH", "UPDATE_PENDING_AUTH", "SYNCHRONIZE_PENDING_AUTH"})
 DONE = frozenset({"READY"}) | PENDING_AUTH
@@ -49,19 +49,18 @@ class GatewayTarget(Kind):
     kind = "gateway_target"
     spec_model = GatewayTargetSpec
     attributes = frozenset({"id", "name", "gateway_id"})
-    force_new = frozenset({"gateway"})
+    force_new = frozenset({("gateway",)})
     owner_field = "gateway"
     owner_kind = "gateway"
     name_pattern = r"(?:[0-9a-zA-Z]-?){1,100}"
     name_hint = "up to 100 letters or digits, single hyphens between them"
-    delete_rank = 50
 
     def load_files(self, spec: ResourceSpec, base_dir: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
         assert isinstance(spec, GatewayTargetSpec)
         document, problems = load_openapi(base_dir / spec.openapi)
         return {"openapi_document": document}, problems
 
-    def desired(self, ctx: Context, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    def desired(self, name: str, spec: dict[str, Any], *, stack: str) -> dict[str, Any]:
         oauth = spec["oauth"]
         return {
             "gateway": spec["gateway"],
@@ -74,6 +73,16 @@ class GatewayTarget(Kind):
                 "default_return_url": oauth.get("default_return_url"),
                 "custom_parameters": oauth.get("custom_parameters", {}),
             },
+        }
+
+    def hand_off(self, address: str, live: Live) -> dict[str, Any]:
+        return_url = live.document["oauth"]["default_return_url"]
+        tools = {op: f"{live.name}___{op}" for op in operation_ids(live.document["openapi"] or {})}
+        target = {"address": address, "name": live.name, "id": live.outputs["id"], "status": live.status}
+        return {
+            "targets": [{**target, "return_url": return_url, "tools": tools}],
+            "tools": tools,
+            "callback_url": return_url,
         }
 
     def read(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live | None:
@@ -101,7 +110,7 @@ class GatewayTarget(Kind):
         ]
 
     def create(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live:
-        doc, control = self.desired(ctx, name, spec), ctx.clients.control
+        doc, control = self.desired(name, spec, stack=ctx.stack), ctx.clients.control
         request = self._request(doc, name)
         made = retry_iam_propagation(
             ctx,
@@ -117,7 +126,7 @@ class GatewayTarget(Kind):
                 + "; ".join(live.notes)
                 + " — then re-run apply"
             )
-        doc, control = self.desired(ctx, live.name, spec), ctx.clients.control
+        doc, control = self.desired(live.name, spec, stack=ctx.stack), ctx.clients.control
         request = self._request(doc, live.name)
         retry_iam_propagation(
             ctx,

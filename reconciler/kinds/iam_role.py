@@ -48,17 +48,19 @@ class IamRole(Kind):
     attributes = frozenset({"arn", "name"})
     name_pattern = r"[\w+=,.@-]{1,64}"
     name_hint = "1-64 letters, digits or +=,.@_-"
-    delete_rank = 10
 
     def path(self, ctx: Context) -> str:
         return f"/reconcile/{ctx.stack}/"
 
-    def desired(self, ctx: Context, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    def desired(self, name: str, spec: dict[str, Any], *, stack: str) -> dict[str, Any]:
         return {
             "description": spec.get("description", ""),
             "assume_role_policy": normalize_policy(spec["assume_role_policy"]),
             "policy": normalize_policy(spec.get("policy")),
         }
+
+    def hand_off(self, address: str, live: Live) -> dict[str, Any]:
+        return {"roles": {address: live.outputs["arn"]}}
 
     def read(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live | None:
         iam = ctx.clients.iam
@@ -92,7 +94,7 @@ class IamRole(Kind):
         return [(role["RoleName"], {}) for page in pages for role in page["Roles"]]
 
     def create(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live:
-        doc = self.desired(ctx, name, spec)
+        doc = self.desired(name, spec, stack=ctx.stack)
         ctx.clients.iam.create_role(
             RoleName=name,
             Path=self.path(ctx),
@@ -106,7 +108,7 @@ class IamRole(Kind):
 
     def update(self, ctx: Context, live: Live, spec: dict[str, Any]) -> Live:
         iam, name = ctx.clients.iam, live.name
-        doc = self.desired(ctx, name, spec)
+        doc = self.desired(name, spec, stack=ctx.stack)
         if doc["description"] != live.document["description"]:
             iam.update_role(RoleName=name, Description=doc["description"])
         if doc["assume_role_policy"] != live.document["assume_role_policy"]:

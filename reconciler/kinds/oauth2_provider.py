@@ -46,20 +46,33 @@ class Oauth2Provider(Kind):
     kind = "oauth2_provider"
     spec_model = Oauth2ProviderSpec
     attributes = frozenset({"arn", "name", "callback_url"})
-    force_new = frozenset({"vendor"})
+    force_new = frozenset({("vendor",)})
     sensitive = frozenset({"client_secret"})
     name_pattern = r"[a-zA-Z0-9\-_]{1,128}"
     name_hint = "1-128 letters, digits, - or _"
-    delete_rank = 30
 
-    def desired(self, ctx: Context, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    def desired(self, name: str, spec: dict[str, Any], *, stack: str) -> dict[str, Any]:
         secret: SecretStr = spec["client_secret"]
-        name = name
         return {
             "vendor": spec["vendor"],
             "client_id": spec["client_id"],
-            "client_secret": secret_fingerprint(secret.get_secret_value(), stack=ctx.stack, resource=name),
+            "client_secret": secret_fingerprint(secret.get_secret_value(), stack=stack, resource=name),
         }
+
+    def hand_off(self, address: str, live: Live) -> dict[str, Any]:
+        provider = {"address": address, "name": live.name, "arn": live.outputs["arn"]}
+        return {"oauth2_providers": [{**provider, "callback_url": live.outputs["callback_url"]}]}
+
+    def notices(self, before: Live | None, after: Live) -> tuple[str, ...]:
+        """The callback URL is new whenever the provider is (re)created: GitHub must be told."""
+        url = after.outputs["callback_url"]
+        if before is not None and before.outputs.get("callback_url") == url:
+            return ()
+        return (
+            f"NEW callback URL for OAuth provider {after.name}:\n  {url}\n"
+            'Set it as the GitHub OAuth App\'s "Authorization callback URL" (GitHub > Settings > Developer '
+            "settings > OAuth Apps). Consent fails until you do.",
+        )
 
     def read(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live | None:
         try:
@@ -68,14 +81,14 @@ class Oauth2Provider(Kind):
             if is_not_found(exc):
                 return None
             raise
-        return self._live(ctx, name, found, read_tags(ctx, found["credentialProviderArn"]))
+        return self._live(name, found, read_tags(ctx, found["credentialProviderArn"]), ctx.stack)
 
     def discover(self, ctx: Context, parents: dict[str, Live]) -> list[tuple[str, dict[str, Any]]]:
         pages = ctx.clients.control.get_paginator("list_oauth2_credential_providers").paginate()
         return [(name, {}) for name in list_stack_names(pages, "credentialProviders", ctx.stack)]
 
     def create(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live:
-        doc = self.desired(ctx, name, spec)
+        doc = self.desired(name, spec, stack=ctx.stack)
         ctx.clients.control.create_oauth2_credential_provider(
             name=name,
             credentialProviderVendor=doc["vendor"],
@@ -85,7 +98,7 @@ class Oauth2Provider(Kind):
         return self._wait(ctx, name)
 
     def update(self, ctx: Context, live: Live, spec: dict[str, Any]) -> Live:
-        doc = self.desired(ctx, live.name, spec)
+        doc = self.desired(live.name, spec, stack=ctx.stack)
         ctx.clients.control.update_oauth2_credential_provider(
             name=live.name, credentialProviderVendor=doc["vendor"], oauth2ProviderConfigInput=self._config(spec)
         )
@@ -115,14 +128,14 @@ class Oauth2Provider(Kind):
             failed=FAILED,
             describe=lambda: control.get_oauth2_credential_provider(name=name),
         )
-        return self._live(ctx, name, found, read_tags(ctx, found["credentialProviderArn"]))
+        return self._live(name, found, read_tags(ctx, found["credentialProviderArn"]), ctx.stack)
 
-    def _live(self, ctx: Context, name: str, found: dict[str, Any], tags: dict[str, str]) -> Live:
+    def _live(self, name: str, found: dict[str, Any], tags: dict[str, str], stack: str) -> Live:
         vendor = found.get("credentialProviderVendor", "")
         config = found.get("oauth2ProviderConfigOutput", {}).get(config_key(vendor), {}) if vendor else {}
         return Live(
             name=name,
-            owned=tags.get(OWNER_TAG) == ctx.stack,
+            owned=tags.get(OWNER_TAG) == stack,
             document={
                 "vendor": vendor,
                 "client_id": config.get("clientId", ""),

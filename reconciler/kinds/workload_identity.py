@@ -22,10 +22,12 @@ class WorkloadIdentity(Kind):
     attributes = frozenset({"arn", "name"})
     name_pattern = r"[A-Za-z0-9_.-]{3,255}"
     name_hint = "3-255 letters, digits or _.-"
-    delete_rank = 20
 
-    def desired(self, ctx: Context, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    def desired(self, name: str, spec: dict[str, Any], *, stack: str) -> dict[str, Any]:
         return {"allowed_return_urls": sorted(spec.get("allowed_return_urls", []), key=str)}
+
+    def hand_off(self, address: str, live: Live) -> dict[str, Any]:
+        return {"workload_identities": [{"address": address, "name": live.name, "arn": live.outputs["arn"]}]}
 
     def read(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live | None:
         try:
@@ -47,7 +49,7 @@ class WorkloadIdentity(Kind):
         return [(name, {}) for name in list_stack_names(pages, "workloadIdentities", ctx.stack)]
 
     def create(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live:
-        urls = self.desired(ctx, name, spec)["allowed_return_urls"]
+        urls = self.desired(name, spec, stack=ctx.stack)["allowed_return_urls"]
         made = ctx.clients.control.create_workload_identity(
             name=name, allowedResourceOauth2ReturnUrls=urls, tags=ctx.owner_tags
         )
@@ -59,7 +61,7 @@ class WorkloadIdentity(Kind):
         )
 
     def update(self, ctx: Context, live: Live, spec: dict[str, Any]) -> Live:
-        urls = self.desired(ctx, live.name, spec)["allowed_return_urls"]
+        urls = self.desired(live.name, spec, stack=ctx.stack)["allowed_return_urls"]
         ctx.clients.control.update_workload_identity(name=live.name, allowedResourceOauth2ReturnUrls=urls)
         return Live(name=live.name, owned=True, document={"allowed_return_urls": urls}, outputs=live.outputs)
 

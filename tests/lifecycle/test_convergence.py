@@ -12,7 +12,7 @@ from reconciler.aws import CallCounter, Clients, make_clients
 from reconciler.kinds.base import Context
 from reconciler.planning import plan_changes
 from reconciler.reading import read_live_state
-from reconciler.spec.loading import load_stack
+from reconciler.stack import load_stack
 from sandbox.server import Sandbox
 from tests.lifecycle.helpers import FULL_STACK, inventory
 
@@ -25,8 +25,8 @@ def converge(clients: Clients) -> tuple[Any, Any]:
     stack = load_stack(Path("stack.yaml"))
     ctx = Context(clients=clients, stack=stack.name, poll_initial=0.01)
     live = read_live_state(ctx, stack)
-    plan = plan_changes(ctx, stack, live)
-    return plan, apply_plan(ctx, stack, plan, live)
+    plan = plan_changes(stack, live)
+    return plan, apply_plan(ctx, plan)
 
 
 def crash_after_writes(clients: Clients, limit: int) -> None:

@@ -66,7 +66,7 @@ def test_spec_change_updates_in_place(sandbox: Sandbox, workdir: Path) -> None:
     edit_stack(workdir, '["${var.callback_url}"]', '["${var.callback_url}", "http://localhost:9090/cb"]')
     plan = {rc["address"]: rc for rc in plan_json()["resource_changes"]}
     assert plan["gateway.gateway"]["action"] == "update"
-    assert plan["gateway.gateway"]["change"]["changed_paths"] == ["description"]
+    assert plan["gateway.gateway"]["change"]["changed_paths"] == [["description"]]
     assert plan["workload_identity.callback_identity"]["action"] == "update"
     text = reconcile("plan").output
     assert "~ description: MCP gateway to the GitHub REST API, per-user OAuth -> changed" in text
@@ -84,7 +84,7 @@ def test_openapi_change_updates_target_and_is_compared_semantically(sandbox: San
     path.write_text(path.read_text().replace("summary: Get the authenticated user's profile", "summary: Who am I"))
     plan = {rc["address"]: rc for rc in plan_json()["resource_changes"]}
     assert plan["gateway_target.github_target"]["action"] == "update"
-    assert plan["gateway_target.github_target"]["change"]["changed_paths"] == ["openapi.paths./user.get.summary"]
+    assert plan["gateway_target.github_target"]["change"]["changed_paths"] == [["openapi", "paths", "/user", "get", "summary"]]
     apply_ok()
     assert set(actions().values()) == {"no-op"}
 

@@ -21,7 +21,7 @@ def test_changed_secret_is_detected_and_applied(
     plan = json.loads(reconcile("plan", "--json").stdout)
     github = next(rc for rc in plan["resource_changes"] if rc["address"] == "oauth2_provider.github")
     assert github["action"] == "update"
-    assert github["change"]["changed_paths"] == ["client_secret"]
+    assert github["change"]["changed_paths"] == [["client_secret"]]
     assert github["change"]["after"]["client_secret"] == "(sensitive)"
     assert "client_secret: (sensitive value changed)" in reconcile("plan").output
     assert reconcile("apply", "--auto-approve").exit_code == 0

@@ -1,5 +1,8 @@
 """Load stack.yaml into a validated `Stack`, or raise `DiagnosticsError` listing every problem
-with its file, line and key. Makes no AWS call: all of it runs before the first one."""
+with its file, line and key. Makes no AWS call: all of it runs before the first one.
+
+Above the kinds (each kind brings its spec model and files) and above `spec/` (expressions, YAML
+with line numbers, OpenAPI checks)."""
 
 from __future__ import annotations
 
@@ -45,7 +48,6 @@ class Stack:
     name: str
     region: str | None
     file: Path
-    variables: dict[str, str]
     resources: dict[str, ResourceDecl]
 
     def order(self) -> list[str]:
@@ -99,7 +101,7 @@ def load_stack(path: Path, environ: Mapping[str, str] | None = None, *, lenient:
     _check_references(decls, bodies, out)
     if out.found:
         raise DiagnosticsError(out.found)
-    return Stack(name=header.stack, region=header.region, file=path, variables=variables, resources=decls)
+    return Stack(name=header.stack, region=header.region, file=path, resources=decls)
 
 
 def _validated(model: type[BaseModel], data: Any, base: KeyPath, out: _Collector) -> Any:
@@ -234,10 +236,10 @@ def _check_references(decls: dict[str, ResourceDecl], bodies: dict[str, Any], ou
             ("resources", exc.args[1][0]),
             "break the cycle: a resource cannot depend on itself through others",
         )
-    seen: dict[tuple[str, str], str] = {}
+    seen: dict[tuple[str, str, str | None], str] = {}
     for logical, decl in decls.items():
-        key = (decl.kind, decl.name)
-        if key in seen and decl.kind != "gateway_target":
+        key = (decl.kind, decl.name, KINDS[decl.kind].name_scope(decl.spec))
+        if key in seen:
             out.add(
                 f"{decl.kind} name {decl.name!r} is used by {seen[key]!r} and {logical!r}",
                 ("resources", logical),
