@@ -1,4 +1,5 @@
-"""`oauth-callback` / `python -m callback`: serve the OAuth callback app with uvicorn."""
+"""`oauth-callback` / `python -m callback` (the pyproject script): build the callback's state from config.json
+and serve the OAuth callback app (callback/app.py) with uvicorn."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import boto3
 import click
 import uvicorn
 
-from callback.app import CallbackState, build_app
+from callback.app import build_app
 from callback.csrf import Csrf
 from callback.signin import OidcSignIn
+from callback.state import CallbackState
 from handoff.config import ConfigError, HandOff, config_option, load_config
 from handoff.sessions import SqliteSessionStore, default_store_path
 

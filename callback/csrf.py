@@ -1,6 +1,6 @@
-"""CSRF tokens for the confirmation form: a random nonce bound to one session id by an HMAC,
+"""CSRF tokens for the confirmation form: a random nonce bound to one session URI by an HMAC,
 sent both as a form field and as a SameSite=Strict cookie (double submit). A POST must carry
-both, equal, and valid for the session it names."""
+both, equal, and valid for the session it names. Issued and checked by callback/routes.py."""
 
 from __future__ import annotations
 
@@ -15,15 +15,15 @@ class Csrf:
     def __init__(self, key: bytes | None = None):
         self.key = key or secrets.token_bytes(32)
 
-    def issue(self, session_id: str) -> str:
+    def issue(self, session_uri: str) -> str:
         nonce = secrets.token_urlsafe(16)
-        return f"{nonce}.{self._mac(nonce, session_id)}"
+        return f"{nonce}.{self._mac(nonce, session_uri)}"
 
-    def valid(self, token: str, cookie: str, session_id: str) -> bool:
+    def valid(self, token: str, cookie: str, session_uri: str) -> bool:
         if not token or not hmac.compare_digest(token, cookie) or token.count(".") != 1:
             return False
         nonce, mac = token.split(".")
-        return hmac.compare_digest(mac, self._mac(nonce, session_id))
+        return hmac.compare_digest(mac, self._mac(nonce, session_uri))
 
-    def _mac(self, nonce: str, session_id: str) -> str:
-        return hmac.new(self.key, f"{nonce}|{session_id}".encode(), hashlib.sha256).hexdigest()
+    def _mac(self, nonce: str, session_uri: str) -> str:
+        return hmac.new(self.key, f"{nonce}|{session_uri}".encode(), hashlib.sha256).hexdigest()

@@ -1,10 +1,16 @@
-"""The callback's HTML pages. Every dynamic value goes through `html.escape`; no scripts."""
+"""The callback's HTML pages, built for the handlers in callback/routes.py (and the size limit in
+callback/hardening.py). Every dynamic value goes through `html.escape`; no scripts."""
 
 from __future__ import annotations
 
 from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from starlette.responses import HTMLResponse
+
+if TYPE_CHECKING:
+    from callback.consent import Problem
 
 STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5;color:#1f2328}"
@@ -24,13 +30,24 @@ def page(title: str, body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(document, status_code=status)
 
 
-def confirm_page(display_name: str, session_id: str, csrf: str) -> HTMLResponse:
+def home_page(stack: str, region: str, config_path: Path) -> HTMLResponse:
+    body = (
+        "<p>This server completes GitHub authorizations for the AgentCore GitHub MCP stack: after you approve "
+        "access on GitHub, your browser comes back here to link it to the account that asked.</p>"
+        f"<p>Stack <code>{escape(stack)}</code> in <code>{escape(region)}</code>; "
+        f"configuration <code>{escape(str(config_path))}</code> loaded. Status: <strong id='status'>ok</strong>.</p>"
+    )
+    return page("OAuth callback", body)
+
+
+def confirm_page(display_name: str, session_uri: str, csrf: str) -> HTMLResponse:
+    """The form posts the session URI back as `session_id`, the name AgentCore gives it in the query."""
     body = (
         f"<p>You are about to let the MCP server's gateway use <strong>your GitHub account</strong> on behalf of "
         f"<strong id='who'>{escape(display_name)}</strong>.</p>"
         "<p>Only continue if that is you and you just asked a tool to reach GitHub.</p>"
         "<form method='post' action='/oauth/callback'>"
-        f"<input type='hidden' name='session_id' value='{escape(session_id, quote=True)}'>"
+        f"<input type='hidden' name='session_id' value='{escape(session_uri, quote=True)}'>"
         f"<input type='hidden' name='csrf_token' value='{escape(csrf, quote=True)}'>"
         "<button type='submit' id='confirm'>Link my GitHub account</button></form>"
         "<p class='muted'>If you did not start this, close this page: nothing happens until you press the button.</p>"
@@ -49,3 +66,7 @@ def done_page(display_name: str) -> HTMLResponse:
 def problem_page(title: str, message: str, status: int) -> HTMLResponse:
     body = f"<p id='problem'>{escape(message)}</p><p>Go back to your MCP client and run the tool again to get a fresh link.</p>"
     return page(title, body, status)
+
+
+def problem_page_for(problem: Problem) -> HTMLResponse:
+    return problem_page(problem.title, problem.message, problem.status)

@@ -5,6 +5,7 @@ Without this, a user could forward their authorization link to someone else, let
 with their own GitHub account, and receive that account's token (AWS_FACTS, session binding).
 Authorization code flow with PKCE (S256) and a nonce; the pending state and the signed-in user
 travel in HMAC-signed cookies (SameSite=Lax: they must survive the provider's redirect back).
+callback/routes.py runs the sign-in; callback/consent.py compares its user with the session's initiator.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from handoff.callers import display_name, unverified_claims
 PENDING_COOKIE = "oauth_callback_signin"
 USER_COOKIE = "oauth_callback_user"
 RETURN_PATH = "/oauth/signed-in"
+SESSION_URI_KEY = "session_id"
+"""Where the session URI sits in both sign-in cookies' signed values. A stored key, not a variable
+name: it keeps the wire name of earlier versions so that cookies already issued stay valid."""
 
 
 class SignInFailed(Exception):
@@ -48,6 +52,18 @@ def identity_of_token(token: str) -> Identity | None:
     if not claims.get("iss") or not claims.get("sub"):
         return None
     return Identity(str(claims["iss"]), str(claims["sub"]), display_name(claims))
+
+
+def user_cookie_value(session_uri: str, user: Identity) -> dict[str, Any]:
+    """What the user cookie holds once `user` has signed in to confirm the session `session_uri`."""
+    return {SESSION_URI_KEY: session_uri, "iss": user.issuer, "sub": user.subject, "name": user.name}
+
+
+def signed_in_user(value: dict[str, Any] | None, session_uri: str) -> Identity | None:
+    """The user the (verified) user cookie `value` signed in for `session_uri`; None if none or another session."""
+    if value is None or value.get(SESSION_URI_KEY) != session_uri:
+        return None
+    return Identity(str(value.get("iss", "")), str(value.get("sub", "")), str(value.get("name")))
 
 
 class Signer:
@@ -80,7 +96,7 @@ class OidcSignIn:
         self._discovery: dict[str, Any] | None = None
         self._jwks: jwt.PyJWKClient | None = None
 
-    async def start(self, *, session_id: str, redirect_uri: str, login_hint: str) -> tuple[str, dict[str, Any]]:
+    async def start(self, *, session_uri: str, redirect_uri: str, login_hint: str) -> tuple[str, dict[str, Any]]:
         """The provider URL to send the browser to, and the pending state to keep in a cookie."""
         discovery = await self._metadata()
         verifier, state, nonce = secrets.token_urlsafe(48), secrets.token_urlsafe(16), secrets.token_urlsafe(16)
@@ -96,7 +112,7 @@ class OidcSignIn:
             "code_challenge_method": "S256",
             "login_hint": login_hint,
         }
-        pending = {"session_id": session_id, "state": state, "nonce": nonce, "verifier": verifier}
+        pending = {SESSION_URI_KEY: session_uri, "state": state, "nonce": nonce, "verifier": verifier}
         return f"{discovery['authorization_endpoint']}?{urlencode(query)}", pending
 
     async def finish(self, *, code: str, pending: dict[str, Any], redirect_uri: str) -> Identity:

@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from callback.__main__ import make_state
-from callback.app import CallbackState, build_app
+from callback.app import build_app
+from callback.state import CallbackState
 from handoff.sessions import SqliteSessionStore
 from sandbox.server import Sandbox
 from tests.asgi import free_port, serving_asgi

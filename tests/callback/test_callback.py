@@ -11,8 +11,8 @@ import httpx
 import pytest
 from botocore.stub import Stubber
 
-from handoff.sessions import SessionUnavailable, SqliteSessionStore
 from demo.browser import approve_on_github, open_callback
+from handoff.sessions import SessionUnavailable, SqliteSessionStore
 from tests.callback.conftest import Deployment, confirm_form
 from tests.sandbox.helpers import mint
 

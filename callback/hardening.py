@@ -1,0 +1,46 @@
+"""The callback app's outer layer, installed by `callback.app.build_app`: strict security headers
+on every response, and oversized query strings and bodies refused before any routing."""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from callback.pages import problem_page
+
+MAX_BODY = 8 * 1024
+MAX_QUERY = 2 * 1024
+SECURITY_HEADERS = {
+    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "cache-control": "no-store",
+}
+
+
+class Hardening:
+    """Strict headers on every response; oversized query strings and bodies refused before routing."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    (k, v) for k, v in message.get("headers", []) if k.decode().lower() not in SECURITY_HEADERS
+                ]
+                message["headers"] += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+            await send(message)
+
+        length = dict(scope.get("headers", [])).get(b"content-length", b"0")
+        if len(scope.get("query_string", b"")) > MAX_QUERY or (length.isdigit() and int(length) > MAX_BODY):
+            await problem_page("Request too large", "The request is larger than this server accepts.", 413)(
+                scope, receive, with_headers
+            )
+            return
+        await self.app(scope, receive, with_headers)

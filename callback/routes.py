@@ -1,0 +1,170 @@
+"""The callback app's request handlers, routed by `callback.app.build_app`. Each reads the shared
+`CallbackState` from the app (`callback_state(request)`), takes its decisions from
+callback/consent.py and answers with a page from callback/pages.py.
+
+AgentCore sends the browser to `GET /oauth/callback?session_id=<session URI>`; for a CUSTOM_JWT
+stack the person first signs in (`GET /oauth/signed-in` is the return from the identity provider);
+the confirmation page's `POST /oauth/callback` completes the session."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlencode
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from callback.consent import Problem, SignInNeeded, complete_once, confirmer_check, unavailable, well_formed
+from callback.csrf import COOKIE as CSRF_COOKIE
+from callback.pages import confirm_page, done_page, home_page, problem_page, problem_page_for
+from callback.signin import (
+    PENDING_COOKIE,
+    RETURN_PATH,
+    SESSION_URI_KEY,
+    USER_COOKIE,
+    Identity,
+    SignInFailed,
+    signed_in_user,
+    user_cookie_value,
+)
+from callback.state import CallbackState, callback_state
+from handoff.sessions import OAuthSession, SessionUnavailable
+
+SESSION_URI_PARAM = "session_id"
+"""The external name of the session URI: AgentCore's query parameter, and the confirmation form's field."""
+log = logging.getLogger("callback")
+
+
+async def home(request: Request) -> Response:
+    state = callback_state(request)
+    return home_page(state.config.stack, state.config.region, state.config_path)
+
+
+async def healthz(request: Request) -> Response:
+    config = callback_state(request).config
+    return JSONResponse({"status": "ok", "config_loaded": True, "stack": config.stack, "region": config.region})
+
+
+async def show(request: Request) -> Response:
+    """The confirmation page naming who is being linked (after a sign-in, if one is needed)."""
+    state = callback_state(request)
+    session_uri = request.query_params.get(SESSION_URI_PARAM, "")
+    if not well_formed(session_uri):
+        return problem_page("Invalid authorization link", "The link is missing its session id or it is malformed.", 400)
+    session = await usable_session(request, state, session_uri, may_redirect=True)
+    if isinstance(session, Response):
+        return session
+    token = state.csrf.issue(session_uri)
+    response = confirm_page(session.display_name, session_uri, token)
+    response.set_cookie(
+        CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        path="/oauth/callback",
+        max_age=900,
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+async def complete(request: Request) -> Response:
+    """The confirmation: CSRF-checked, then CompleteResourceTokenAuth for the session's initiator."""
+    state = callback_state(request)
+    form = await request.form()
+    session_uri, token = str(form.get(SESSION_URI_PARAM, "")), str(form.get("csrf_token", ""))
+    if not well_formed(session_uri):
+        return problem_page("Invalid authorization link", "The form did not carry a valid session id.", 400)
+    if not state.csrf.valid(token, request.cookies.get(CSRF_COOKIE, ""), session_uri):
+        return problem_page("Request refused", "This confirmation did not come from the page this server showed.", 403)
+    checked = await usable_session(request, state, session_uri, may_redirect=False)
+    if isinstance(checked, Response):
+        return checked
+    outcome = await anyio.to_thread.run_sync(complete_once, state.store, state.identity_client, session_uri)
+    if isinstance(outcome, Problem):
+        return problem_page_for(outcome)
+    response = done_page(outcome.display_name)
+    response.delete_cookie(CSRF_COOKIE, path="/oauth/callback")
+    return response
+
+
+async def signed_in(request: Request) -> Response:
+    """The identity provider's answer: remember who signed in, for which session, and go back to it."""
+    state = callback_state(request)
+    pending = state.signer.loads(request.cookies.get(PENDING_COOKIE, ""))
+    if pending is None or request.query_params.get("state") != pending.get("state") or state.signin is None:
+        return problem_page(
+            "Sign-in not recognised", "This sign-in answer does not match a sign-in this page started.", 400
+        )
+    if "code" not in request.query_params:
+        return problem_page("Sign-in refused", "The identity provider did not sign you in.", 403)
+    try:
+        user = await state.signin.finish(
+            code=request.query_params["code"], pending=pending, redirect_uri=return_uri(request)
+        )
+    except SignInFailed as exc:
+        return problem_page("Sign-in failed", str(exc), 403)
+    session_uri = pending[SESSION_URI_KEY]
+    response = RedirectResponse(f"/oauth/callback?{urlencode({SESSION_URI_PARAM: session_uri})}", status_code=303)
+    set_signed_cookie(response, request, USER_COOKIE, state.signer.dumps(user_cookie_value(session_uri, user)))
+    response.delete_cookie(PENDING_COOKIE, path="/oauth")
+    return response
+
+
+async def usable_session(
+    request: Request, state: CallbackState, session_uri: str, *, may_redirect: bool
+) -> OAuthSession | Response:
+    """The stored session if it may be confirmed from this browser, else the page (or sign-in redirect) to send."""
+    try:
+        session = await anyio.to_thread.run_sync(state.store.get, session_uri)
+    except SessionUnavailable as exc:
+        return problem_page_for(unavailable(exc))
+    user = signed_in_user(state.signer.loads(request.cookies.get(USER_COOKIE, "")), session.session_uri)
+    verdict = confirmer_check(
+        session, sign_in_enabled=state.signin is not None, signed_in=user, may_redirect=may_redirect
+    )
+    if verdict is None:
+        return session
+    if isinstance(verdict, SignInNeeded):
+        return await start_sign_in(request, state, session.session_uri, verdict.initiator)
+    return problem_page_for(verdict)
+
+
+async def start_sign_in(request: Request, state: CallbackState, session_uri: str, initiator: Identity) -> Response:
+    """Send the browser to the identity provider, keeping the pending sign-in in a signed cookie."""
+    assert state.signin is not None, "consent asks for a sign-in only when sign-in is enabled"
+    try:
+        url, pending = await state.signin.start(
+            session_uri=session_uri, redirect_uri=return_uri(request), login_hint=initiator.subject
+        )
+    except SignInFailed as exc:
+        return problem_page("Sign-in unavailable", str(exc), 503)
+    response = RedirectResponse(url, status_code=302)
+    set_signed_cookie(response, request, PENDING_COOKIE, state.signer.dumps(pending))
+    return response
+
+
+def return_uri(request: Request) -> str:
+    """Where the identity provider sends the browser back to (this app's RETURN_PATH)."""
+    return str(request.base_url).rstrip("/") + RETURN_PATH
+
+
+def set_signed_cookie(response: Response, request: Request, name: str, value: str) -> None:
+    """Sign-in cookies are Lax (they must survive the identity provider's redirect back), HttpOnly, short-lived."""
+    response.set_cookie(
+        name, value, httponly=True, samesite="lax", path="/oauth", max_age=600, secure=request.url.scheme == "https"
+    )
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    return problem_page("Not found", "There is nothing at this address.", 404)
+
+
+async def not_allowed(request: Request, exc: Exception) -> Response:
+    return problem_page("Method not allowed", "This address does not accept that request.", 405)
+
+
+async def crashed(request: Request, exc: Exception) -> Response:
+    log.error("unexpected error: %s", type(exc).__name__)
+    return problem_page("Something went wrong", "The callback server hit an unexpected error.", 500)
