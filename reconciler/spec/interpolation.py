@@ -114,13 +114,3 @@ def resolve_refs(value: Any, lookup: Callable[[Ref], Any]) -> Any:
     if isinstance(value, list):
         return [resolve_refs(v, lookup) for v in value]
     return value
-
-
-def contains_unknown(value: Any) -> bool:
-    if isinstance(value, Unknown):
-        return True
-    if isinstance(value, Mapping):
-        return any(contains_unknown(v) for v in value.values())
-    if isinstance(value, list):
-        return any(contains_unknown(v) for v in value)
-    return False
