@@ -189,8 +189,8 @@ def minimal_run(calls: int, workdir: Path) -> dict[str, float]:
 
 
 def sandbox_run(calls: int, workdir: Path) -> dict[str, float]:
-    from sandbox.cli import DEMO_ENV
     from demo.browser import approve_on_github, session_id_of
+    from sandbox.cli import DEMO_ENV
 
     sandbox_port, server_port = free_port(), free_port()
     base = f"http://127.0.0.1:{sandbox_port}"

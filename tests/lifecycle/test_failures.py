@@ -34,9 +34,7 @@ def applied(sandbox: Sandbox, workdir: Path) -> None:
     assert inventory() == FULL_STACK
 
 
-def test_failed_delete_in_destroy_skips_exactly_its_dependents(
-    applied: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_failed_delete_in_destroy_skips_exactly_its_dependents(applied: None, monkeypatch: pytest.MonkeyPatch) -> None:
     clients = failing("DeleteGateway")
     monkeypatch.setattr(engine, "make_clients", lambda **_: clients)
     result = reconcile("destroy", "--auto-approve")
@@ -44,7 +42,10 @@ def test_failed_delete_in_destroy_skips_exactly_its_dependents(
     # Deletes wait for their dependents: the gateway role (the gateway uses it) waits for the gateway, and the
     # provider (the role's policy names its ARN) waits for the role. Both are skipped, naming the failure.
     assert "Error: gateway 'github-mcp-gateway' (gateway): DeleteGateway failed with ConflictException" in result.output
-    for skipped in ("iam_role 'github-mcp-gateway-role' (gateway_role)", "oauth2_provider 'github-mcp-github' (github)"):
+    for skipped in (
+        "iam_role 'github-mcp-gateway-role' (gateway_role)",
+        "oauth2_provider 'github-mcp-github' (github)",
+    ):
         assert f"Skipped: {skipped} skipped: it waits for gateway, which failed (gateway 'github-mcp-gateway'" in (
             result.output
         )
@@ -77,7 +78,11 @@ def test_failed_create_skips_its_dependents_and_keeps_the_rest(
         "gateway_target 'GitHubTarget' (github_target)",
     ):
         assert f"Skipped: {skipped} skipped: it waits for github, which failed" in result.output
-    assert inventory() == {**EMPTY, "roles": ["github-mcp-runtime-role"], "identities": ["github-mcp-callback-identity"]}
+    assert inventory() == {
+        **EMPTY,
+        "roles": ["github-mcp-runtime-role"],
+        "identities": ["github-mcp-callback-identity"],
+    }
     assert not (workdir / "config.json").exists()
     monkeypatch.setattr(engine, "make_clients", make_clients)
     assert reconcile("apply", "--auto-approve").exit_code == 0

@@ -84,7 +84,9 @@ def test_openapi_change_updates_target_and_is_compared_semantically(sandbox: San
     path.write_text(path.read_text().replace("summary: Get the authenticated user's profile", "summary: Who am I"))
     plan = {rc["address"]: rc for rc in plan_json()["resource_changes"]}
     assert plan["gateway_target.github_target"]["action"] == "update"
-    assert plan["gateway_target.github_target"]["change"]["changed_paths"] == [["openapi", "paths", "/user", "get", "summary"]]
+    assert plan["gateway_target.github_target"]["change"]["changed_paths"] == [
+        ["openapi", "paths", "/user", "get", "summary"]
+    ]
     apply_ok()
     assert set(actions().values()) == {"no-op"}
 
