@@ -63,7 +63,9 @@ def test_missing_config_names_the_file_and_the_fix(tmp_path: Path) -> None:
 
 def test_incomplete_config_says_what_is_missing(tmp_path: Path) -> None:
     path = tmp_path / "config.json"
-    path.write_text('{"format_version": 1, "stack": "s", "region": "us-east-1", "gateway": {"url": "http://127.0.0.1:1/mcp"}, "tools": {}}')
+    path.write_text(
+        '{"format_version": 1, "stack": "s", "region": "us-east-1", "gateway": {"url": "http://127.0.0.1:1/mcp"}, "tools": {}}'
+    )
     result = subprocess.run(
         [sys.executable, "-m", "server", "--config", str(path)], capture_output=True, text=True, timeout=60
     )
