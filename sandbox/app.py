@@ -143,16 +143,16 @@ class SandboxApp:
             return _ok(self.flow.complete(_json(request)))
         return _ok(self.identity.handle(rest, _json(request), region=_region(request), base_url=base))
 
-    def _authorize(self, request_uri: str, base: str) -> str:
+    def _authorize(self, session_uri: str, base: str) -> str:
         with self.flow.lock:
-            session = self.flow.sessions.get(request_uri)
+            session = self.flow.sessions.get(session_uri)
         provider = self.identity.providers.get(session.provider) if session else None
         if provider is None:
             raise AwsError(
                 "ValidationException", "this authorization link is unknown or expired; call the tool again", 400
             )
         return self.flow.authorize_redirect(
-            request_uri, client_id=provider.client_id, callback_url=provider.callback_url, base_url=base
+            session_uri, client_id=provider.client_id, callback_url=provider.callback_url, base_url=base
         )
 
     def _oauth_callback(self, request: Request, base: str) -> Response:

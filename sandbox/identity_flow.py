@@ -3,7 +3,7 @@
 gateway tools/call, user has no token -> start_session() -> elicitation URL
 browser: GET /identities/oauth2/authorize?request_uri=...  -> GitHub consent page
 GitHub  -> GET /identities/oauth2/callback/<id>?code&state -> code exchanged, browser sent to
-           the return URL with ?session_id=<request_uri>
+           the return URL with ?session_id=<session_uri>
 callback app: CompleteResourceTokenAuth(sessionUri, userIdentifier) -> the token enters the
            vault only if the identifier is the one that started the session.
 """
@@ -36,7 +36,7 @@ class Initiator:
 
 @dataclass
 class Session:
-    request_uri: str
+    session_uri: str
     provider: str
     scopes: list[str]
     return_url: str
@@ -63,14 +63,14 @@ class IdentityFlow:
     def start_session(
         self, *, provider: str, scopes: list[str], return_url: str, initiator: Initiator, base_url: str
     ) -> tuple[str, str]:
-        """Returns (request_uri, authorization URL for the user's browser)."""
-        request_uri = URN_PREFIX + secrets.token_urlsafe(24).replace("_", "-")
+        """Returns (session_uri, authorization URL for the user's browser)."""
+        session_uri = URN_PREFIX + secrets.token_urlsafe(24).replace("_", "-")
         with self.lock:
-            self.sessions[request_uri] = Session(request_uri, provider, scopes, return_url, initiator)
-        return request_uri, f"{base_url}/identities/oauth2/authorize?{urlencode({'request_uri': request_uri})}"
+            self.sessions[session_uri] = Session(session_uri, provider, scopes, return_url, initiator)
+        return session_uri, f"{base_url}/identities/oauth2/authorize?{urlencode({'request_uri': session_uri})}"
 
-    def authorize_redirect(self, request_uri: str, *, client_id: str, callback_url: str, base_url: str) -> str:
-        session = self._live_session(request_uri)
+    def authorize_redirect(self, session_uri: str, *, client_id: str, callback_url: str, base_url: str) -> str:
+        session = self._live_session(session_uri)
         query = {
             "client_id": client_id,
             "redirect_uri": callback_url,
@@ -91,7 +91,7 @@ class IdentityFlow:
     def consented(self, session: Session, token: str) -> str:
         """Called after the code exchange; returns where to send the browser."""
         session.token = token
-        return f"{session.return_url}?{urlencode({'session_id': session.request_uri})}"
+        return f"{session.return_url}?{urlencode({'session_id': session.session_uri})}"
 
     def complete(self, body: dict[str, Any]) -> dict[str, Any]:
         """CompleteResourceTokenAuth: bind the consented token to the initiator, once."""
@@ -117,9 +117,9 @@ class IdentityFlow:
             self.vault[(session.provider, session.initiator.vault_key)] = session.token
         return {}
 
-    def _live_session(self, request_uri: str) -> Session:
+    def _live_session(self, session_uri: str) -> Session:
         with self.lock:
-            session = self.sessions.get(request_uri)
+            session = self.sessions.get(session_uri)
         if session is None or session.expired or session.completed:
             raise validation("this authorization link is unknown, used or expired; call the tool again for a fresh one")
         return session
