@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,7 @@ from reconciler.engine import take_snapshot
 from reconciler.handing_off import build_hand_off
 from reconciler.kinds import KINDS
 from reconciler.plan import Plan
-from reconciler.rendering import format_json, format_text
+from reconciler.rendering import format_json, format_text, plan_document
 from reconciler.stack import load_stack
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -104,6 +106,38 @@ def aws_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--region", help="AWS region (default: AWS_REGION, then `region:` in the stack file).")(command)
 
 
+@dataclass(frozen=True)
+class View:
+    """How a plan is shown to people."""
+
+    show_unchanged: bool = False
+    compact: bool = False
+    colour: bool = False
+
+    def print_plan(self, the_plan: Plan) -> None:
+        text = format_text(
+            plan_document(the_plan), show_unchanged=self.show_unchanged, compact=self.compact, colour=self.colour
+        )
+        click.echo(text, color=self.colour)
+
+
+def view_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--show-unchanged, --compact, --no-color; turned into `view: View` for the command."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, show_unchanged: bool, compact: bool, no_color: bool, **kwargs: Any) -> Any:
+        colour = not no_color and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
+        return command(*args, view=View(show_unchanged, compact, colour), **kwargs)
+
+    wrapper = click.option(
+        "--no-color", is_flag=True, help="No colour (also off with NO_COLOR set or when not a terminal)."
+    )(wrapper)
+    wrapper = click.option("--compact", is_flag=True, help="Values on one line, long ones cut (default: in full).")(
+        wrapper
+    )
+    return click.option("--show-unchanged", is_flag=True, help="Show unchanged resources and fields too.")(wrapper)
+
+
 def config_written_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return config_option(help="Where apply writes the hand-off for mcp-server and oauth-callback.")(command)
 
@@ -145,7 +179,8 @@ def validate(stack_file: Path) -> None:
     "--json", "as_json", is_flag=True, help="Print the machine-readable plan (Terraform-like resource_changes)."
 )
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none, 1 on error.")
-@click.option("--show-unchanged", is_flag=True, help="List up-to-date resources too.")
+@click.option("--destroy", is_flag=True, help="Show what `reconcile destroy` would delete (and keep), change nothing.")
+@view_options
 @handle_errors
 def plan(
     stack_file: Path,
@@ -153,12 +188,24 @@ def plan(
     region: str | None,
     as_json: bool,
     detailed_exitcode: bool,
-    show_unchanged: bool,
+    destroy: bool,
+    view: View,
 ) -> None:
-    """Show what apply would change, field by field. Secrets show as (sensitive)."""
-    snapshot = take_snapshot(stack_file, profile=profile, region=region, progress=progress)
-    the_plan = snapshot.plan()
-    click.echo(format_json(the_plan) if as_json else format_text(the_plan, show_unchanged=show_unchanged))
+    """Show what apply (or, with --destroy, destroy) would change, field by field.
+
+    Policies and the OpenAPI document are shown in full: whole in a create, and as a structural
+    diff in an update (unchanged parts collapsed; --show-unchanged shows them). Secrets show as
+    (sensitive). Lines start with + (add), - (remove), ~ (change) or -/+ (replace), ready for a
+    ```diff block.
+    """
+    snapshot = take_snapshot(stack_file, profile=profile, region=region, progress=progress, lenient=destroy)
+    the_plan = snapshot.plan_destroy() if destroy else snapshot.plan()
+    if as_json:
+        click.echo(format_json(the_plan))
+    else:
+        view.print_plan(the_plan)
+    if destroy:
+        _print_kept(the_plan)
     _fail_on_errors(the_plan)
     sys.exit(EXIT_CHANGES if detailed_exitcode and the_plan.has_changes else EXIT_OK)
 
@@ -169,9 +216,16 @@ def plan(
 @config_written_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (required when stdin is not a terminal).")
 @click.option("--parallelism", default=4, show_default=True, help="Resources changed at once.")
+@view_options
 @handle_errors
 def apply(
-    stack_file: Path, profile: str | None, region: str | None, config_path: Path, auto_approve: bool, parallelism: int
+    stack_file: Path,
+    profile: str | None,
+    region: str | None,
+    config_path: Path,
+    auto_approve: bool,
+    parallelism: int,
+    view: View,
 ) -> None:
     """Make AWS match stack.yaml, then write config.json.
 
@@ -180,7 +234,7 @@ def apply(
     """
     snapshot = take_snapshot(stack_file, profile=profile, region=region, progress=progress)
     the_plan = snapshot.plan()
-    click.echo(format_text(the_plan))
+    view.print_plan(the_plan)
     _fail_on_errors(the_plan)
     if the_plan.has_changes:
         _confirm(auto_approve, "apply these changes")
@@ -197,14 +251,19 @@ def apply(
 @aws_options
 @config_written_option
 @click.option("--auto-approve", is_flag=True, help="Destroy without asking (required when stdin is not a terminal).")
+@view_options
 @handle_errors
-def destroy(stack_file: Path, profile: str | None, region: str | None, config_path: Path, auto_approve: bool) -> None:
-    """Delete every resource this stack owns, dependents first. Keeps (and names) what it does not own."""
+def destroy(
+    stack_file: Path, profile: str | None, region: str | None, config_path: Path, auto_approve: bool, view: View
+) -> None:
+    """Delete every resource this stack owns, dependents first. Keeps (and names) what it does not own.
+
+    `reconcile plan --destroy` shows the same plan without changing anything.
+    """
     snapshot = take_snapshot(stack_file, profile=profile, region=region, progress=progress, lenient=True)
     the_plan = snapshot.plan_destroy()
-    click.echo(format_text(the_plan))
-    for d in the_plan.diagnostics:
-        click.secho(d.format(), fg="yellow", err=True)
+    view.print_plan(the_plan)
+    _print_kept(the_plan)
     if the_plan.has_changes:
         _confirm(auto_approve, "destroy these resources")
         _report(apply_plan(snapshot.ctx, the_plan), "Destroy")
@@ -277,6 +336,11 @@ def output(config_path: Path, as_json: bool, claude_desktop: bool, mcp_url: str,
         click.echo(json.dumps(config, indent=2))
     else:
         click.echo(config)
+
+
+def _print_kept(the_plan: Plan) -> None:
+    for d in the_plan.diagnostics:
+        click.secho(d.format(), fg="yellow", err=True)
 
 
 def _fail_on_errors(the_plan: Plan) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal, get_args
 
 from reconciler.diagnostics import Diagnostic
 from reconciler.kinds.base import Live
@@ -17,6 +17,35 @@ from reconciler.kinds.base import Live
 Step = str | int
 FieldPath = tuple[Step, ...]
 """A field's place in a document as steps (keys, list indexes), e.g. ("openapi", "paths", "/a.b", "get")."""
+
+Report = Literal[
+    "values_changed",
+    "type_changes",
+    "dictionary_item_added",
+    "dictionary_item_removed",
+    "iterable_item_added",
+    "iterable_item_removed",
+]
+"""DeepDiff's report types, the kinds of field change a plan shows."""
+REPORTS: tuple[Report, ...] = get_args(Report)
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One DeepDiff report: at `path` (indexes of added items count in the new list, others in the old)."""
+
+    path: FieldPath
+    report: Report
+    before: Any
+    after: Any
+
+    @property
+    def added(self) -> bool:
+        return self.report in ("dictionary_item_added", "iterable_item_added")
+
+    @property
+    def removed(self) -> bool:
+        return self.report in ("dictionary_item_removed", "iterable_item_removed")
 
 
 class Action(StrEnum):
@@ -40,7 +69,8 @@ class ResourceChange:
     action: Action
     before: dict[str, Any] | None
     after: dict[str, Any] | None
-    changed: tuple[FieldPath, ...] = ()
+    changes: tuple[FieldChange, ...] = ()
+    """What differs between `before` and `after` (reconciler.diffing)."""
     replace_paths: tuple[FieldPath, ...] = ()
     reason: str = ""
     sensitive: frozenset[str] = frozenset()

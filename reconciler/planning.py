@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from reconciler.diagnostics import Diagnostic
+from reconciler.diffing import diff_documents
 from reconciler.kinds import KINDS
 from reconciler.kinds.base import Live
-from reconciler.plan import Action, FieldPath, Plan, ResourceChange
+from reconciler.plan import Action, Plan, ResourceChange
 from reconciler.reading import LiveState
 from reconciler.spec.interpolation import UNKNOWN, Ref, references_in, resolve_refs
 from reconciler.stack import Stack
@@ -63,13 +62,6 @@ def plan_destroy(stack: Stack, live: LiveState) -> Plan:
     return Plan(stack=stack.name, changes=tuple(changes), diagnostics=tuple(kept))
 
 
-def diff_paths(before: dict[str, Any], after: dict[str, Any]) -> tuple[FieldPath, ...]:
-    """The paths of the leaves that differ, as steps: ("openapi", "paths", "/user", "get", "summary")."""
-    tree = DeepDiff(before, after, view="tree")
-    paths = {tuple(level.path(output_format="list")) for report in tree.values() for level in report}
-    return tuple(sorted(paths, key=lambda p: [str(s) for s in p]))
-
-
 def _change(logical: str, kind_name: str, name: str, current: Live | None, after: dict[str, Any]) -> ResourceChange:
     kind = KINDS[kind_name]
     created = ResourceChange(
@@ -84,11 +76,11 @@ def _change(logical: str, kind_name: str, name: str, current: Live | None, after
     )
     if current is None:
         return created
-    changed = diff_paths(current.document, after)
-    forcing = tuple(sorted({f for f in kind.force_new for p in changed if p[: len(f)] == f}))
+    changes = diff_documents(current.document, after)
+    forcing = tuple(sorted({f for f in kind.force_new for c in changes if c.path[: len(f)] == f}))
     if forcing:
         action, reason = Action.REPLACE, f"{', '.join('.'.join(f) for f in forcing)} cannot be changed in place"
-    elif changed:
+    elif changes:
         action, reason = Action.UPDATE, ""
     else:
         action, reason = Action.NOOP, ""
@@ -96,7 +88,7 @@ def _change(logical: str, kind_name: str, name: str, current: Live | None, after
         created,
         action=action,
         before=current.document,
-        changed=changed,
+        changes=changes,
         replace_paths=forcing,
         reason=reason,
         notes=current.notes,

@@ -69,7 +69,8 @@ def test_spec_change_updates_in_place(sandbox: Sandbox, workdir: Path) -> None:
     assert plan["gateway.gateway"]["change"]["changed_paths"] == [["description"]]
     assert plan["workload_identity.callback_identity"]["action"] == "update"
     text = reconcile("plan").output
-    assert "~ description: MCP gateway to the GitHub REST API, per-user OAuth -> changed" in text
+    assert '~     description: "MCP gateway to the GitHub REST API, per-user OAuth" -> "changed"' in text
+    assert '+       "http://localhost:9090/cb"' in text
     apply_ok()
     assert gateway_id() == before
     assert control().get_gateway(gatewayIdentifier=before)["description"] == "changed"

@@ -1,0 +1,7 @@
+"""Renderers (Terraform's command/views): `document` builds the one versioned machine form of a
+plan (`plan --json`); `text` renders people's view from that document only, so they cannot disagree."""
+
+from reconciler.rendering.document import FORMAT_VERSION, format_json, plan_document
+from reconciler.rendering.text import format_text
+
+__all__ = ["FORMAT_VERSION", "format_json", "format_text", "plan_document"]
