@@ -28,6 +28,7 @@ VERB = {
 HEADER = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "no-op": " "}
 COLOUR = {"+": "green", "~": "yellow", "-": "red", "-/+": "magenta"}
 COMPACT_LIMIT = 100
+IDENTITY_KEYS = ("Sid", "name", "operationId")
 
 
 @dataclass
@@ -170,7 +171,7 @@ def _container(
         _list(lines, before, trie, depth + 1, forcing, path)
         lines.add(" ", depth, "]")
     else:
-        lines.add("~", depth, f"{head}{{{mark}")
+        lines.add("~", depth, f"{head}{{{mark}{_identity(before) if not label else ''}")
         _dict(lines, before, after, trie, depth + 1, forcing, path)
         lines.add(" ", depth, "}")
 
@@ -190,6 +191,12 @@ def _field(lines: _Lines, label: str, f: dict[str, Any], depth: int, forcing: li
     else:
         after = UNKNOWN_TEXT if unknown is True else _scalar(f["after"], lines.compact)
         lines.add("~", depth, f"{label}: {_scalar(f['before'], lines.compact)} -> {after}{mark}")
+
+
+def _identity(item: Any) -> str:
+    """Which element of a list changed, for people: its Sid, name or operationId, if it has one."""
+    key = next((k for k in IDENTITY_KEYS if isinstance(item, dict) and isinstance(item.get(k), str)), None)
+    return f"  # {key}: {json.dumps(item[key])}" if key else ""
 
 
 def _hidden(lines: _Lines, depth: int, count: int, noun: str) -> None:

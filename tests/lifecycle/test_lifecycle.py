@@ -10,6 +10,7 @@ import pytest
 from sandbox.server import Sandbox
 from tests.conftest import edit_stack, reconcile
 from tests.lifecycle.helpers import EMPTY, FULL_STACK, control, gateway_id, inventory
+from tests.planning.test_json_schema import VALIDATOR
 
 
 def apply_ok() -> str:
@@ -19,9 +20,12 @@ def apply_ok() -> str:
 
 
 def plan_json() -> dict:
+    """Every plan read here is also checked against the documented JSON schema."""
     result = reconcile("plan", "--json")
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    document = json.loads(result.stdout)
+    VALIDATOR.validate(document)
+    return document
 
 
 def actions() -> dict[str, str]:

@@ -1,0 +1,176 @@
+"""Golden plans: the pure planner and renderers (no AWS, no sandbox) on edits of the shipped stack.
+
+The live state is the shipped stack as if applied (each resource's desired document, with made-up
+ids and ARNs); each case edits a copy of stack.yaml / openapi/github.yaml and plans against it. The
+text plan (no colour) and the JSON plan are compared with files in golden/, which a reviewer can
+read to see each edit rendered truthfully. `UPDATE_GOLDEN=1 uv run pytest tests/planning` rewrites them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.kinds import KINDS
+from reconciler.kinds.base import Live
+from reconciler.planning import plan_changes
+from reconciler.reading import LiveState
+from reconciler.rendering import format_text, plan_document
+from reconciler.spec.interpolation import resolve_refs
+from reconciler.stack import Stack, load_stack
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = Path(__file__).with_name("golden")
+ENV = {
+    "GITHUB_CLIENT_ID": "Iv1.golden",
+    "GITHUB_CLIENT_SECRET": "golden-secret",
+    "OIDC_DISCOVERY_URL": "https://issuer.example.com/.well-known/openid-configuration",
+    "OIDC_CLIENT_ID": "mcp-client",
+}
+Edit = Callable[[Path, dict[str, str]], None]
+
+
+def replace_in(name: str, old: str, new: str) -> Edit:
+    def edit(workdir: Path, env: dict[str, str]) -> None:
+        path = workdir / name
+        text = path.read_text()
+        assert old in text, f"{old!r} not in {name}"
+        path.write_text(text.replace(old, new, 1))
+
+    return edit
+
+
+def set_env(**values: str) -> Edit:
+    def edit(workdir: Path, env: dict[str, str]) -> None:
+        env.update(values)
+        for key in [k for k, v in values.items() if v == ""]:
+            env.pop(key)
+
+    return edit
+
+
+DOTTED_KEY = replace_in("openapi/github.yaml", "  /user:\n", "  /v1.0/user:\n")
+CASES: dict[str, tuple[Edit | None, Edit]] = {
+    "add-policy-action": (
+        None,
+        replace_in(
+            "stack.yaml",
+            "          Action: bedrock-agentcore:GetResourceOauth2Token\n",
+            "          Action: [bedrock-agentcore:GetResourceOauth2Token, bedrock-agentcore:GetResourceApiKey]\n",
+        ),
+    ),
+    "remove-policy-action": (None, replace_in("stack.yaml", "logs:CreateLogGroup, ", "")),
+    "reorder-policy-actions": (
+        None,
+        replace_in(
+            "stack.yaml",
+            "[ecr:BatchGetImage, ecr:GetDownloadUrlForLayer]",
+            "[ecr:GetDownloadUrlForLayer, ecr:BatchGetImage]",
+        ),
+    ),
+    "add-statement-in-the-middle": (
+        None,
+        replace_in(
+            "stack.yaml",
+            "        - Sid: ImagePullToken\n",
+            "        - Sid: Metrics\n          Effect: Allow\n          Action: cloudwatch:PutMetricData\n"
+            '          Resource: "*"\n        - Sid: ImagePullToken\n',
+        ),
+    ),
+    "add-allowed-client": (
+        None,
+        replace_in(
+            "stack.yaml",
+            'allowed_clients: ["${env:OIDC_CLIENT_ID:-}"]',
+            'allowed_clients: ["${env:OIDC_CLIENT_ID:-}", "cli"]',
+        ),
+    ),
+    "remove-allowed-client": (
+        replace_in(
+            "stack.yaml",
+            'allowed_clients: ["${env:OIDC_CLIENT_ID:-}"]',
+            'allowed_clients: ["${env:OIDC_CLIENT_ID:-}", "cli"]',
+        ),
+        replace_in(
+            "stack.yaml",
+            'allowed_clients: ["${env:OIDC_CLIENT_ID:-}", "cli"]',
+            'allowed_clients: ["${env:OIDC_CLIENT_ID:-}"]',
+        ),
+    ),
+    "change-openapi-leaf": (
+        None,
+        replace_in("openapi/github.yaml", "summary: Get the authenticated user's profile", "summary: Who am I"),
+    ),
+    "add-openapi-operation": (
+        None,
+        replace_in(
+            "openapi/github.yaml",
+            "  /user/repos:\n",
+            "  /user/emails:\n    get:\n      operationId: listEmails\n      summary: List the user's email addresses\n"
+            "      responses:\n        '200':\n          description: The addresses\n  /user/repos:\n",
+        ),
+    ),
+    "change-under-openapi-key-with-a-dot": (
+        DOTTED_KEY,
+        replace_in("openapi/github.yaml", "summary: Get the authenticated user's profile", "summary: Who am I"),
+    ),
+    "switch-authorizer": (
+        None,
+        set_env(GATEWAY_AUTHORIZER="AWS_IAM", OIDC_DISCOVERY_URL="", OIDC_CLIENT_ID=""),
+    ),
+}
+
+
+def copy_stack(to: Path) -> Path:
+    to.mkdir()
+    shutil.copy(ROOT / "stack.yaml", to / "stack.yaml")
+    shutil.copytree(ROOT / "openapi", to / "openapi")
+    return to
+
+
+def applied(stack: Stack) -> LiveState:
+    """The stack as if applied: each document as desired, ids and ARNs made up from the names."""
+    state = LiveState()
+    for logical in stack.order():
+        decl, kind = stack.resources[logical], KINDS[stack.resources[logical].kind]
+        spec = resolve_refs(decl.spec, lambda ref: state.resources[ref.resource].outputs[ref.attribute])  # type: ignore[union-attr]
+        outputs = {a: (decl.name if a == "name" else f"{a}:{decl.name}") for a in kind.attributes}
+        state.resources[logical] = Live(decl.name, True, kind.desired(decl.name, spec, stack=stack.name), outputs)
+    return state
+
+
+def render(case: str, tmp_path: Path) -> tuple[str, dict[str, Any]]:
+    base_edit, edit = CASES[case]
+    env = dict(ENV)
+    before = copy_stack(tmp_path / "before")
+    if base_edit:
+        base_edit(before, env)
+    live = applied(load_stack(before / "stack.yaml", env))
+    after = copy_stack(tmp_path / "after")
+    if base_edit:
+        base_edit(after, env)
+    edit(after, env)
+    document = plan_document(plan_changes(load_stack(after / "stack.yaml", env), live))
+    return format_text(document, colour=False), document
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_plan_matches_golden(case: str, tmp_path: Path) -> None:
+    text, document = render(case, tmp_path)
+    expected_text, expected_json = GOLDEN / f"{case}.txt", GOLDEN / f"{case}.json"
+    if os.environ.get("UPDATE_GOLDEN"):
+        expected_text.write_text(text + "\n")
+        expected_json.write_text(json.dumps(document, indent=2) + "\n")
+    assert text + "\n" == expected_text.read_text()
+    assert document == json.loads(expected_json.read_text())
+
+
+def test_reordering_a_set_is_no_change(tmp_path: Path) -> None:
+    text, document = render("reorder-policy-actions", tmp_path)
+    assert text == "No changes. The live stack matches the spec."
