@@ -12,9 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import click
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
 
 from handoff.config import ConfigError, config_option, read_raw, write_config
 from reconciler.applying import ApplyResult, apply_plan
@@ -63,6 +64,9 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except ClientError as exc:
             _traceback(debug)
             raise Fail(f"{exc.operation_name} failed with {error_code(exc)}: {error_message(exc)}") from exc
+        except EndpointConnectionError as exc:
+            _traceback(debug)
+            raise Fail(unreachable(str(exc.kwargs.get("endpoint_url", "")))) from exc
         except (BotoCoreError, RuntimeError, ConfigError) as exc:
             _traceback(debug)
             raise Fail(str(exc)) from exc
@@ -82,6 +86,15 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(EXIT_ERROR)
 
     return wrapper
+
+
+def unreachable(endpoint: str) -> str:
+    """Which endpoint did not answer, and the likely cause when it is this machine (the sandbox)."""
+    host = urlparse(endpoint).hostname or ""
+    message = f"cannot reach the AWS endpoint {endpoint or '(unknown)'}"
+    if host in ("localhost", "::1") or host.startswith("127."):
+        return message + ": nothing answers there. Is `reconcile sandbox` running? (AWS_ENDPOINT_URL points at it)"
+    return message + ": check the network, AWS_REGION and AWS_ENDPOINT_URL"
 
 
 def _traceback(debug: bool) -> None:

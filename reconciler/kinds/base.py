@@ -42,6 +42,8 @@ class Context:
     poll_max: float = 10.0
     wait_timeout: float = 1800.0
     propagation_timeout: float = 120.0
+    heartbeat: float = 10.0
+    """Seconds between "still creating…" lines while a status does not change."""
 
     _memo: dict[tuple[str, ...], Any] = field(default_factory=dict)
 

@@ -33,13 +33,16 @@ def wait_for_status(
 ) -> dict[str, Any]:
     """Poll `describe()` until its `status` is in `done` (returned) or `failed` (raised)."""
     next_delay, expired, started = backoff_delays(ctx), deadline(ctx.wait_timeout), time.monotonic()
-    last = None
+    last, said = None, started
     while True:
         current = describe()
-        status = current.get("status")
+        status, now = current.get("status"), time.monotonic()
         if status != last:
-            ctx.progress(f"{label}: {status} ({time.monotonic() - started:.0f}s)")
-            last = status
+            ctx.progress(f"{label}: {status} [{now - started:.0f}s elapsed]")
+            last, said = status, now
+        elif now - said >= ctx.heartbeat:
+            ctx.progress(f"{label}: still {str(status).lower()}… [{now - started:.0f}s elapsed]")
+            said = now
         if status in done:
             return current
         if status in failed:

@@ -117,7 +117,23 @@ def test_failed_gateway_names_state_and_reasons(stubbed: tuple[Context, Stubber,
     with pytest.raises(ResourceFailed) as failure:
         Gateway().create(ctx, "s-gateway", GATEWAY_SPEC)
     assert str(failure.value) == "gateway s-gateway reached status FAILED: KMS key is disabled"
-    assert "gateway s-gateway: CREATING (0s)" in messages
+    assert "gateway s-gateway: CREATING [0s elapsed]" in messages
+
+
+def test_a_long_wait_says_it_is_still_waiting(stubbed: tuple[Context, Stubber, list[str]]) -> None:
+    ctx, stubber, messages = stubbed
+    ctx.heartbeat = 0.0  # a line on every unchanged poll instead of every 10 s
+    stubber.add_response("create_gateway", gateway("CREATING"))
+    for status in ("CREATING", "CREATING", "CREATING", "READY"):
+        stubber.add_response("get_gateway", gateway(status), {"gatewayIdentifier": GATEWAY_ID})
+    stubber.add_response("list_tags_for_resource", {"tags": {}}, {"resourceArn": gateway("READY")["gatewayArn"]})
+    Gateway().create(ctx, "s-gateway", GATEWAY_SPEC)
+    assert messages == [
+        "gateway s-gateway: CREATING [0s elapsed]",
+        "gateway s-gateway: still creating… [0s elapsed]",
+        "gateway s-gateway: still creating… [0s elapsed]",
+        "gateway s-gateway: READY [0s elapsed]",
+    ]
 
 
 def test_new_role_not_yet_assumable_is_retried(stubbed: tuple[Context, Stubber, list[str]]) -> None:

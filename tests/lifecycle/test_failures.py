@@ -6,12 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from reconciler import engine
+from reconciler import aws, engine
 from reconciler.aws import Clients, make_clients
 from sandbox.server import Sandbox
-from tests.conftest import reconcile
+from tests.conftest import STACK_ENV, reconcile
 from tests.lifecycle.helpers import EMPTY, FULL_STACK, inventory
 
 
@@ -87,3 +88,16 @@ def test_failed_create_skips_its_dependents_and_keeps_the_rest(
     monkeypatch.setattr(engine, "make_clients", make_clients)
     assert reconcile("apply", "--auto-approve").exit_code == 0
     assert inventory() == FULL_STACK
+
+
+def test_unreachable_sandbox_is_named_with_a_hint(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_REGION": "us-east-1", **STACK_ENV}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "sandbox")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "sandbox-secret")
+    monkeypatch.setattr(aws, "RETRIES", Config(retries={"mode": "standard", "max_attempts": 1}))
+    result = reconcile("plan")
+    assert result.exit_code == 1
+    assert "cannot reach the AWS endpoint http://127.0.0.1:9/" in result.output
+    assert "Is `reconcile sandbox` running?" in result.output
+    assert "Traceback" not in result.output
