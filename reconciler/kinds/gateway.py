@@ -7,7 +7,6 @@ aws/aws-cli#10346), so any change to it is planned as a replace.
 from __future__ import annotations
 
 import re
-import uuid
 from functools import partial
 from typing import Any, Literal
 
@@ -15,13 +14,27 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from reconciler.aws import is_not_found
+from reconciler.kinds.agentcore import (
+    DELETE_FAILED,
+    GATEWAY_FAILED,
+    READY,
+    TARGET_PENDING_AUTH,
+    client_token,
+    list_stack_names,
+    pending_auth_refusal,
+    read_tags,
+)
 from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec, drop_empty
-from reconciler.kinds.lookup import list_stack_names, read_tags
-from reconciler.kinds.waiting import retry_iam_propagation, wait_for_status, wait_until_gone
+from reconciler.kinds.waiting import (
+    NOT_FOUND_AFTER_CREATE,
+    UPDATE_SETTLE,
+    ResourceFailed,
+    retry_iam_propagation,
+    wait_for_status,
+    wait_until_gone,
+)
 
 DISCOVERY = re.compile(r"[^\s?#]+/\.well-known/(openid-configuration|oauth-authorization-server)(/[^\s?#]+)?")
-DONE = frozenset({"READY"})
-FAILED = frozenset({"FAILED", "UPDATE_UNSUCCESSFUL"})
 
 
 class McpProtocol(BaseModel):
@@ -88,11 +101,6 @@ def find_gateway_id(ctx: Context, name: str) -> str | None:
     return next((g["gatewayId"] for g in list_gateways(ctx) if g["name"] == name), None)
 
 
-def client_token() -> str:
-    """Fresh per call: botocore reuses it on its own retries; a replace must not get the old resource back."""
-    return uuid.uuid4().hex + uuid.uuid4().hex[:8]
-
-
 class Gateway(Kind):
     kind = "gateway"
     spec_model = GatewaySpec
@@ -140,7 +148,7 @@ class Gateway(Kind):
             if is_not_found(exc):
                 return None
             raise
-        return self._live(found, read_tags(ctx, found["gatewayArn"]), ctx.stack)
+        return self.read_back(found, read_tags(ctx, found["gatewayArn"]), ctx.stack)
 
     def discover(self, ctx: Context, parents: dict[str, Live]) -> list[tuple[str, dict[str, Any]]]:
         return [(name, {}) for name in list_stack_names([{"items": list_gateways(ctx)}], "items", ctx.stack)]
@@ -153,7 +161,7 @@ class Gateway(Kind):
             label=f"gateway {name}",
             call=lambda: control.create_gateway(**request, tags=ctx.owner_tags, clientToken=client_token()),
         )
-        return self._wait(ctx, made["gatewayId"], name)
+        return self._wait(ctx, made["gatewayId"], name, created=True)
 
     def update(self, ctx: Context, live: Live, spec: dict[str, Any]) -> Live:
         request = self._request(self.desired(live.name, spec, stack=ctx.stack), live.name)
@@ -163,25 +171,27 @@ class Gateway(Kind):
             label=f"gateway {live.name}",
             call=lambda: control.update_gateway(gatewayIdentifier=gateway_id, **request),
         )
-        return self._wait(ctx, gateway_id, live.name)
+        return self._wait(ctx, gateway_id, live.name, created=False)
 
     def delete(self, ctx: Context, live: Live) -> None:
         """Targets first: AWS refuses to delete a gateway that still has targets."""
         control, gateway_id = ctx.clients.control, live.outputs["id"]
         pages = control.get_paginator("list_gateway_targets").paginate(gatewayIdentifier=gateway_id)
         for target in [t for page in pages for t in page["items"]]:
+            if target.get("status") in TARGET_PENDING_AUTH:
+                raise ResourceFailed(pending_auth_refusal("target", target["name"], target["status"], None))
             control.delete_gateway_target(gatewayIdentifier=gateway_id, targetId=target["targetId"])
             describe = partial(control.get_gateway_target, gatewayIdentifier=gateway_id, targetId=target["targetId"])
-            wait_until_gone(ctx, label=f"target {target['name']} of gateway {live.name}", describe=describe)
+            label = f"target {target['name']} of gateway {live.name}"
+            wait_until_gone(ctx, label=label, describe=describe, failed=DELETE_FAILED)
         try:
             control.delete_gateway(gatewayIdentifier=gateway_id)
         except ClientError as exc:
             if is_not_found(exc):
                 return
             raise
-        wait_until_gone(
-            ctx, label=f"gateway {live.name}", describe=lambda: control.get_gateway(gatewayIdentifier=gateway_id)
-        )
+        describe = partial(control.get_gateway, gatewayIdentifier=gateway_id)
+        wait_until_gone(ctx, label=f"gateway {live.name}", describe=describe, failed=DELETE_FAILED)
 
     def adopt(self, ctx: Context, live: Live) -> None:
         ctx.clients.control.tag_resource(resourceArn=live.outputs["arn"], tags=ctx.owner_tags)
@@ -217,18 +227,19 @@ class Gateway(Kind):
             }
         )
 
-    def _wait(self, ctx: Context, gateway_id: str, name: str) -> Live:
-        control = ctx.clients.control
+    def _wait(self, ctx: Context, gateway_id: str, name: str, *, created: bool) -> Live:
         found = wait_for_status(
             ctx,
             label=f"gateway {name}",
-            done=DONE,
-            failed=FAILED,
-            describe=lambda: control.get_gateway(gatewayIdentifier=gateway_id),
+            done=READY,
+            failed=GATEWAY_FAILED,
+            describe=partial(ctx.clients.control.get_gateway, gatewayIdentifier=gateway_id),
+            settle=1 if created else UPDATE_SETTLE,
+            not_found_reads=NOT_FOUND_AFTER_CREATE if created else 0,
         )
-        return self._live(found, read_tags(ctx, found["gatewayArn"]), ctx.stack)
+        return self.read_back(found, read_tags(ctx, found["gatewayArn"]), ctx.stack)
 
-    def _live(self, found: dict[str, Any], tags: dict[str, str], stack: str) -> Live:
+    def read_back(self, found: dict[str, Any], tags: dict[str, str], stack: str) -> Live:
         mcp = found.get("protocolConfiguration", {}).get("mcp", {})
         jwt = found.get("authorizerConfiguration", {}).get("customJWTAuthorizer", {})
         document = {

@@ -8,6 +8,7 @@ and AWS refuses to update or delete it until someone opens the authorization URL
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,15 +18,27 @@ from pydantic import BaseModel, ConfigDict
 
 from reconciler.aws import is_not_found
 from reconciler.diagnostics import Diagnostic
+from reconciler.kinds.agentcore import (
+    DELETE_FAILED,
+    READY,
+    TARGET_FAILED,
+    TARGET_PENDING_AUTH,
+    client_token,
+    pending_auth_refusal,
+)
 from reconciler.kinds.base import Context, Kind, Live, ResourceSpec, drop_empty
-from reconciler.kinds.gateway import client_token
-from reconciler.kinds.waiting import ResourceFailed, retry_iam_propagation, wait_for_status, wait_until_gone
+from reconciler.kinds.waiting import (
+    NOT_FOUND_AFTER_CREATE,
+    UPDATE_SETTLE,
+    ResourceFailed,
+    retry_iam_propagation,
+    wait_for_status,
+    wait_until_gone,
+)
 from reconciler.spec.interpolation import Unknown
 from reconciler.spec.openapi_check import load_openapi, operation_ids
 
-PENDING_AUTH = frozenset({"CREATE_PENDING_AUTH", "UPDATE_PENDING_AUTH", "SYNCHRONIZE_PENDING_AUTH"})
-DONE = frozenset({"READY"}) | PENDING_AUTH
-FAILED = frozenset({"FAILED", "UPDATE_UNSUCCESSFUL", "SYNCHRONIZE_UNSUCCESSFUL"})
+DONE = READY | TARGET_PENDING_AUTH
 
 
 class OAuthCredential(BaseModel):
@@ -117,15 +130,10 @@ class GatewayTarget(Kind):
             label=f"target {name}",
             call=lambda: control.create_gateway_target(**request, clientToken=client_token()),
         )
-        return self._wait(ctx, doc["gateway"], made["targetId"], name)
+        return self._wait(ctx, doc["gateway"], made["targetId"], name, created=True)
 
     def update(self, ctx: Context, live: Live, spec: dict[str, Any]) -> Live:
-        if live.status in PENDING_AUTH:
-            raise ResourceFailed(
-                f"target {live.name} is {live.status} and AWS refuses to change it until it is authorized: "
-                + "; ".join(live.notes)
-                + " — then re-run apply"
-            )
+        self._refuse_pending_auth(live)
         doc, control = self.desired(live.name, spec, stack=ctx.stack), ctx.clients.control
         request = self._request(doc, live.name)
         retry_iam_propagation(
@@ -133,9 +141,10 @@ class GatewayTarget(Kind):
             label=f"target {live.name}",
             call=lambda: control.update_gateway_target(**request, targetId=live.outputs["id"]),
         )
-        return self._wait(ctx, doc["gateway"], live.outputs["id"], live.name)
+        return self._wait(ctx, doc["gateway"], live.outputs["id"], live.name, created=False)
 
     def delete(self, ctx: Context, live: Live) -> None:
+        self._refuse_pending_auth(live)
         control, gateway_id, target_id = ctx.clients.control, live.outputs["gateway_id"], live.outputs["id"]
         try:
             control.delete_gateway_target(gatewayIdentifier=gateway_id, targetId=target_id)
@@ -143,11 +152,14 @@ class GatewayTarget(Kind):
             if is_not_found(exc):
                 return
             raise
-        wait_until_gone(
-            ctx,
-            label=f"target {live.name}",
-            describe=lambda: control.get_gateway_target(gatewayIdentifier=gateway_id, targetId=target_id),
-        )
+        describe = partial(control.get_gateway_target, gatewayIdentifier=gateway_id, targetId=target_id)
+        wait_until_gone(ctx, label=f"target {live.name}", describe=describe, failed=DELETE_FAILED)
+
+    def _refuse_pending_auth(self, live: Live) -> None:
+        if live.status in TARGET_PENDING_AUTH:
+            raise ResourceFailed(
+                pending_auth_refusal("target", live.name, str(live.status), live.outputs.get("authorization_url"))
+            )
 
     def _find(self, ctx: Context, gateway_id: str, name: str) -> str | None:
         return next((t["targetId"] for t in self._list(ctx, gateway_id) if t["name"] == name), None)
@@ -183,14 +195,15 @@ class GatewayTarget(Kind):
             }
         )
 
-    def _wait(self, ctx: Context, gateway_id: str, target_id: str, name: str) -> Live:
-        control = ctx.clients.control
+    def _wait(self, ctx: Context, gateway_id: str, target_id: str, name: str, *, created: bool) -> Live:
         found = wait_for_status(
             ctx,
             label=f"target {name}",
             done=DONE,
-            failed=FAILED,
-            describe=lambda: control.get_gateway_target(gatewayIdentifier=gateway_id, targetId=target_id),
+            failed=TARGET_FAILED,
+            describe=partial(ctx.clients.control.get_gateway_target, gatewayIdentifier=gateway_id, targetId=target_id),
+            settle=1 if created else UPDATE_SETTLE,
+            not_found_reads=NOT_FOUND_AFTER_CREATE if created else 0,
         )
         return self._live(gateway_id, found)
 
@@ -214,7 +227,12 @@ class GatewayTarget(Kind):
                     "custom_parameters": oauth.get("customParameters", {}),
                 },
             },
-            outputs={"id": found["targetId"], "name": found["name"], "gateway_id": gateway_id},
+            outputs={
+                "id": found["targetId"],
+                "name": found["name"],
+                "gateway_id": gateway_id,
+                **({"authorization_url": auth_url} if auth_url else {}),
+            },
             status=found.get("status"),
-            notes=(f"authorize at {auth_url}",) if auth_url and found.get("status") in PENDING_AUTH else (),
+            notes=(f"authorize at {auth_url}",) if auth_url and found.get("status") in TARGET_PENDING_AUTH else (),
         )

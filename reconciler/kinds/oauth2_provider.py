@@ -6,15 +6,22 @@ provider is recreated, which is why `vendor` is the only field that forces a rep
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
 from reconciler.aws import is_not_found
+from reconciler.kinds.agentcore import (
+    PROVIDER_DELETE_FAILED,
+    PROVIDER_FAILED,
+    READY,
+    list_stack_names,
+    read_tags,
+)
 from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec
-from reconciler.kinds.lookup import list_stack_names, read_tags
-from reconciler.kinds.waiting import wait_for_status
+from reconciler.kinds.waiting import NOT_FOUND_AFTER_CREATE, UPDATE_SETTLE, wait_for_status, wait_until_gone
 from reconciler.secrets import SECRET_HMAC_TAG, secret_fingerprint
 
 Vendor = Literal[
@@ -26,8 +33,6 @@ Vendor = Literal[
     "AtlassianOauth2",
     "LinkedinOauth2",
 ]
-DONE = frozenset({"READY"})
-FAILED = frozenset({"CREATE_FAILED", "UPDATE_FAILED"})
 
 
 class Oauth2ProviderSpec(ResourceSpec):
@@ -95,7 +100,7 @@ class Oauth2Provider(Kind):
             oauth2ProviderConfigInput=self._config(spec),
             tags={**ctx.owner_tags, SECRET_HMAC_TAG: doc["client_secret"]},
         )
-        return self._wait(ctx, name)
+        return self._wait(ctx, name, created=True)
 
     def update(self, ctx: Context, live: Live, spec: dict[str, Any]) -> Live:
         doc = self.desired(live.name, spec, stack=ctx.stack)
@@ -103,14 +108,20 @@ class Oauth2Provider(Kind):
             name=live.name, credentialProviderVendor=doc["vendor"], oauth2ProviderConfigInput=self._config(spec)
         )
         ctx.clients.control.tag_resource(resourceArn=live.outputs["arn"], tags={SECRET_HMAC_TAG: doc["client_secret"]})
-        return self._wait(ctx, live.name)
+        return self._wait(ctx, live.name, created=False)
 
     def delete(self, ctx: Context, live: Live) -> None:
+        """Asynchronous (DELETING, then gone or DELETE_FAILED), as Terraform waits for it: recreating the
+        same name before it is gone may hit ConflictException."""
+        control = ctx.clients.control
         try:
-            ctx.clients.control.delete_oauth2_credential_provider(name=live.name)
+            control.delete_oauth2_credential_provider(name=live.name)
         except ClientError as exc:
-            if not is_not_found(exc):
-                raise
+            if is_not_found(exc):
+                return
+            raise
+        describe = partial(control.get_oauth2_credential_provider, name=live.name)
+        wait_until_gone(ctx, label=f"oauth2 provider {live.name}", describe=describe, failed=PROVIDER_DELETE_FAILED)
 
     def adopt(self, ctx: Context, live: Live) -> None:
         ctx.clients.control.tag_resource(resourceArn=live.outputs["arn"], tags=ctx.owner_tags)
@@ -119,14 +130,15 @@ class Oauth2Provider(Kind):
         secret: SecretStr = spec["client_secret"]
         return {config_key(spec["vendor"]): {"clientId": spec["client_id"], "clientSecret": secret.get_secret_value()}}
 
-    def _wait(self, ctx: Context, name: str) -> Live:
-        control = ctx.clients.control
+    def _wait(self, ctx: Context, name: str, *, created: bool) -> Live:
         found = wait_for_status(
             ctx,
             label=f"oauth2 provider {name}",
-            done=DONE,
-            failed=FAILED,
-            describe=lambda: control.get_oauth2_credential_provider(name=name),
+            done=READY,
+            failed=PROVIDER_FAILED,
+            describe=partial(ctx.clients.control.get_oauth2_credential_provider, name=name),
+            settle=1 if created else UPDATE_SETTLE,
+            not_found_reads=NOT_FOUND_AFTER_CREATE if created else 0,
         )
         return self._live(name, found, read_tags(ctx, found["credentialProviderArn"]), ctx.stack)
 

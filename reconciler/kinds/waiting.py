@@ -30,12 +30,23 @@ def wait_for_status(
     describe: Callable[[], dict[str, Any]],
     done: frozenset[str],
     failed: frozenset[str],
+    settle: int = 1,
+    not_found_reads: int = 0,
 ) -> dict[str, Any]:
-    """Poll `describe()` until its `status` is in `done` (returned) or `failed` (raised)."""
+    """Poll `describe()` until its `status` is in `done` on `settle` consecutive reads (returned) or
+    in `failed` (raised), as Terraform's waiters do. AWS is eventually consistent: a Get right after
+    an update may still show the old READY (so updates settle on 2 reads), and one right after a
+    create may find nothing yet (so up to `not_found_reads` not-found answers are tolerated)."""
     next_delay, expired, started = backoff_delays(ctx), deadline(ctx.wait_timeout), time.monotonic()
-    last, said = None, started
+    last, said, in_a_row, missing = None, started, 0, 0
     while True:
-        current = describe()
+        try:
+            current = describe()
+        except ClientError as exc:
+            if not is_not_found(exc) or missing >= not_found_reads:
+                raise
+            missing += 1
+            current = {"status": "NOT_FOUND_YET"}
         status, now = current.get("status"), time.monotonic()
         if status != last:
             ctx.progress(f"{label}: {status} [{now - started:.0f}s elapsed]")
@@ -43,34 +54,39 @@ def wait_for_status(
         elif now - said >= ctx.heartbeat:
             ctx.progress(f"{label}: still {str(status).lower()}… [{now - started:.0f}s elapsed]")
             said = now
-        if status in done:
+        in_a_row = in_a_row + 1 if status in done else 0
+        if in_a_row >= settle:
             return current
         if status in failed:
             reasons = "; ".join(current.get("statusReasons") or []) or current.get("failureReason") or "no reason given"
             raise ResourceFailed(f"{label} reached status {status}: {reasons}")
         if expired():
             raise ResourceFailed(f"{label} still {status} after {ctx.wait_timeout:.0f}s; re-run apply to keep waiting")
-        time.sleep(next_delay())
+        time.sleep(next_delay() if in_a_row == 0 else ctx.poll_initial)
 
 
-def wait_until_gone(ctx: Context, *, label: str, describe: Callable[[], dict[str, Any]]) -> None:
-    """Poll until `describe()` raises ResourceNotFound (deletes are asynchronous)."""
+def wait_until_gone(
+    ctx: Context, *, label: str, describe: Callable[[], dict[str, Any]], failed: frozenset[str]
+) -> None:
+    """Poll until `describe()` raises ResourceNotFound (deletes are asynchronous); `failed` holds the
+    kind's own failure statuses from its botocore enum (a gateway has no DELETE_FAILED)."""
 
     def still_there() -> dict[str, Any]:
         try:
             return describe()
         except ClientError as exc:
             if is_not_found(exc):
-                return {"status": "DELETED"}
+                return {"status": GONE}
             raise
 
-    wait_for_status(
-        ctx,
-        label=label,
-        describe=still_there,
-        done=frozenset({"DELETED"}),
-        failed=frozenset({"DELETE_UNSUCCESSFUL", "DELETE_FAILED"}),
-    )
+    wait_for_status(ctx, label=label, describe=still_there, done=frozenset({GONE}), failed=failed)
+
+
+GONE = "DELETED"
+NOT_FOUND_AFTER_CREATE = 20
+"""Not-found reads tolerated right after a create (Terraform's waiters use NotFoundChecks: 20)."""
+UPDATE_SETTLE = 2
+"""Consecutive READY reads required after an update (the first may be the READY from before it)."""
 
 
 def retry_iam_propagation(ctx: Context, *, label: str, call: Callable[[], T]) -> T:

@@ -7,8 +7,8 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 
 from reconciler.aws import is_not_found
+from reconciler.kinds.agentcore import list_stack_names, read_tags
 from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec
-from reconciler.kinds.lookup import list_stack_names, read_tags
 
 
 class WorkloadIdentitySpec(ResourceSpec):

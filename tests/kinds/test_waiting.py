@@ -11,9 +11,10 @@ from botocore.stub import Stubber
 
 from reconciler.applying import describe_error
 from reconciler.aws import Clients
-from reconciler.kinds.base import Context
+from reconciler.kinds.base import Context, Live
 from reconciler.kinds.gateway import Gateway
 from reconciler.kinds.gateway_target import GatewayTarget
+from reconciler.kinds.oauth2_provider import Oauth2Provider
 from reconciler.kinds.waiting import ResourceFailed
 from reconciler.plan import Action, ResourceChange
 
@@ -175,8 +176,11 @@ def test_target_pending_auth_is_a_successful_create(stubbed: tuple[Context, Stub
     live = GatewayTarget().create(ctx, "GitHubTarget", TARGET_SPEC)
     assert live.status == "CREATE_PENDING_AUTH"
     assert live.notes == (f"authorize at {url}",)
-    with pytest.raises(ResourceFailed, match="refuses to change it until it is authorized: authorize at https://"):
+    refusal = "AWS refuses to change or delete it until it is authorized; open https://.* and approve, then re-run"
+    with pytest.raises(ResourceFailed, match=refusal):
         GatewayTarget().update(ctx, live, TARGET_SPEC)
+    with pytest.raises(ResourceFailed, match=refusal):
+        GatewayTarget().delete(ctx, live)
 
 
 def test_wait_gives_up_after_the_timeout(stubbed: tuple[Context, Stubber, list[str]]) -> None:
@@ -213,3 +217,61 @@ def test_read_errors_name_the_resource_and_operation(workdir: Any, monkeypatch: 
         "Error: reading oauth2_provider 'github-mcp-github' (github): GetOauth2CredentialProvider failed with "
         "AccessDeniedException: not authorized to perform GetOauth2CredentialProvider"
     )
+
+
+def test_update_waits_for_two_ready_reads_in_a_row(stubbed: tuple[Context, Stubber, list[str]]) -> None:
+    """A Get right after UpdateGateway may still show the READY from before it (eventual consistency)."""
+    ctx, stubber, _ = stubbed
+    stubber.add_response("update_gateway", gateway("UPDATING"))
+    for status in ("READY", "UPDATING", "READY", "READY"):
+        stubber.add_response("get_gateway", gateway(status), {"gatewayIdentifier": GATEWAY_ID})
+    stubber.add_response("list_tags_for_resource", {"tags": {}})
+    live = Gateway().read_back(gateway("READY"), {}, "s")
+    Gateway().update(ctx, live, GATEWAY_SPEC)  # the Stubber fails the test unless all four reads happened
+
+
+def test_not_found_right_after_create_is_tolerated(stubbed: tuple[Context, Stubber, list[str]]) -> None:
+    ctx, stubber, messages = stubbed
+    stubber.add_response("create_gateway", gateway("CREATING"))
+    for _ in range(2):
+        stubber.add_client_error("get_gateway", "ResourceNotFoundException", "no such gateway")
+    stubber.add_response("get_gateway", gateway("READY"), {"gatewayIdentifier": GATEWAY_ID})
+    stubber.add_response("list_tags_for_resource", {"tags": {}})
+    assert Gateway().create(ctx, "s-gateway", GATEWAY_SPEC).status == "READY"
+    assert messages[0] == "gateway s-gateway: NOT_FOUND_YET [0s elapsed]"
+
+
+def test_failed_delete_stops_at_the_failure_status(stubbed: tuple[Context, Stubber, list[str]]) -> None:
+    ctx, stubber, _ = stubbed
+    stubber.add_response("list_gateway_targets", {"items": []})
+    stubber.add_response("delete_gateway", {"gatewayId": GATEWAY_ID, "status": "DELETING"})
+    stubber.add_response("get_gateway", gateway("DELETING"), {"gatewayIdentifier": GATEWAY_ID})
+    stubber.add_response("get_gateway", gateway("FAILED", statusReasons=["in use"]), {"gatewayIdentifier": GATEWAY_ID})
+    live = Gateway().read_back(gateway("READY"), {}, "s")
+    with pytest.raises(ResourceFailed, match="gateway s-gateway reached status FAILED: in use"):
+        Gateway().delete(ctx, live)
+
+
+def test_provider_delete_waits_until_it_is_gone(stubbed: tuple[Context, Stubber, list[str]]) -> None:
+    ctx, stubber, messages = stubbed
+    provider = {
+        "name": "p",
+        "credentialProviderArn": PROVIDER,
+        "credentialProviderVendor": "GithubOauth2",
+        "callbackUrl": "https://x/callback",
+        "clientSecretArn": {"secretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:s"},
+        "oauth2ProviderConfigOutput": {
+            "githubOauth2ProviderConfig": {
+                "clientId": "c",
+                "oauthDiscovery": {"discoveryUrl": "https://issuer.example.com/.well-known/openid-configuration"},
+            }
+        },
+        "createdTime": "2026-01-01T00:00:00Z",
+        "lastUpdatedTime": "2026-01-01T00:00:00Z",
+        "status": "DELETING",
+    }
+    stubber.add_response("delete_oauth2_credential_provider", {})
+    stubber.add_response("get_oauth2_credential_provider", provider, {"name": "p"})
+    stubber.add_client_error("get_oauth2_credential_provider", "ResourceNotFoundException", "gone")
+    Oauth2Provider().delete(ctx, Live("p", True, {}, {"arn": PROVIDER}))
+    assert messages == ["oauth2 provider p: DELETING [0s elapsed]", "oauth2 provider p: DELETED [0s elapsed]"]

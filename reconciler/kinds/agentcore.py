@@ -1,0 +1,40 @@
+"""What the AgentCore kinds share: tags by ARN, this stack's names in a listing, idempotency tokens,
+and the status values they wait on (each from its botocore enum; tests/kinds/test_statuses.py checks)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from reconciler.kinds.base import Context
+
+
+def read_tags(ctx: Context, arn: str) -> dict[str, str]:
+    return dict(ctx.clients.control.list_tags_for_resource(resourceArn=arn).get("tags", {}))
+
+
+def list_stack_names(pages: Any, key: str, stack: str) -> list[str]:
+    return [item["name"] for page in pages for item in page[key] if item["name"].startswith(f"{stack}-")]
+
+
+def client_token() -> str:
+    """Fresh per call: botocore reuses it on its own retries; a replace must not get the old resource back."""
+    return uuid.uuid4().hex + uuid.uuid4().hex[:8]
+
+
+# GatewayStatus and TargetStatus (bedrock-agentcore-control): neither has DELETE_FAILED; a failed
+# asynchronous operation ends in FAILED or *_UNSUCCESSFUL.
+READY = frozenset({"READY"})
+GATEWAY_FAILED = frozenset({"FAILED", "UPDATE_UNSUCCESSFUL"})
+TARGET_PENDING_AUTH = frozenset({"CREATE_PENDING_AUTH", "UPDATE_PENDING_AUTH", "SYNCHRONIZE_PENDING_AUTH"})
+TARGET_FAILED = frozenset({"FAILED", "UPDATE_UNSUCCESSFUL", "SYNCHRONIZE_UNSUCCESSFUL"})
+DELETE_FAILED = frozenset({"FAILED"})
+# Status (credential providers): CREATING, CREATE_FAILED, UPDATING, UPDATE_FAILED, READY, DELETING, DELETE_FAILED.
+PROVIDER_FAILED = frozenset({"CREATE_FAILED", "UPDATE_FAILED"})
+PROVIDER_DELETE_FAILED = frozenset({"DELETE_FAILED"})
+
+
+def pending_auth_refusal(kind: str, name: str, status: str, url: str | None) -> str:
+    """AWS refuses to change or delete a target that waits for authorization (DeleteGatewayTarget doc)."""
+    where = f"open {url} and approve" if url else "authorize it (the URL is in GetGatewayTarget's authorizationData)"
+    return f"{kind} {name} is {status}: AWS refuses to change or delete it until it is authorized; {where}, then re-run"
