@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from reconciler.diagnostics import Diagnostic, DiagnosticsError
 from reconciler.kinds import KINDS
 from reconciler.kinds.base import ResourceSpec
-from reconciler.spec.interpolation import InterpolationError, Ref, references_in, substitute_load_time
+from reconciler.spec.interpolation import ENV, EXPRESSION, InterpolationError, Ref, references_in, substitute_load_time
 from reconciler.spec.yaml_lines import Path as KeyPath
 from reconciler.spec.yaml_lines import YamlError, line_of, load_with_lines
 
@@ -157,8 +157,22 @@ def _interpolate(
     if isinstance(value, dict):
         return {k: _interpolate(v, variables, environ, path + (k,), out) for k, v in value.items()}
     if isinstance(value, list):
-        return [_interpolate(v, variables, environ, path + (i,), out) for i, v in enumerate(value)]
+        items = [_interpolate(v, variables, environ, path + (i,), out) for i, v in enumerate(value)]
+        for i, (raw, item) in enumerate(zip(value, items, strict=True)):
+            if isinstance(raw, str) and "${" in raw and item == "" and not out.lenient:
+                out.add(f"list item {raw!r} is empty", path + (i,), _empty_item_advice(raw))
+        return items
     return value
+
+
+def _empty_item_advice(raw: str) -> str:
+    """An empty item is never dropped silently: the list would mean something else (a wider audience)."""
+    names = [m.group(1) for e in EXPRESSION.finditer(raw) if (m := ENV.match(e.group(1).strip()))]
+    cause = f"environment variable {', '.join(names)} is unset or empty" if names else "the expression is empty"
+    return (
+        f"{cause}; set it, or remove the item. A list that may be empty can come whole from a comma-separated "
+        "variable instead: `allowed_clients: ${env:OIDC_CLIENT_IDS:-}`"
+    )
 
 
 def _resource(logical: str, body: Any, stack: str, base_dir: Path, out: _Collector) -> ResourceDecl | None:

@@ -15,14 +15,25 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from reconciler.aws import Clients
 from reconciler.diagnostics import Diagnostic
 
 OWNER_TAG = "reconcile:stack"
+
+
+def split_list(value: Any) -> Any:
+    """A list field given as one string (`${env:OIDC_CLIENT_IDS:-}`) is comma-separated; "" is an empty list."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+StrList = Annotated[list[str], BeforeValidator(split_list)]
+"""A list of strings that may also be written as one comma-separated string."""
 
 
 class ResourceSpec(BaseModel):

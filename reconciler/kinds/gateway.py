@@ -24,7 +24,7 @@ from reconciler.kinds.agentcore import (
     pending_auth_refusal,
     read_tags,
 )
-from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec, drop_empty
+from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec, StrList, drop_empty
 from reconciler.kinds.waiting import (
     NOT_FOUND_AFTER_CREATE,
     UPDATE_SETTLE,
@@ -48,20 +48,14 @@ class Authorizer(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: Literal["CUSTOM_JWT", "AWS_IAM", "NONE"]
     discovery_url: str | None = None
-    allowed_audience: list[str] = []
-    allowed_clients: list[str] = []
-    allowed_scopes: list[str] = []
+    allowed_audience: StrList = []
+    allowed_clients: StrList = []
+    allowed_scopes: StrList = []
 
     @field_validator("discovery_url", mode="before")
     @classmethod
     def _empty_is_none(cls, value: str | None) -> str | None:
         return value or None
-
-    @field_validator("allowed_audience", "allowed_clients", "allowed_scopes", mode="before")
-    @classmethod
-    def _drop_empty(cls, value: list[str]) -> list[str]:
-        """`${env:X:-}` may expand to "" when a list is not used (AWS_IAM)."""
-        return [v for v in value if v != ""] if isinstance(value, list) else value
 
     @model_validator(mode="after")
     def _jwt_needs_discovery(self) -> Authorizer:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import yaml
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from reconciler.aws import is_not_found
 from reconciler.diagnostics import Diagnostic
@@ -26,7 +26,7 @@ from reconciler.kinds.agentcore import (
     client_token,
     pending_auth_refusal,
 )
-from reconciler.kinds.base import Context, Kind, Live, ResourceSpec, drop_empty
+from reconciler.kinds.base import Context, Kind, Live, ResourceSpec, StrList, drop_empty
 from reconciler.kinds.waiting import (
     NOT_FOUND_AFTER_CREATE,
     UPDATE_SETTLE,
@@ -44,10 +44,20 @@ DONE = READY | TARGET_PENDING_AUTH
 class OAuthCredential(BaseModel):
     model_config = ConfigDict(extra="forbid")
     provider_arn: str
-    scopes: list[str]
+    scopes: StrList
     grant_type: Literal["AUTHORIZATION_CODE", "CLIENT_CREDENTIALS"] = "AUTHORIZATION_CODE"
     default_return_url: str | None = None
     custom_parameters: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _return_url_for_user_consent(self) -> OAuthCredential:
+        """Required in practice for AUTHORIZATION_CODE (Terraform's and Pulumi's docs for the target)."""
+        if self.grant_type == "AUTHORIZATION_CODE" and not self.default_return_url:
+            raise ValueError(
+                "AUTHORIZATION_CODE needs default_return_url: where AgentCore sends the browser after consent "
+                "(the oauth-callback URL, e.g. ${var.callback_url})"
+            )
+        return self
 
 
 class GatewayTargetSpec(ResourceSpec):

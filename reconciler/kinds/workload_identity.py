@@ -8,12 +8,12 @@ from botocore.exceptions import ClientError
 
 from reconciler.aws import is_not_found
 from reconciler.kinds.agentcore import list_stack_names, read_tags
-from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec
+from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec, StrList
 
 
 class WorkloadIdentitySpec(ResourceSpec):
     kind: Literal["workload_identity"]
-    allowed_return_urls: list[str] = []
+    allowed_return_urls: StrList = []
 
 
 class WorkloadIdentity(Kind):

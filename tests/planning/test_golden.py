@@ -83,26 +83,8 @@ CASES: dict[str, tuple[Edit | None, Edit]] = {
             '          Resource: "*"\n        - Sid: ImagePullToken\n',
         ),
     ),
-    "add-allowed-client": (
-        None,
-        replace_in(
-            "stack.yaml",
-            'allowed_clients: ["${env:OIDC_CLIENT_ID:-}"]',
-            'allowed_clients: ["${env:OIDC_CLIENT_ID:-}", "cli"]',
-        ),
-    ),
-    "remove-allowed-client": (
-        replace_in(
-            "stack.yaml",
-            'allowed_clients: ["${env:OIDC_CLIENT_ID:-}"]',
-            'allowed_clients: ["${env:OIDC_CLIENT_ID:-}", "cli"]',
-        ),
-        replace_in(
-            "stack.yaml",
-            'allowed_clients: ["${env:OIDC_CLIENT_ID:-}", "cli"]',
-            'allowed_clients: ["${env:OIDC_CLIENT_ID:-}"]',
-        ),
-    ),
+    "add-allowed-client": (None, set_env(OIDC_CLIENT_ID="mcp-client,cli")),
+    "remove-allowed-client": (set_env(OIDC_CLIENT_ID="mcp-client,cli"), set_env(OIDC_CLIENT_ID="mcp-client")),
     "change-openapi-leaf": (
         None,
         replace_in("openapi/github.yaml", "summary: Get the authenticated user's profile", "summary: Who am I"),

@@ -70,6 +70,18 @@ STACK_CASES = [
         id="cyclic-reference",
     ),
     pytest.param("kind: workload_identity", "kind: workload_identitty", "unknown kind", id="unknown-kind"),
+    pytest.param(
+        "scopes: [repo, user]",
+        'scopes: [repo, "${env:EXTRA_SCOPE:-}"]',
+        "environment variable EXTRA_SCOPE is unset or empty",
+        id="empty-list-item",
+    ),
+    pytest.param(
+        "      default_return_url: ${var.callback_url}\n",
+        "\n",
+        "AUTHORIZATION_CODE needs default_return_url",
+        id="no-return-url-for-user-consent",
+    ),
 ]
 
 
@@ -99,6 +111,21 @@ def test_every_problem_is_listed_not_just_the_first(workdir: Path, monkeypatch: 
     result = reconcile("validate")
     assert result.exit_code == 1
     assert "GITHUB_CLIENT_ID is not set" in result.output and "GITHUB_CLIENT_SECRET is not set" in result.output
+
+
+def test_empty_list_item_names_its_line(workdir: Path) -> None:
+    edit_stack(workdir, "scopes: [repo, user]", 'scopes:\n        - repo\n        - "${env:EXTRA_SCOPE:-}"')
+    result = reconcile("validate")
+    expected = line_of(workdir / "stack.yaml", "EXTRA_SCOPE")
+    assert f"stack.yaml:{expected} (key resources.github_target.oauth.scopes.1)" in result.output
+
+
+def test_a_list_may_come_whole_from_a_comma_separated_variable(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reconciler.stack import load_stack
+
+    monkeypatch.setenv("OIDC_CLIENT_ID", "web, cli")
+    authorizer = load_stack(workdir / "stack.yaml").resources["gateway"].spec["authorizer"]
+    assert authorizer["allowed_clients"] == ["web", "cli"] and authorizer["allowed_audience"] == []
 
 
 def test_rejected_secret_value_is_never_echoed(workdir: Path) -> None:
