@@ -29,8 +29,8 @@ def plan_changes(stack: Stack, live: LiveState) -> Plan:
     for logical in stack.order():
         decl = stack.resources[logical]
         kind = KINDS[decl.kind]
-        after = kind.desired(decl.name, resolve_refs(decl.spec, lookup), stack=stack.name)
         current = live.resources.get(logical)
+        after = kind.desired(decl.name, resolve_refs(decl.spec, lookup), stack=stack.name, current=current)
         if current is not None and not _owned(kind.owner_field, decl.spec, current, live):
             problems.append(_not_owned(stack, logical, decl.kind, decl.name))
         change = _change(logical, decl.kind, decl.name, current, after)

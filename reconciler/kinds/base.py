@@ -107,8 +107,8 @@ class Kind(ABC):
         return str(spec[self.owner_field]) if self.owner_field else None
 
     @abstractmethod
-    def desired(self, name: str, spec: dict[str, Any], *, stack: str) -> dict[str, Any]:
-        """The normalized document to compare with `Live.document`."""
+    def desired(self, name: str, spec: dict[str, Any], *, stack: str, current: Live | None = None) -> dict[str, Any]:
+        """The normalized document to compare with `current.document` (the live resource, when there is one)."""
 
     def load_files(self, spec: ResourceSpec, base_dir: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
         """Files the spec points at, loaded and checked at validation time (before any AWS call)."""

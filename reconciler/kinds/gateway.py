@@ -103,7 +103,7 @@ class Gateway(Kind):
     name_pattern = r"(?:[0-9a-zA-Z]-?){1,48}"
     name_hint = "up to 48 letters or digits, single hyphens between them"
 
-    def desired(self, name: str, spec: dict[str, Any], *, stack: str) -> dict[str, Any]:
+    def desired(self, name: str, spec: dict[str, Any], *, stack: str, current: Live | None = None) -> dict[str, Any]:
         protocol, authorizer = spec["protocol"], spec["authorizer"]
         return {
             "description": spec.get("description", ""),

@@ -83,7 +83,7 @@ class GatewayTarget(Kind):
         document, problems = load_openapi(base_dir / spec.openapi)
         return {"openapi_document": document}, problems
 
-    def desired(self, name: str, spec: dict[str, Any], *, stack: str) -> dict[str, Any]:
+    def desired(self, name: str, spec: dict[str, Any], *, stack: str, current: Live | None = None) -> dict[str, Any]:
         oauth = spec["oauth"]
         return {
             "gateway": spec["gateway"],

@@ -52,7 +52,7 @@ class IamRole(Kind):
     def path(self, ctx: Context) -> str:
         return f"/reconcile/{ctx.stack}/"
 
-    def desired(self, name: str, spec: dict[str, Any], *, stack: str) -> dict[str, Any]:
+    def desired(self, name: str, spec: dict[str, Any], *, stack: str, current: Live | None = None) -> dict[str, Any]:
         return {
             "description": spec.get("description", ""),
             "assume_role_policy": normalize_policy(spec["assume_role_policy"]),

@@ -22,7 +22,14 @@ from reconciler.kinds.agentcore import (
 )
 from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec
 from reconciler.kinds.waiting import NOT_FOUND_AFTER_CREATE, UPDATE_SETTLE, wait_for_status, wait_until_gone
-from reconciler.secrets import SECRET_HMAC_TAG, secret_fingerprint
+from reconciler.secrets import (
+    FINGERPRINT_TAG,
+    LEGACY_HMAC_TAG,
+    SCHEME,
+    fingerprint_matches,
+    fingerprint_scheme,
+    secret_fingerprint,
+)
 
 Vendor = Literal[
     "GithubOauth2",
@@ -56,12 +63,16 @@ class Oauth2Provider(Kind):
     name_pattern = r"[a-zA-Z0-9\-_]{1,128}"
     name_hint = "1-128 letters, digits, - or _"
 
-    def desired(self, name: str, spec: dict[str, Any], *, stack: str) -> dict[str, Any]:
-        secret: SecretStr = spec["client_secret"]
+    def desired(self, name: str, spec: dict[str, Any], *, stack: str, current: Live | None = None) -> dict[str, Any]:
+        """The secret compares by fingerprint: the stored one when the secret still matches it, else a new one."""
+        secret = spec["client_secret"].get_secret_value()
+        stored = current.document["client_secret"] if current else ""
+        same = bool(stored) and fingerprint_matches(secret, stored, stack=stack, resource=name)
         return {
             "vendor": spec["vendor"],
             "client_id": spec["client_id"],
-            "client_secret": secret_fingerprint(secret.get_secret_value(), stack=stack, resource=name),
+            "client_secret": stored if same else secret_fingerprint(secret),
+            "fingerprint_scheme": SCHEME,
         }
 
     def hand_off(self, address: str, live: Live) -> dict[str, Any]:
@@ -98,16 +109,22 @@ class Oauth2Provider(Kind):
             name=name,
             credentialProviderVendor=doc["vendor"],
             oauth2ProviderConfigInput=self._config(spec),
-            tags={**ctx.owner_tags, SECRET_HMAC_TAG: doc["client_secret"]},
+            tags={**ctx.owner_tags, FINGERPRINT_TAG: doc["client_secret"]},
         )
         return self._wait(ctx, name, created=True)
 
     def update(self, ctx: Context, live: Live, spec: dict[str, Any]) -> Live:
-        doc = self.desired(live.name, spec, stack=ctx.stack)
-        ctx.clients.control.update_oauth2_credential_provider(
+        doc, control = self.desired(live.name, spec, stack=ctx.stack, current=live), ctx.clients.control
+        control.update_oauth2_credential_provider(
             name=live.name, credentialProviderVendor=doc["vendor"], oauth2ProviderConfigInput=self._config(spec)
         )
-        ctx.clients.control.tag_resource(resourceArn=live.outputs["arn"], tags={SECRET_HMAC_TAG: doc["client_secret"]})
+        fingerprint = doc["client_secret"]
+        if live.document["fingerprint_scheme"] != SCHEME:  # a legacy tag that still matches: re-made, salted
+            fingerprint = secret_fingerprint(spec["client_secret"].get_secret_value())
+        if fingerprint != live.document["client_secret"]:
+            arn = live.outputs["arn"]
+            control.tag_resource(resourceArn=arn, tags={FINGERPRINT_TAG: fingerprint})
+            control.untag_resource(resourceArn=arn, tagKeys=[LEGACY_HMAC_TAG])
         return self._wait(ctx, live.name, created=False)
 
     def delete(self, ctx: Context, live: Live) -> None:
@@ -151,7 +168,8 @@ class Oauth2Provider(Kind):
             document={
                 "vendor": vendor,
                 "client_id": config.get("clientId", ""),
-                "client_secret": tags.get(SECRET_HMAC_TAG, ""),
+                "client_secret": (stored := tags.get(FINGERPRINT_TAG) or tags.get(LEGACY_HMAC_TAG, "")),
+                "fingerprint_scheme": fingerprint_scheme(stored),
             },
             outputs={"arn": found["credentialProviderArn"], "name": name, "callback_url": found.get("callbackUrl", "")},
             status=found.get("status"),

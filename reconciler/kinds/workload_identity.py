@@ -23,7 +23,7 @@ class WorkloadIdentity(Kind):
     name_pattern = r"[A-Za-z0-9_.-]{3,255}"
     name_hint = "3-255 letters, digits or _.-"
 
-    def desired(self, name: str, spec: dict[str, Any], *, stack: str) -> dict[str, Any]:
+    def desired(self, name: str, spec: dict[str, Any], *, stack: str, current: Live | None = None) -> dict[str, Any]:
         return {"allowed_return_urls": sorted(spec.get("allowed_return_urls", []), key=str)}
 
     def hand_off(self, address: str, live: Live) -> dict[str, Any]:

@@ -1,18 +1,37 @@
-"""The README's first command, run as CI runs it."""
+"""The README's first command, run as CI runs it; and how the demo fails and cleans up."""
 
 from __future__ import annotations
 
 import os
+import re
+import socket
 import subprocess
 import sys
+from pathlib import Path
 
+import pytest
+
+from demo.errors import StepFailed, root_cause
+from demo.processes import reserve_port
+from demo.workdir import PREFIX, working_folder
 from tests.conftest import ROOT
+
+KEPT = re.compile(r"kept in (\S*" + PREFIX + r"\S+)")
+WORKING_FILES = re.compile(r"working files in (\S*" + PREFIX + r"\S+)")
+
+
+def _demo_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
 
 
 def test_demo_command_runs_the_whole_mission() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     result = subprocess.run(
-        [sys.executable, "-m", "commands", "demo"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "commands", "demo"],
+        cwd=ROOT,
+        env=_demo_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
@@ -21,6 +40,31 @@ def test_demo_command_runs_the_whole_mission() -> None:
     assert "alice (Alice Liddell)" in out and "alice/alice-project-" in out
     assert "Destroy complete: 6 resource(s) changed." in out and "Demo complete." in out
     assert not (ROOT / "config.json").exists()
+    found = WORKING_FILES.search(out)
+    assert found, out[-3000:]
+    assert not Path(found.group(1).rstrip(";")).exists(), "a successful run removes its working folder"
+
+
+def test_a_failed_demo_names_its_step_and_keeps_its_folder(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-stack.yaml"
+    result = subprocess.run(
+        [sys.executable, "-m", "commands", "demo", "--stack", str(missing)],
+        cwd=ROOT,
+        env=_demo_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Demo failed: step 2 (Plan the shipped stack.yaml" in result.stderr
+    kept = KEPT.search(result.stderr)
+    assert kept, result.stderr
+    folder = Path(kept.group(1))
+    try:
+        assert folder.is_dir()
+        assert result.stderr.rstrip().splitlines()[-1].startswith("Demo failed: "), "the cause is the last line"
+    finally:
+        _remove(folder)
 
 
 def test_demo_keep_serves_until_ctrl_c_then_cleans_up() -> None:
@@ -28,11 +72,10 @@ def test_demo_keep_serves_until_ctrl_c_then_cleans_up() -> None:
     import threading
     import time
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "commands", "demo", "--keep"],
         cwd=ROOT,
-        env=env,
+        env=_demo_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -58,6 +101,89 @@ def test_demo_keep_serves_until_ctrl_c_then_cleans_up() -> None:
         watchdog.cancel()
         proc.stdout.close()
     output = "".join(seen) + rest
+    kept = KEPT.search(rest)
+    if kept:
+        _remove(Path(kept.group(1)))
     assert proc.returncode == 0, output[-3000:]
     assert "mcp-proxy-for-aws@1.7.0" in output and '"mcpServers"' in output
     assert "Destroy complete" in rest and "Demo complete." in rest
+    assert kept, "--keep keeps the working folder and says where it is"
+
+
+# The cleanup and failure reporting, without running a whole demo.
+
+
+def test_a_successful_run_removes_its_folder(capsys: pytest.CaptureFixture[str]) -> None:
+    with working_folder(keep=False) as folder:
+        (folder / "mcp-server.log").write_text("started\n")
+    assert not folder.exists()
+    assert str(folder) not in capsys.readouterr().out
+
+
+def test_keep_keeps_the_folder_and_names_it(capsys: pytest.CaptureFixture[str]) -> None:
+    with working_folder(keep=True) as folder:
+        pass
+    try:
+        assert folder.is_dir() and f"kept in {folder}" in capsys.readouterr().out
+    finally:
+        _remove(folder)
+
+
+def test_a_failed_run_keeps_its_folder_names_it_and_shows_the_logs(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(StepFailed), working_folder(keep=False) as folder:
+        lines = [f"line {n}" for n in range(1, 41)]
+        (folder / "mcp-server.log").write_text("\n".join(lines) + "\nTraceback: the real cause\n")
+        (folder / "oauth-callback.log").write_text("")
+        raise StepFailed("step 7 failed")
+    try:
+        err = capsys.readouterr().err
+        assert folder.is_dir() and f"kept in {folder}" in err
+        assert "mcp-server.log: last 30 line(s)" in err and "Traceback: the real cause" in err
+        assert "line 12" in err and "line 11\n" not in err
+        assert "oauth-callback.log: last 0 line(s)" in err
+    finally:
+        _remove(folder)
+
+
+def test_root_cause_reaches_inside_exception_groups() -> None:
+    import httpx
+
+    try:
+        try:
+            raise ConnectionRefusedError(111, "Connection refused")
+        except OSError as refused:
+            raise httpx.ConnectError("All connection attempts failed") from refused
+    except httpx.ConnectError as error:
+        group = ExceptionGroup("unhandled errors in a TaskGroup", [ExceptionGroup("inner", [error])])
+    assert root_cause(group) == (
+        "httpx.ConnectError: All connection attempts failed "
+        "(from ConnectionRefusedError: [Errno 111] Connection refused)"
+    )
+    assert root_cause(ExceptionGroup("two", [TimeoutError(), ValueError("bad")])) == (
+        "TimeoutError (no message); ValueError: bad"
+    )
+
+
+def test_a_reserved_port_is_not_picked_twice_but_its_server_can_bind_it() -> None:
+    first = reserve_port(0)
+    try:
+        with socket.socket() as other:
+            with pytest.raises(OSError):
+                other.bind(("127.0.0.1", first.number))  # what another demo's choice of port does
+        second = reserve_port(first.number)
+        assert second.number != first.number
+        second.release()
+        if sys.platform.startswith("linux"):
+            with socket.socket() as server:  # what uvicorn does
+                server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                server.bind(("127.0.0.1", first.number))
+                server.listen()
+    finally:
+        first.release()
+
+
+def _remove(folder: Path) -> None:
+    import shutil
+
+    assert PREFIX in folder.name
+    shutil.rmtree(folder, ignore_errors=True)

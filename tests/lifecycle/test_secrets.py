@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import logging
 from pathlib import Path
 
 import pytest
 
+from reconciler.secrets import fingerprint_matches, secret_fingerprint
 from sandbox.server import Sandbox
 from tests.conftest import SECRET, reconcile
 from tests.lifecycle.helpers import control
@@ -29,12 +33,39 @@ def test_changed_secret_is_detected_and_applied(
     assert reconcile("plan", "--detailed-exitcode").exit_code == 0
 
 
-def test_secret_tag_is_not_reversible(sandbox: Sandbox, workdir: Path) -> None:
+def provider_tags() -> dict[str, str]:
+    arn = control().get_oauth2_credential_provider(name="github-mcp-github")["credentialProviderArn"]
+    return dict(control().list_tags_for_resource(resourceArn=arn)["tags"])
+
+
+def test_secret_tag_is_salted_and_slow(sandbox: Sandbox, workdir: Path) -> None:
+    assert reconcile("apply", "--auto-approve").exit_code == 0
+    tag = provider_tags()["reconcile:client-secret-fingerprint"]
+    scheme, salt, digest = tag.split(":")
+    assert scheme == "scrypt1" and len(base64.b64decode(salt)) == 16 and len(base64.b64decode(digest)) == 32
+    assert SECRET not in tag
+    # Keyed by a random salt, not by public names: the same secret fingerprints differently every time.
+    assert secret_fingerprint(SECRET) != secret_fingerprint(SECRET)
+    assert fingerprint_matches(SECRET, tag, stack="github-mcp", resource="github-mcp-github")
+    assert not fingerprint_matches(SECRET + "x", tag, stack="github-mcp", resource="github-mcp-github")
+
+
+def test_legacy_hmac_tag_is_upgraded_without_claiming_a_new_secret(sandbox: Sandbox, workdir: Path) -> None:
     assert reconcile("apply", "--auto-approve").exit_code == 0
     arn = control().get_oauth2_credential_provider(name="github-mcp-github")["credentialProviderArn"]
-    tags = control().list_tags_for_resource(resourceArn=arn)["tags"]
-    assert len(tags["reconcile:client-secret-hmac"]) == 64
-    assert SECRET not in json.dumps(tags)
+    legacy = hmac.new(b"reconcile:github-mcp:github-mcp-github", SECRET.encode(), hashlib.sha256).hexdigest()
+    control().untag_resource(resourceArn=arn, tagKeys=["reconcile:client-secret-fingerprint"])
+    control().tag_resource(resourceArn=arn, tags={"reconcile:client-secret-hmac": legacy})
+    plan = json.loads(reconcile("plan", "--json").stdout)
+    github = next(rc for rc in plan["resource_changes"] if rc["address"] == "oauth2_provider.github")
+    assert github["change"]["changed_paths"] == [["fingerprint_scheme"]]  # not client_secret
+    assert reconcile("apply", "--auto-approve").exit_code == 0
+    tags = provider_tags()
+    assert (
+        tags["reconcile:client-secret-fingerprint"].startswith("scrypt1:")
+        and "reconcile:client-secret-hmac" not in tags
+    )
+    assert reconcile("plan", "--detailed-exitcode").exit_code == 0
 
 
 def test_secret_never_appears_in_plans_logs_or_config(
