@@ -4,7 +4,10 @@ and the status values they wait on (each from its botocore enum; tests/kinds/tes
 from __future__ import annotations
 
 import uuid
+from functools import cache
 from typing import Any
+
+import botocore.session
 
 from reconciler.kinds.base import Context
 
@@ -38,3 +41,23 @@ def pending_auth_refusal(kind: str, name: str, status: str, url: str | None) -> 
     """AWS refuses to change or delete a target that waits for authorization (DeleteGatewayTarget doc)."""
     where = f"open {url} and approve" if url else "authorize it (the URL is in GetGatewayTarget's authorizationData)"
     return f"{kind} {name} is {status}: AWS refuses to change or delete it until it is authorized; {where}, then re-run"
+
+
+@cache
+def _update_fields(operation: str) -> frozenset[str]:
+    model = botocore.session.get_session().get_service_model("bedrock-agentcore-control")
+    return frozenset(model.operation_model(operation).input_shape.members)
+
+
+def unmanaged_settings(found: dict[str, Any], *, update: str, managed: frozenset[str]) -> dict[str, Any]:
+    """The fields of a Get response that `update` (UpdateGateway, UpdateGatewayTarget) takes and the
+    stack does not manage. UpdateGateway's documentation: any optional field omitted is reset; so
+    these are carried over, and a new botocore field is carried too without a code change."""
+    fields = _update_fields(update) - managed
+    return {k: v for k, v in found.items() if k in fields and v not in (None, "", [], {})}
+
+
+def carried_note(unmanaged: dict[str, Any]) -> tuple[str, ...]:
+    if not unmanaged:
+        return ()
+    return (f"keeps {', '.join(sorted(unmanaged))} as set outside the stack (sent back unchanged on update)",)

@@ -82,6 +82,9 @@ class Live:
     outputs: dict[str, Any]
     status: str | None = None
     notes: tuple[str, ...] = ()
+    unmanaged: dict[str, Any] = field(default_factory=dict)
+    """Settings the stack does not manage, as AWS returned them. Updates replace the whole document on
+    AWS (an omitted optional field is reset), so an update sends these back unchanged."""
 
 
 class Kind(ABC):

@@ -19,10 +19,12 @@ from reconciler.kinds.agentcore import (
     GATEWAY_FAILED,
     READY,
     TARGET_PENDING_AUTH,
+    carried_note,
     client_token,
     list_stack_names,
     pending_auth_refusal,
     read_tags,
+    unmanaged_settings,
 )
 from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec, StrList, drop_empty
 from reconciler.kinds.waiting import (
@@ -34,6 +36,11 @@ from reconciler.kinds.waiting import (
     wait_until_gone,
 )
 
+MANAGED = frozenset(
+    {"gatewayIdentifier", "name", "description", "roleArn", "protocolType", "protocolConfiguration"}
+    | {"authorizerType", "authorizerConfiguration", "exceptionLevel"}
+)
+"""The UpdateGateway fields the stack sets; the others are carried over from the live gateway."""
 DISCOVERY = re.compile(r"[^\s?#]+/\.well-known/(openid-configuration|oauth-authorization-server)(/[^\s?#]+)?")
 
 
@@ -158,7 +165,7 @@ class Gateway(Kind):
         return self._wait(ctx, made["gatewayId"], name, created=True)
 
     def update(self, ctx: Context, live: Live, spec: dict[str, Any]) -> Live:
-        request = self._request(self.desired(live.name, spec, stack=ctx.stack), live.name)
+        request = {**live.unmanaged, **self._request(self.desired(live.name, spec, stack=ctx.stack), live.name)}
         control, gateway_id = ctx.clients.control, live.outputs["id"]
         retry_iam_propagation(
             ctx,
@@ -253,6 +260,7 @@ class Gateway(Kind):
             },
             "exception_level": found.get("exceptionLevel"),
         }
+        unmanaged = unmanaged_settings(found, update="UpdateGateway", managed=MANAGED)
         return Live(
             name=found["name"],
             owned=tags.get(OWNER_TAG) == stack,
@@ -264,4 +272,6 @@ class Gateway(Kind):
                 "name": found["name"],
             },
             status=found.get("status"),
+            notes=carried_note(unmanaged),
+            unmanaged=unmanaged,
         )

@@ -23,8 +23,10 @@ from reconciler.kinds.agentcore import (
     READY,
     TARGET_FAILED,
     TARGET_PENDING_AUTH,
+    carried_note,
     client_token,
     pending_auth_refusal,
+    unmanaged_settings,
 )
 from reconciler.kinds.base import Context, Kind, Live, ResourceSpec, StrList, drop_empty
 from reconciler.kinds.waiting import (
@@ -39,6 +41,10 @@ from reconciler.spec.interpolation import Unknown
 from reconciler.spec.openapi_check import load_openapi, operation_ids
 
 DONE = READY | TARGET_PENDING_AUTH
+MANAGED = frozenset(
+    {"gatewayIdentifier", "targetId", "name", "description", "targetConfiguration", "credentialProviderConfigurations"}
+)
+"""The UpdateGatewayTarget fields the stack sets; the others are carried over from the live target."""
 
 
 class OAuthCredential(BaseModel):
@@ -145,7 +151,7 @@ class GatewayTarget(Kind):
     def update(self, ctx: Context, live: Live, spec: dict[str, Any]) -> Live:
         self._refuse_pending_auth(live)
         doc, control = self.desired(live.name, spec, stack=ctx.stack), ctx.clients.control
-        request = self._request(doc, live.name)
+        request = {**live.unmanaged, **self._request(doc, live.name)}
         retry_iam_propagation(
             ctx,
             label=f"target {live.name}",
@@ -222,6 +228,7 @@ class GatewayTarget(Kind):
         configs = found.get("credentialProviderConfigurations") or [{}]
         oauth = configs[0].get("credentialProvider", {}).get("oauthCredentialProvider", {})
         auth_url = found.get("authorizationData", {}).get("oauth2", {}).get("authorizationUrl")
+        unmanaged = unmanaged_settings(found, update="UpdateGatewayTarget", managed=MANAGED)
         return Live(
             name=found["name"],
             owned=True,
@@ -244,5 +251,7 @@ class GatewayTarget(Kind):
                 **({"authorization_url": auth_url} if auth_url else {}),
             },
             status=found.get("status"),
-            notes=(f"authorize at {auth_url}",) if auth_url and found.get("status") in TARGET_PENDING_AUTH else (),
+            notes=carried_note(unmanaged)
+            + ((f"authorize at {auth_url}",) if auth_url and found.get("status") in TARGET_PENDING_AUTH else ()),
+            unmanaged=unmanaged,
         )
