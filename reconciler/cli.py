@@ -280,9 +280,7 @@ def destroy(
     if the_plan.has_changes:
         _confirm(auto_approve, "destroy these resources")
         _report(apply_plan(snapshot.ctx, the_plan), "Destroy")
-    if config_path.exists():
-        config_path.unlink()
-        click.echo(f"Removed {config_path}.")
+    _remove_config(config_path, snapshot.stack.name)
 
 
 @main.command()
@@ -349,6 +347,21 @@ def output(config_path: Path, as_json: bool, claude_desktop: bool, mcp_url: str,
         click.echo(json.dumps(config, indent=2))
     else:
         click.echo(config)
+
+
+def _remove_config(config_path: Path, stack: str) -> None:
+    """Only this stack's hand-off: a config.json written for another stack stays."""
+    if not config_path.exists():
+        return
+    try:
+        owner = read_raw(config_path).get("stack")
+    except ConfigError:
+        owner = None
+    if owner != stack:
+        click.secho(f"Kept {config_path}: it was written for stack {owner!r}, not {stack!r}.", fg="yellow", err=True)
+        return
+    config_path.unlink()
+    click.echo(f"Removed {config_path}.")
 
 
 def _print_kept(the_plan: Plan) -> None:

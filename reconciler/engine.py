@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,22 @@ class Snapshot:
         return plan_destroy(self.stack, self.live)
 
 
+def choose_region(stack: Stack, *, flag: str | None, environ: Mapping[str, str]) -> str | None:
+    """The stack file's `region:` is desired state: another region asked for is an error, not a
+    silent override. Without one: --region, then AWS_REGION, then the profile's default."""
+    asked = {name: value for name, value in (("--region", flag), ("AWS_REGION", environ.get("AWS_REGION"))) if value}
+    if stack.region is None:
+        return next(iter(asked.values()), None)
+    for name, value in asked.items():
+        if value != stack.region:
+            raise RuntimeError(
+                f"{stack.file} declares region {stack.region!r} but {name} asks for {value!r}: the stack lives in "
+                f"{stack.region}. Drop {name} (or set it to {stack.region}), or change `region:` in {stack.file.name} "
+                "to deploy a separate stack there"
+            )
+    return stack.region
+
+
 def take_snapshot(
     stack_file: Path,
     *,
@@ -40,7 +57,7 @@ def take_snapshot(
 ) -> Snapshot:
     """Validates the spec first: a bad spec never reaches AWS (`lenient`: see load_stack)."""
     stack = load_stack(stack_file, lenient=lenient)
-    clients = clients or make_clients(profile=profile, region=region or stack.region)
+    clients = clients or make_clients(profile=profile, region=choose_region(stack, flag=region, environ=os.environ))
     ctx = Context(clients=clients, stack=stack.name, progress=progress)
     progress(f"Reading live state of stack {stack.name!r} in {clients.region}...")
     return Snapshot(stack=stack, ctx=ctx, live=read_live_state(ctx, stack))

@@ -226,3 +226,11 @@ def test_destroy_needs_no_secrets_or_identity_settings(
     result = reconcile("destroy", "--auto-approve")
     assert result.exit_code == 0, result.output
     assert inventory() == EMPTY
+
+
+def test_destroy_removes_only_its_own_config(sandbox: Sandbox, workdir: Path) -> None:
+    (workdir / "config.json").write_text('{"format_version": 1, "stack": "other-stack", "region": "us-east-1"}')
+    result = reconcile("destroy", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert "Kept config.json: it was written for stack 'other-stack', not 'github-mcp'." in result.output
+    assert (workdir / "config.json").exists()

@@ -198,3 +198,38 @@ def test_bad_openapi_is_reported_with_its_own_file_and_line(workdir: Path, old: 
     assert message in result.output
     assert "openapi/github.yaml:" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("file_region", "flag", "aws_region", "chosen"),
+    [
+        (None, None, None, None),
+        (None, "eu-west-1", "us-east-1", "eu-west-1"),
+        (None, None, "us-east-1", "us-east-1"),
+        ("eu-west-1", None, None, "eu-west-1"),
+        ("eu-west-1", "eu-west-1", "eu-west-1", "eu-west-1"),
+    ],
+    ids=["nothing", "flag-beats-env", "env", "file", "all-agree"],
+)
+def test_region_precedence(
+    workdir: Path, file_region: str | None, flag: str | None, aws_region: str | None, chosen: str | None
+) -> None:
+    from reconciler.engine import choose_region
+    from reconciler.stack import load_stack
+
+    if file_region:
+        edit_stack(workdir, "stack: github-mcp\n", f"stack: github-mcp\nregion: {file_region}\n")
+    stack = load_stack(workdir / "stack.yaml")
+    assert choose_region(stack, flag=flag, environ={"AWS_REGION": aws_region} if aws_region else {}) == chosen
+
+
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_a_region_other_than_the_stack_files_is_an_error(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    edit_stack(workdir, "stack: github-mcp\n", "stack: github-mcp\nregion: eu-west-1\n")
+    args = ["plan", "--region", "us-east-1"] if how == "flag" else ["plan"]
+    monkeypatch.setenv("AWS_REGION", "us-east-1" if how == "env" else "eu-west-1")
+    result = reconcile(*args)
+    assert result.exit_code == 1
+    assert "declares region 'eu-west-1' but" in result.output and "asks for 'us-east-1'" in result.output
