@@ -32,7 +32,7 @@ def plan_changes(stack: Stack, live: LiveState) -> Plan:
         current = live.resources.get(logical)
         after = kind.desired(decl.name, resolve_refs(decl.spec, lookup), stack=stack.name, current=current)
         if current is not None and not _owned(kind.owner_field, decl.spec, current, live):
-            problems.append(_not_owned(stack, logical, decl.kind, decl.name))
+            problems.append(_not_owned(stack, logical, decl.kind, decl.name, current.notes))
         change = _change(logical, decl.kind, decl.name, current, after)
         changes[logical] = replace(change, spec=decl.spec, depends_on=decl.depends_on)
     deletes = tuple(_deleted(orphan.kind, orphan.live) for orphan in live.orphans)
@@ -124,10 +124,11 @@ def _owned(owner_field: str | None, spec: dict[str, Any], current: Live, live: L
     return bool(parents) and all(p is not None and p.owned for p in parents)
 
 
-def _not_owned(stack: Stack, logical: str, kind: str, name: str) -> Diagnostic:
+def _not_owned(stack: Stack, logical: str, kind: str, name: str, notes: tuple[str, ...]) -> Diagnostic:
+    why = "; ".join(notes) if notes else f"it lacks the tag reconcile:stack={stack.name}"
     return Diagnostic(
         f"{kind} {name!r} ({logical}) already exists and is not owned by stack {stack.name!r}",
-        f"it lacks the tag reconcile:stack={stack.name}, so it will not be changed. To manage it, run "
+        f"{why}, so it will not be changed. To manage it, run "
         f"`reconcile adopt {logical}`; to leave it alone, give the resource another `name:` in {stack.file.name}.",
         file=str(stack.file),
         key=f"resources.{logical}",

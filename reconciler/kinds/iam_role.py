@@ -1,4 +1,10 @@
-"""IAM roles (gateway execution role, runtime role) with one inline policy managed by us."""
+"""IAM roles (gateway execution role, runtime role): one inline policy and the attached managed
+policies are managed; any other inline or attached policy on an owned role is drift, shown and removed.
+
+IAM is global while the stack lives in a region: roles carry their home region in a tag
+(`reconcile:region`), and a role tagged for the same stack in another region is not this stack's
+(it is kept, and the plan says why). Roles from before that tag count as owned and get it on update.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,10 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 
 from reconciler.aws import is_not_found
-from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec
+from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec, StrList
 
 INLINE_POLICY = "reconcile"
+REGION_TAG = "reconcile:region"
 
 
 class IamRoleSpec(ResourceSpec):
@@ -18,6 +25,7 @@ class IamRoleSpec(ResourceSpec):
     description: str = ""
     assume_role_policy: dict[str, Any]
     policy: dict[str, Any] | None = None
+    managed_policy_arns: StrList = []
 
 
 def normalize_policy(doc: dict[str, Any] | str | None) -> dict[str, Any] | None:
@@ -57,6 +65,8 @@ class IamRole(Kind):
             "description": spec.get("description", ""),
             "assume_role_policy": normalize_policy(spec["assume_role_policy"]),
             "policy": normalize_policy(spec.get("policy")),
+            "other_inline_policies": [],
+            "managed_policy_arns": sorted(spec.get("managed_policy_arns", []), key=str),
         }
 
     def hand_off(self, address: str, live: Live) -> dict[str, Any]:
@@ -71,27 +81,48 @@ class IamRole(Kind):
                 return None
             raise
         tags = {t["Key"]: t["Value"] for t in role.get("Tags", [])}
-        try:
-            policy = iam.get_role_policy(RoleName=name, PolicyName=INLINE_POLICY)["PolicyDocument"]
-        except ClientError as exc:
-            if not is_not_found(exc):
-                raise
-            policy = None
+        inline = [
+            p for page in iam.get_paginator("list_role_policies").paginate(RoleName=name) for p in page["PolicyNames"]
+        ]
+        attached = [
+            p["PolicyArn"]
+            for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name)
+            for p in page["AttachedPolicies"]
+        ]
+        policy = (
+            iam.get_role_policy(RoleName=name, PolicyName=INLINE_POLICY)["PolicyDocument"]
+            if INLINE_POLICY in inline
+            else None
+        )
         document = {
             "description": role.get("Description", ""),
             "assume_role_policy": normalize_policy(role["AssumeRolePolicyDocument"]),
             "policy": normalize_policy(policy),
+            "other_inline_policies": sorted(p for p in inline if p != INLINE_POLICY),
+            "managed_policy_arns": sorted(attached),
         }
+        home = tags.get(REGION_TAG)
+        elsewhere = home is not None and home != ctx.clients.region
+        notes = (
+            (f"tagged for stack {tags.get(OWNER_TAG)!r} in region {home} (IAM roles are global)",) if elsewhere else ()
+        )
         return Live(
             name=name,
-            owned=tags.get(OWNER_TAG) == ctx.stack,
+            owned=tags.get(OWNER_TAG) == ctx.stack and not elsewhere,
             document=document,
             outputs={"arn": role["Arn"], "name": name},
+            notes=notes,
         )
 
     def discover(self, ctx: Context, parents: dict[str, Live]) -> list[tuple[str, dict[str, Any]]]:
-        pages = ctx.clients.iam.get_paginator("list_roles").paginate(PathPrefix=self.path(ctx))
-        return [(role["RoleName"], {}) for page in pages for role in page["Roles"]]
+        """Roles under this stack's path, and roles named like it elsewhere (adopted ones): `read` checks the tags."""
+        pages = ctx.clients.iam.get_paginator("list_roles").paginate()
+        return [
+            (role["RoleName"], {})
+            for page in pages
+            for role in page["Roles"]
+            if role["Path"] == self.path(ctx) or role["RoleName"].startswith(f"{ctx.stack}-")
+        ]
 
     def create(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live:
         doc = self.desired(name, spec, stack=ctx.stack)
@@ -100,24 +131,33 @@ class IamRole(Kind):
             Path=self.path(ctx),
             AssumeRolePolicyDocument=json.dumps(doc["assume_role_policy"]),
             Description=doc["description"],
-            Tags=[{"Key": k, "Value": v} for k, v in ctx.owner_tags.items()],
+            Tags=self._tags(ctx),
         )
         if doc["policy"] is not None:
             self._put_policy(ctx, name, doc["policy"])
+        for arn in doc["managed_policy_arns"]:
+            ctx.clients.iam.attach_role_policy(RoleName=name, PolicyArn=arn)
         return self._must_read(ctx, name, spec)
 
     def update(self, ctx: Context, live: Live, spec: dict[str, Any]) -> Live:
-        iam, name = ctx.clients.iam, live.name
+        iam, name, before = ctx.clients.iam, live.name, live.document
         doc = self.desired(name, spec, stack=ctx.stack)
-        if doc["description"] != live.document["description"]:
+        if doc["description"] != before["description"]:
             iam.update_role(RoleName=name, Description=doc["description"])
-        if doc["assume_role_policy"] != live.document["assume_role_policy"]:
+        if doc["assume_role_policy"] != before["assume_role_policy"]:
             iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(doc["assume_role_policy"]))
-        if doc["policy"] != live.document["policy"]:
+        if doc["policy"] != before["policy"]:
             if doc["policy"] is None:
                 iam.delete_role_policy(RoleName=name, PolicyName=INLINE_POLICY)
             else:
                 self._put_policy(ctx, name, doc["policy"])
+        for extra in before["other_inline_policies"]:
+            iam.delete_role_policy(RoleName=name, PolicyName=extra)
+        for arn in set(before["managed_policy_arns"]) - set(doc["managed_policy_arns"]):
+            iam.detach_role_policy(RoleName=name, PolicyArn=arn)
+        for arn in set(doc["managed_policy_arns"]) - set(before["managed_policy_arns"]):
+            iam.attach_role_policy(RoleName=name, PolicyArn=arn)
+        iam.tag_role(RoleName=name, Tags=self._tags(ctx))
         return self._must_read(ctx, name, spec)
 
     def delete(self, ctx: Context, live: Live) -> None:
@@ -133,7 +173,10 @@ class IamRole(Kind):
                 raise
 
     def adopt(self, ctx: Context, live: Live) -> None:
-        ctx.clients.iam.tag_role(RoleName=live.name, Tags=[{"Key": k, "Value": v} for k, v in ctx.owner_tags.items()])
+        ctx.clients.iam.tag_role(RoleName=live.name, Tags=self._tags(ctx))
+
+    def _tags(self, ctx: Context) -> list[dict[str, str]]:
+        return [{"Key": k, "Value": v} for k, v in {**ctx.owner_tags, REGION_TAG: ctx.clients.region}.items()]
 
     def _put_policy(self, ctx: Context, name: str, policy: dict[str, Any]) -> None:
         ctx.clients.iam.put_role_policy(RoleName=name, PolicyName=INLINE_POLICY, PolicyDocument=json.dumps(policy))
