@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import traceback
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +20,13 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 
 from handoff.config import ConfigError, config_option, read_raw, write_config
 from reconciler.applying import ApplyResult, apply_plan
-from reconciler.aws import error_code, error_message
+from reconciler.aws import error_code, error_message, make_clients
 from reconciler.client_config import claude_desktop_config
 from reconciler.diagnostics import DiagnosticsError
 from reconciler.engine import take_snapshot
 from reconciler.handing_off import build_hand_off
 from reconciler.kinds import KINDS
+from reconciler.kinds.base import Context
 from reconciler.plan import Plan
 from reconciler.rendering import format_json, format_text, plan_document
 from reconciler.stack import load_stack
@@ -310,6 +312,29 @@ def adopt(stack_file: Path, profile: str | None, region: str | None, address: st
     _confirm(auto_approve, f"tag {decl.kind} {decl.name!r} with reconcile:stack={snapshot.stack.name}")
     KINDS[decl.kind].adopt(snapshot.ctx, live)
     click.echo(f"Adopted {decl.kind} {decl.name!r}. Run `reconcile plan` to see what apply will change.")
+
+
+@main.command()
+@aws_options
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@handle_errors
+def stacks(profile: str | None, region: str | None) -> None:
+    """List every stack that owns resources in the region (by the reconcile:stack tag), with counts.
+
+    Leftovers of a renamed stack show up here: `reconcile destroy` with the old name removes them.
+    """
+    clients = make_clients(profile=profile, region=region)
+    ctx = Context(clients=clients, stack="", progress=progress)
+    progress(f"Listing stacks in {clients.region}...")
+    counts: dict[str, Counter[str]] = {}
+    for kind in KINDS.values():
+        for stack, _ in kind.owners(ctx):
+            counts.setdefault(stack, Counter())[kind.kind] += 1
+    if not counts:
+        click.echo(f"No stack owns resources in {clients.region}.")
+    for stack, kinds in sorted(counts.items()):
+        detail = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+        click.echo(f"{stack}  {sum(kinds.values())} resource(s): {detail}")
 
 
 @main.command()

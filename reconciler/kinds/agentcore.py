@@ -9,11 +9,17 @@ from typing import Any
 
 import botocore.session
 
-from reconciler.kinds.base import Context
+from reconciler.kinds.base import OWNER_TAG, Context
 
 
 def read_tags(ctx: Context, arn: str) -> dict[str, str]:
     return dict(ctx.clients.control.list_tags_for_resource(resourceArn=arn).get("tags", {}))
+
+
+def tagged_owners(ctx: Context, items: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(stack, name) for each (name, ARN) whose tags name a stack."""
+    found = [(read_tags(ctx, arn).get(OWNER_TAG), name) for name, arn in items]
+    return [(stack, name) for stack, name in found if stack]
 
 
 def list_stack_names(pages: Any, key: str, stack: str) -> list[str]:

@@ -144,6 +144,11 @@ class Kind(ABC):
     @abstractmethod
     def delete(self, ctx: Context, live: Live) -> None: ...
 
+    def owners(self, ctx: Context) -> list[tuple[str, str]]:
+        """(stack, name) of every resource of this kind in the region that carries an ownership tag,
+        whatever the stack (`reconcile stacks`). Kinds owned through another resource list none."""
+        return []
+
     def adopt(self, ctx: Context, live: Live) -> None:
         """Put the ownership tag on an existing resource."""
         raise NotImplementedError(f"{self.kind} resources cannot be adopted")

@@ -24,6 +24,7 @@ from reconciler.kinds.agentcore import (
     list_stack_names,
     pending_auth_refusal,
     read_tags,
+    tagged_owners,
     unmanaged_settings,
 )
 from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec, StrList, drop_empty
@@ -153,6 +154,13 @@ class Gateway(Kind):
 
     def discover(self, ctx: Context, parents: dict[str, Live]) -> list[tuple[str, dict[str, Any]]]:
         return [(name, {}) for name in list_stack_names([{"items": list_gateways(ctx)}], "items", ctx.stack)]
+
+    def owners(self, ctx: Context) -> list[tuple[str, str]]:
+        control = ctx.clients.control
+        items = [
+            (g["name"], control.get_gateway(gatewayIdentifier=g["gatewayId"])["gatewayArn"]) for g in list_gateways(ctx)
+        ]
+        return tagged_owners(ctx, items)
 
     def create(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live:
         request = self._request(self.desired(name, spec, stack=ctx.stack), name)

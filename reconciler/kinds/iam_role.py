@@ -124,6 +124,16 @@ class IamRole(Kind):
             if role["Path"] == self.path(ctx) or role["RoleName"].startswith(f"{ctx.stack}-")
         ]
 
+    def owners(self, ctx: Context) -> list[tuple[str, str]]:
+        """Roles under /reconcile/ whose home region is this one (or unrecorded)."""
+        iam, found = ctx.clients.iam, []
+        for page in iam.get_paginator("list_roles").paginate(PathPrefix="/reconcile/"):
+            for role in page["Roles"]:
+                tags = {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName=role["RoleName"])["Tags"]}
+                if tags.get(OWNER_TAG) and tags.get(REGION_TAG, ctx.clients.region) == ctx.clients.region:
+                    found.append((tags[OWNER_TAG], role["RoleName"]))
+        return found
+
     def create(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live:
         doc = self.desired(name, spec, stack=ctx.stack)
         ctx.clients.iam.create_role(

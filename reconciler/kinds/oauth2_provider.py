@@ -19,6 +19,7 @@ from reconciler.kinds.agentcore import (
     READY,
     list_stack_names,
     read_tags,
+    tagged_owners,
 )
 from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec
 from reconciler.kinds.waiting import NOT_FOUND_AFTER_CREATE, UPDATE_SETTLE, wait_for_status, wait_until_gone
@@ -102,6 +103,11 @@ class Oauth2Provider(Kind):
     def discover(self, ctx: Context, parents: dict[str, Live]) -> list[tuple[str, dict[str, Any]]]:
         pages = ctx.clients.control.get_paginator("list_oauth2_credential_providers").paginate()
         return [(name, {}) for name in list_stack_names(pages, "credentialProviders", ctx.stack)]
+
+    def owners(self, ctx: Context) -> list[tuple[str, str]]:
+        pages = ctx.clients.control.get_paginator("list_oauth2_credential_providers").paginate()
+        items = [(p["name"], p["credentialProviderArn"]) for page in pages for p in page["credentialProviders"]]
+        return tagged_owners(ctx, items)
 
     def create(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live:
         doc = self.desired(name, spec, stack=ctx.stack)

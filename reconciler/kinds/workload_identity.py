@@ -7,7 +7,7 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 
 from reconciler.aws import is_not_found
-from reconciler.kinds.agentcore import list_stack_names, read_tags
+from reconciler.kinds.agentcore import list_stack_names, read_tags, tagged_owners
 from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec, StrList
 
 
@@ -47,6 +47,11 @@ class WorkloadIdentity(Kind):
     def discover(self, ctx: Context, parents: dict[str, Live]) -> list[tuple[str, dict[str, Any]]]:
         pages = ctx.clients.control.get_paginator("list_workload_identities").paginate()
         return [(name, {}) for name in list_stack_names(pages, "workloadIdentities", ctx.stack)]
+
+    def owners(self, ctx: Context) -> list[tuple[str, str]]:
+        pages = ctx.clients.control.get_paginator("list_workload_identities").paginate()
+        items = [(w["name"], w["workloadIdentityArn"]) for page in pages for w in page["workloadIdentities"]]
+        return tagged_owners(ctx, items)
 
     def create(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live:
         urls = self.desired(name, spec, stack=ctx.stack)["allowed_return_urls"]

@@ -234,3 +234,13 @@ def test_destroy_removes_only_its_own_config(sandbox: Sandbox, workdir: Path) ->
     assert result.exit_code == 0, result.output
     assert "Kept config.json: it was written for stack 'other-stack', not 'github-mcp'." in result.output
     assert (workdir / "config.json").exists()
+
+
+def test_stacks_lists_every_owner_in_the_region(sandbox: Sandbox, workdir: Path) -> None:
+    assert reconcile("stacks").output.strip().endswith("No stack owns resources in us-east-1.")
+    apply_ok()
+    control().create_workload_identity(name="old-name-callback-identity", tags={"reconcile:stack": "old-name"})
+    result = reconcile("stacks")
+    assert result.exit_code == 0, result.output
+    assert "github-mcp  5 resource(s): 1 gateway, 2 iam_role, 1 oauth2_provider, 1 workload_identity" in result.output
+    assert "old-name  1 resource(s): 1 workload_identity" in result.output
