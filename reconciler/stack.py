@@ -20,7 +20,7 @@ from reconciler.kinds import KINDS
 from reconciler.kinds.base import ResourceSpec
 from reconciler.spec.interpolation import ENV, EXPRESSION, InterpolationError, Ref, references_in, substitute_load_time
 from reconciler.spec.yaml_lines import Path as KeyPath
-from reconciler.spec.yaml_lines import YamlError, line_of, load_with_lines
+from reconciler.spec.yaml_lines import YamlError, line_of, load_with_lines, read_text, unreadable
 
 LOGICAL_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
@@ -69,10 +69,14 @@ def load_stack(path: Path, environ: Mapping[str, str] | None = None, *, lenient:
     """`lenient` (destroy): unset environment variables and invalid values are tolerated, since only
     names, kinds and references are needed to find and delete resources."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
+        text = read_text(path)
+    except (OSError, UnicodeDecodeError) as exc:
         raise DiagnosticsError(
-            [Diagnostic(f"cannot read {path}: {exc.strerror}", "pass the stack file with --stack FILE", file=str(path))]
+            [
+                Diagnostic(
+                    f"cannot read {path}: {unreadable(exc)}", "pass the stack file with --stack FILE", file=str(path)
+                )
+            ]
         ) from exc
     try:
         raw, lines = load_with_lines(text)

@@ -85,8 +85,20 @@ class GatewayTarget(Kind):
     name_hint = "up to 100 letters or digits, single hyphens between them"
 
     def load_files(self, spec: ResourceSpec, base_dir: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
+        """The OpenAPI file must lie under the stack file's folder: a stack from a pull request must not
+        make the plan read (and echo) /etc/passwd or /proc/self/environ."""
         assert isinstance(spec, GatewayTargetSpec)
-        document, problems = load_openapi(base_dir / spec.openapi)
+        path = (base_dir / spec.openapi).resolve()
+        if not path.is_relative_to(base_dir.resolve()):
+            where = f"{base_dir / 'stack.yaml'}"
+            return {"openapi_document": None}, [
+                Diagnostic(
+                    f"openapi: {spec.openapi!r} points outside the stack's folder",
+                    "put the OpenAPI file next to stack.yaml (or below it) and name it relative to it",
+                    file=where,
+                )
+            ]
+        document, problems = load_openapi(path)
         return {"openapi_document": document}, problems
 
     def desired(self, name: str, spec: dict[str, Any], *, stack: str, current: Live | None = None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValida
 
 from reconciler.diagnostics import Diagnostic
 from reconciler.spec.yaml_lines import Path as KeyPath
-from reconciler.spec.yaml_lines import YamlError, line_of, load_with_lines
+from reconciler.spec.yaml_lines import YamlError, line_of, load_with_lines, read_text, unreadable
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 FORBIDDEN_KEYS = {"oneOf", "anyOf", "allOf", "$ref"}
@@ -21,12 +21,13 @@ SERIALIZER_KEYS = {"style", "explode", "allowReserved"}
 def load_openapi(path: Path) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
     """Parse and check one OpenAPI file; the document is None when it cannot be used."""
     try:
-        document, lines = load_with_lines(path.read_text(encoding="utf-8"))
-    except OSError as exc:
+        document, lines = load_with_lines(read_text(path))
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = unreadable(exc)
         return None, [
             Diagnostic(
                 f"cannot read OpenAPI file {path}",
-                f"{exc.strerror}; check the `openapi:` path (relative to stack.yaml)",
+                f"{reason}; check the `openapi:` path (relative to stack.yaml)",
                 file=str(path),
             )
         ]

@@ -2,15 +2,24 @@
 
 `load_with_lines(text)` returns the plain Python value plus a map from key path
 (`("resources", "gateway", "name")`) to the 1-based line of that key (or list item).
+
+Stack files may come from a pull request, so they are treated as hostile: files are read only if
+regular and at most MAX_BYTES, aliases are refused (a few hundred bytes of nested aliases expand to
+gigabytes), and nesting deeper than MAX_DEPTH is refused before Python's recursion limit is hit.
 """
 
 from __future__ import annotations
 
+import os
+import stat
+from pathlib import Path as FilePath
 from typing import Any
 
 import yaml
 
 Path = tuple[str | int, ...]
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 64
 
 
 class YamlError(Exception):
@@ -19,9 +28,50 @@ class YamlError(Exception):
         self.line = line
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """Composes without aliases and with bounded depth."""
+
+    depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise YamlError("YAML aliases (*name) are not allowed here: write the value out", mark.line + 1)
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise YamlError(f"nested more than {MAX_DEPTH} levels deep", mark.line + 1)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def read_text(path: FilePath) -> str:
+    """The file's text, if it is a regular file of at most MAX_BYTES (not a device, FIFO or /proc file
+    that never ends); raises OSError with a message for people."""
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise OSError(f"{path} is not a regular file")
+    if info.st_size > MAX_BYTES:
+        raise OSError(f"{path} is {info.st_size} bytes; at most {MAX_BYTES} are read")
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise OSError(f"{path} is larger than {MAX_BYTES} bytes; at most that is read")
+    return data.decode("utf-8")
+
+
+def unreadable(exc: OSError | UnicodeDecodeError) -> str:
+    """Why a file could not be read, without echoing any of its content."""
+    if isinstance(exc, UnicodeDecodeError):
+        return "it is not UTF-8 text"
+    return exc.strerror or str(exc)
+
+
 def load_with_lines(text: str) -> tuple[Any, dict[Path, int]]:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise YamlError(str(exc.problem or exc), mark.line + 1 if mark else None) from exc
