@@ -1,0 +1,87 @@
+"""The sandbox fails where AWS fails (DESIGN §6, issue 11): each test here passes against AWS's
+documented behaviour and fails against moto's default (or the sandbox before these rules).
+Everything goes through plain boto3 and HTTP, as a client of AWS would."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import botocore.session
+import pytest
+from botocore.exceptions import ClientError
+
+from sandbox.server import Sandbox
+from tests.sandbox.helpers import rpc
+
+ROLE = "arn:aws:iam::123456789012:role/fidelity"
+RETURN_URL = "http://localhost:8080/oauth/callback"
+MODEL = botocore.session.get_session().get_service_model("bedrock-agentcore-control")
+IDENTITY_ARN = re.compile(
+    r"arn:aws:bedrock-agentcore:us-east-1:[0-9]{12}:workload-identity-directory/default/workload-identity/"
+    r"(?P<name>[A-Za-z0-9_.-]{3,255})"
+)
+
+
+@pytest.fixture
+def control(sandbox: Sandbox) -> Any:
+    return boto3.client("bedrock-agentcore-control")
+
+
+def error_code(call: Callable[[], Any]) -> tuple[str, str]:
+    with pytest.raises(ClientError) as error:
+        call()
+    return error.value.response["Error"]["Code"], error.value.response["Error"]["Message"]
+
+
+def create_gateway(control: Any, name: str = "fidelity-gw", **extra: Any) -> dict[str, Any]:
+    fields = {"roleArn": ROLE, "protocolType": "MCP", "authorizerType": "AWS_IAM", **extra}
+    return dict(control.create_gateway(name=name, **fields))
+
+
+def ready_gateway(control: Any, name: str = "fidelity-gw", **extra: Any) -> str:
+    gateway_id = str(create_gateway(control, name, **extra)["gatewayId"])
+    assert control.get_gateway(gatewayIdentifier=gateway_id)["status"] == "READY"
+    return gateway_id
+
+
+# 1. Each gateway has its own workload identity, in the Identity control plane, gone with the gateway
+
+
+def test_each_gateway_gets_its_own_workload_identity(control: Any) -> None:
+    created = create_gateway(control)
+    arn = created["workloadIdentityDetails"]["workloadIdentityArn"]
+    match = IDENTITY_ARN.fullmatch(arn)
+    assert match, arn
+    name = match["name"]
+    assert name == created["gatewayId"]  # the gateway id names it (UNCONFIRMED, sandbox.gateway_identity)
+    gateway = control.get_gateway(gatewayIdentifier=created["gatewayId"])
+    assert gateway["workloadIdentityDetails"]["workloadIdentityArn"] == arn
+
+    identity = control.get_workload_identity(name=name)
+    assert identity["workloadIdentityArn"] == arn
+    assert identity.get("allowedResourceOauth2ReturnUrls", []) == []
+    control.update_workload_identity(name=name, allowedResourceOauth2ReturnUrls=[RETURN_URL])
+    assert control.get_workload_identity(name=name)["allowedResourceOauth2ReturnUrls"] == [RETURN_URL]
+
+    other = create_gateway(control, "other-gw")["workloadIdentityDetails"]["workloadIdentityArn"]
+    assert other != arn  # its own, not a shared one
+
+    control.delete_gateway(gatewayIdentifier=created["gatewayId"])
+    assert error_code(lambda: control.get_workload_identity(name=name))[0] == "ResourceNotFoundException"
+
+
+# 5. Gateway ids in AWS's form
+
+
+def test_gateway_ids_are_the_lowercased_name_and_ten_characters(control: Any) -> None:
+    created = create_gateway(control, "Fidelity-Gw2", authorizerType="NONE")
+    gateway_id = created["gatewayId"]
+    assert re.fullmatch(r"fidelity-gw2-[0-9a-z]{10}", gateway_id), gateway_id
+    assert re.fullmatch(MODEL.shape_for("GatewayId").metadata["pattern"], gateway_id)
+    assert re.fullmatch(MODEL.shape_for("GatewayArn").metadata["pattern"], created["gatewayArn"])
+    assert created["gatewayArn"].endswith(f":gateway/{gateway_id}")
+    assert gateway_id in created["gatewayUrl"]
+    assert rpc(created["gatewayUrl"], "ping").json()["result"] == {}  # the id still routes to its MCP endpoint
