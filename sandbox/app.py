@@ -171,6 +171,9 @@ class SandboxApp:
         )
         if "access_token" not in exchanged:
             raise AwsError("ValidationException", f"code exchange failed: {exchanged.get('error_description')}", 400)
+        # The return URL is checked again where the browser is sent to it (UNCONFIRMED, the strict reading:
+        # a URL removed from the gateway's identity after the flow started is not used).
+        self.identity.check_return_url(session.workload_identity, session.return_url)
         return Response(status=302, headers={"Location": self.flow.consented(session, exchanged["access_token"])})
 
     def _registered_app(self, client_id: str) -> tuple[str, str] | None:

@@ -2,7 +2,7 @@
 (`POST /identities/<Operation>`), with their tags. moto does not model these.
 
 Besides the API, it holds each gateway's own workload identity (created and deleted with the
-gateway: sandbox.gateway_identity).
+gateway: sandbox.gateway_identity) and answers whether a return URL is registered on it.
 """
 
 from __future__ import annotations
@@ -26,6 +26,12 @@ from sandbox.identity_requests import (
 )
 
 ACCOUNT = "123456789012"
+# GetResourceOauth2Token's refusal (ValidationException) when the return URL is not registered on the
+# workload identity: awslabs/agentcore-samples#528. The API doc: resourceOauth2ReturnUrl "must be one
+# of the provided URLs configured for the workload identity".
+RETURN_URL_NOT_REGISTERED = (
+    "You must register and use at least one ResourceOauth2ReturnUrl on your workload identity to use this flow"
+)
 
 
 def _now() -> float:
@@ -97,6 +103,17 @@ class IdentityControl:
             wi = self.identities.pop(name, None)
             if wi is not None:
                 self.tags.pop(wi.arn, None)
+
+    def check_return_url(self, identity_name: str, return_url: str) -> None:
+        """What GetResourceOauth2Token checks before a 3LO flow starts: the return URL must be one
+        registered on the workload identity (exact string match: UNCONFIRMED, the strict reading)."""
+        with self.lock:
+            wi = self.identities.get(identity_name)
+            registered = list(wi.return_urls) if wi else []
+        if wi is None:
+            raise not_found(f"workload identity {identity_name}")
+        if return_url not in registered:
+            raise validation(RETURN_URL_NOT_REGISTERED)
 
     # workload identities
     def _op_CreateWorkloadIdentity(self, body: dict[str, Any], *, region: str, base_url: str) -> dict[str, Any]:

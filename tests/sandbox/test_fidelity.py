@@ -13,16 +13,20 @@ import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 
+from demo.browser import ConsentFailed, approve_on_github
 from sandbox.server import Sandbox
-from tests.sandbox.helpers import rpc
+from tests.conftest import ROOT
+from tests.sandbox.helpers import call_tool, mint, rpc
 
 ROLE = "arn:aws:iam::123456789012:role/fidelity"
 RETURN_URL = "http://localhost:8080/oauth/callback"
+PROFILE = "GitHubTarget___getAuthenticatedUser"
 MODEL = botocore.session.get_session().get_service_model("bedrock-agentcore-control")
 IDENTITY_ARN = re.compile(
     r"arn:aws:bedrock-agentcore:us-east-1:[0-9]{12}:workload-identity-directory/default/workload-identity/"
     r"(?P<name>[A-Za-z0-9_.-]{3,255})"
 )
+NOT_REGISTERED = "You must register and use at least one ResourceOauth2ReturnUrl on your workload identity"
 
 
 @pytest.fixture
@@ -71,6 +75,70 @@ def test_each_gateway_gets_its_own_workload_identity(control: Any) -> None:
 
     control.delete_gateway(gatewayIdentifier=created["gatewayId"])
     assert error_code(lambda: control.get_workload_identity(name=name))[0] == "ResourceNotFoundException"
+
+
+# 2. The consent flow needs the return URL on THAT gateway's identity
+
+
+@pytest.fixture
+def oauth_gateway(sandbox: Sandbox, control: Any) -> dict[str, str]:
+    """A CUSTOM_JWT gateway whose GitHub target uses AUTHORIZATION_CODE with RETURN_URL, READY."""
+    provider = control.create_oauth2_credential_provider(
+        name="github",
+        credentialProviderVendor="GithubOauth2",
+        oauth2ProviderConfigInput={"githubOauth2ProviderConfig": {"clientId": "Iv1.fidelity", "clientSecret": "s3"}},
+    )
+    jwt = {"discoveryUrl": f"{sandbox.url}/oidc/.well-known/openid-configuration", "allowedClients": ["sandbox-demo"]}
+    gateway_id = ready_gateway(
+        control,
+        protocolConfiguration={"mcp": {"supportedVersions": ["2025-11-25"]}},
+        authorizerType="CUSTOM_JWT",
+        authorizerConfiguration={"customJWTAuthorizer": jwt},
+    )
+    oauth = {
+        "providerArn": provider["credentialProviderArn"],
+        "scopes": ["repo", "user"],
+        "grantType": "AUTHORIZATION_CODE",
+        "defaultReturnUrl": RETURN_URL,
+    }
+    target = control.create_gateway_target(
+        gatewayIdentifier=gateway_id,
+        name="GitHubTarget",
+        targetConfiguration={"mcp": {"openApiSchema": {"inlinePayload": (ROOT / "openapi/github.yaml").read_text()}}},
+        credentialProviderConfigurations=[
+            {"credentialProviderType": "OAUTH", "credentialProvider": {"oauthCredentialProvider": oauth}}
+        ],
+    )
+    control.get_gateway_target(gatewayIdentifier=gateway_id, targetId=target["targetId"])
+    gateway = control.get_gateway(gatewayIdentifier=gateway_id)
+    name = gateway["workloadIdentityDetails"]["workloadIdentityArn"].rsplit("/", 1)[-1]
+    return {"url": gateway["gatewayUrl"], "identity": name, "token": mint(sandbox.url, "alice")}
+
+
+def test_return_url_only_on_a_standalone_identity_is_refused(control: Any, oauth_gateway: dict[str, str]) -> None:
+    control.create_workload_identity(name="callback-identity", allowedResourceOauth2ReturnUrls=[RETURN_URL])
+    reply = call_tool(oauth_gateway["url"], PROFILE, token=oauth_gateway["token"])
+    assert reply["error"]["code"] != -32042, "no authorization URL may be produced"
+    assert "ValidationException" in reply["error"]["message"] and NOT_REGISTERED in reply["error"]["message"]
+
+
+def test_return_url_on_the_gateways_identity_starts_consent(control: Any, oauth_gateway: dict[str, str]) -> None:
+    control.update_workload_identity(name=oauth_gateway["identity"], allowedResourceOauth2ReturnUrls=[RETURN_URL])
+    reply = call_tool(oauth_gateway["url"], PROFILE, token=oauth_gateway["token"])
+    assert reply["error"]["code"] == -32042
+    other = "http://localhost:9999/elsewhere"
+    control.update_workload_identity(name=oauth_gateway["identity"], allowedResourceOauth2ReturnUrls=[other])
+    refused = call_tool(oauth_gateway["url"], PROFILE, token=oauth_gateway["token"])
+    assert NOT_REGISTERED in refused["error"]["message"]
+
+
+def test_return_url_removed_mid_flow_is_not_redirected_to(control: Any, oauth_gateway: dict[str, str]) -> None:
+    control.update_workload_identity(name=oauth_gateway["identity"], allowedResourceOauth2ReturnUrls=[RETURN_URL])
+    reply = call_tool(oauth_gateway["url"], PROFILE, token=oauth_gateway["token"])
+    link = reply["error"]["data"]["elicitations"][0]["url"]
+    control.update_workload_identity(name=oauth_gateway["identity"], allowedResourceOauth2ReturnUrls=[])
+    with pytest.raises(ConsentFailed, match=NOT_REGISTERED):
+        approve_on_github(link, login="alice")
 
 
 # 5. Gateway ids in AWS's form
