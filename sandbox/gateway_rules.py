@@ -4,7 +4,15 @@
   account/region and per gateway (CreateGateway / CreateGatewayTarget API docs);
 - a target can be added only to a READY gateway (awslabs/agentcore-samples#1145);
 - a gateway with targets cannot be deleted (exact error UNCONFIRMED; ConflictException);
-- `supportedVersions` can be removed but not added back by update (aws/aws-cli#10346).
+- `supportedVersions` can be removed but not added back by update (aws/aws-cli#10346);
+- CUSTOM_JWT needs an authorizerConfiguration (CreateGateway API doc: "If you specify CUSTOM_JWT as
+  the authorizerType, you must provide an authorizerConfiguration"; for UpdateGateway, which
+  resets an omitted one, UNCONFIRMED: the same check);
+- the authorizer type is immutable: "Authorizer type cannot be updated for an existing gateway",
+  HTTP 400 (aws-cloudformation/cloudformation-coverage-roadmap#2578; a real deployment's log in
+  Boise-State-Development/agentcore-public-stack#779); hashicorp/terraform-provider-aws marks
+  `authorizer_type` RequiresReplace (internal/service/bedrockagentcore/gateway.go). The error type
+  is UNCONFIRMED: ValidationException.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from moto.bedrockagentcorecontrol.exceptions import BedrockAgentCoreControlClien
 
 GATEWAY_NAME = re.compile(r"(?:[0-9a-zA-Z]-?){1,48}")
 TARGET_NAME = re.compile(r"(?:[0-9a-zA-Z]-?){1,100}")
+AUTHORIZER_IMMUTABLE = "Authorizer type cannot be updated for an existing gateway"
 
 
 class ValidationException(BedrockAgentCoreControlClientError):
@@ -24,6 +33,13 @@ class ValidationException(BedrockAgentCoreControlClientError):
 
 def _versions(protocol_configuration: dict[str, Any] | None) -> list[str]:
     return list(((protocol_configuration or {}).get("mcp") or {}).get("supportedVersions") or [])
+
+
+def _check_authorizer(authorizer_type: str, authorizer_configuration: dict[str, Any] | None) -> None:
+    if authorizer_type == "CUSTOM_JWT" and not (authorizer_configuration or {}).get("customJWTAuthorizer"):
+        raise ValidationException(
+            "authorizerConfiguration.customJWTAuthorizer is required when authorizerType is CUSTOM_JWT"
+        )
 
 
 def patch(cls: Any) -> None:
@@ -39,10 +55,14 @@ def patch(cls: Any) -> None:
             )
         if any(g.name == name for g in self.gateways.values()):
             raise ConflictException(f"A gateway named {name} already exists")
+        _check_authorizer(kwargs["authorizer_type"], kwargs.get("authorizer_configuration"))
         return create_gateway(self, name=name, **kwargs)
 
     def strict_update_gateway(self: Any, gateway_identifier: str, **kwargs: Any) -> Any:
         gateway = self._get_gateway(gateway_identifier)
+        if kwargs["authorizer_type"] != gateway.authorizer_type:
+            raise ValidationException(AUTHORIZER_IMMUTABLE)
+        _check_authorizer(kwargs["authorizer_type"], kwargs.get("authorizer_configuration"))
         if set(_versions(kwargs.get("protocol_configuration"))) - set(_versions(gateway.protocol_configuration)):
             raise ValidationException(
                 "supportedVersions cannot be added by update (aws/aws-cli#10346); recreate the gateway"

@@ -3,7 +3,9 @@
 `install()` applies, once per process, the rules kept in:
 
     gateway_rules     refusals: names, READY before targets, no delete with targets, the
-                      supportedVersions ratchet
+                      supportedVersions ratchet, CUSTOM_JWT needs its configuration, immutable
+                      authorizer type
+    whole_updates     UpdateGateway / UpdateGatewayTarget reset what the request leaves out
     gateway_identity  AWS-format gateway ids, each gateway's own workload identity
 
 and, here, updates that settle (moto leaves them UPDATING forever). It patches moto's classes, so
@@ -18,7 +20,7 @@ from typing import Any
 from moto.bedrockagentcorecontrol import models
 from moto.moto_api import state_manager
 
-from sandbox import gateway_identity, gateway_rules
+from sandbox import gateway_identity, gateway_rules, whole_updates
 
 _installed = threading.Lock()
 _done = False
@@ -40,6 +42,7 @@ def install() -> None:
             return
         _patch_init(models.Gateway)
         _patch_init(models.GatewayTarget)
+        whole_updates.patch(models.Gateway, models.GatewayTarget)
         backend = models.BedrockAgentCoreControlBackend
         gateway_identity.patch(backend)  # innermost: runs right around moto's own create/delete
         gateway_rules.patch(backend)  # outermost: a refused request changes nothing

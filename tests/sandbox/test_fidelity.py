@@ -51,6 +51,12 @@ def ready_gateway(control: Any, name: str = "fidelity-gw", **extra: Any) -> str:
     return gateway_id
 
 
+def update_gateway(control: Any, gateway_id: str, **fields: Any) -> None:
+    """UpdateGateway with its required fields (and protocolType), nothing else unless given."""
+    required = {"name": "fidelity-gw", "roleArn": ROLE, "protocolType": "MCP", "authorizerType": "AWS_IAM"}
+    control.update_gateway(gatewayIdentifier=gateway_id, **{**required, **fields})
+
+
 # 1. Each gateway has its own workload identity, in the Identity control plane, gone with the gateway
 
 
@@ -139,6 +145,58 @@ def test_return_url_removed_mid_flow_is_not_redirected_to(control: Any, oauth_ga
     control.update_workload_identity(name=oauth_gateway["identity"], allowedResourceOauth2ReturnUrls=[])
     with pytest.raises(ConsentFailed, match=NOT_REGISTERED):
         approve_on_github(link, login="alice")
+
+
+# 3. The authorizer type is immutable
+
+
+def test_authorizer_type_cannot_be_updated(control: Any, sandbox: Sandbox) -> None:
+    gateway_id = ready_gateway(control)
+    jwt = {"customJWTAuthorizer": {"discoveryUrl": f"{sandbox.url}/oidc/.well-known/openid-configuration"}}
+    code, message = error_code(
+        lambda: update_gateway(control, gateway_id, authorizerType="CUSTOM_JWT", authorizerConfiguration=jwt)
+    )
+    assert (code, message) == ("ValidationException", "Authorizer type cannot be updated for an existing gateway")
+    assert control.get_gateway(gatewayIdentifier=gateway_id)["authorizerType"] == "AWS_IAM"
+
+
+# 4. Updates replace the whole document
+
+
+def test_update_gateway_resets_omitted_optional_fields(control: Any) -> None:
+    gateway_id = ready_gateway(
+        control,
+        description="adopted",
+        kmsKeyArn="arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        exceptionLevel="DEBUG",
+        protocolConfiguration={"mcp": {"supportedVersions": ["2025-11-25"], "instructions": "be nice"}},
+    )
+    update_gateway(control, gateway_id, protocolConfiguration={"mcp": {"supportedVersions": ["2025-11-25"]}})
+    gateway = control.get_gateway(gatewayIdentifier=gateway_id)
+    assert "kmsKeyArn" not in gateway and "exceptionLevel" not in gateway
+    assert not gateway.get("description")
+    assert gateway["protocolConfiguration"] == {"mcp": {"supportedVersions": ["2025-11-25"]}}
+
+
+def test_update_gateway_target_resets_omitted_optional_fields(control: Any) -> None:
+    gateway_id = ready_gateway(control)
+    configuration = {"mcp": {"openApiSchema": {"inlinePayload": "{}"}}}
+    oauth = {"providerArn": "arn:aws:bedrock-agentcore:us-east-1:123456789012:token-vault/default/x", "scopes": []}
+    target = control.create_gateway_target(
+        gatewayIdentifier=gateway_id,
+        name="t1",
+        description="adopted target",
+        targetConfiguration=configuration,
+        credentialProviderConfigurations=[
+            {"credentialProviderType": "OAUTH", "credentialProvider": {"oauthCredentialProvider": oauth}}
+        ],
+    )
+    ids = {"gatewayIdentifier": gateway_id, "targetId": target["targetId"]}
+    control.get_gateway_target(**ids)
+    control.update_gateway_target(**ids, name="t1", targetConfiguration=configuration)
+    updated = control.get_gateway_target(**ids)
+    assert not updated.get("description") and not updated.get("credentialProviderConfigurations")
+    assert updated["name"] == "t1"
 
 
 # 5. Gateway ids in AWS's form
