@@ -7,6 +7,7 @@
                       authorizer type
     whole_updates     UpdateGateway / UpdateGatewayTarget reset what the request leaves out
     gateway_identity  AWS-format gateway ids, each gateway's own workload identity
+    consistency       the switchable eventual-consistency mode
 
 and, here, updates that settle (moto leaves them UPDATING forever). It patches moto's classes, so
 it affects only processes that run a sandbox.
@@ -20,7 +21,7 @@ from typing import Any
 from moto.bedrockagentcorecontrol import models
 from moto.moto_api import state_manager
 
-from sandbox import gateway_identity, gateway_rules, whole_updates
+from sandbox import consistency, gateway_identity, gateway_rules, whole_updates
 
 _installed = threading.Lock()
 _done = False
@@ -34,10 +35,11 @@ def settle_after_one_read() -> None:
         state_manager.set_transition(model, {"progression": "manual", "times": 1})
 
 
-def install() -> None:
+def install(mode: consistency.Mode = "strong") -> None:
     global _done
     with _installed:
         settle_after_one_read()
+        consistency.set_mode(mode)
         if _done:
             return
         _patch_init(models.Gateway)
@@ -45,6 +47,7 @@ def install() -> None:
         whole_updates.patch(models.Gateway, models.GatewayTarget)
         backend = models.BedrockAgentCoreControlBackend
         gateway_identity.patch(backend)  # innermost: runs right around moto's own create/delete
+        consistency.patch(backend)
         gateway_rules.patch(backend)  # outermost: a refused request changes nothing
         _done = True
 

@@ -5,7 +5,7 @@ Everything goes through plain boto3 and HTTP, as a client of AWS would."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -14,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from demo.browser import ConsentFailed, approve_on_github
+from sandbox import consistency
 from sandbox.server import Sandbox
 from tests.conftest import ROOT
 from tests.sandbox.helpers import call_tool, mint, rpc
@@ -30,8 +31,12 @@ NOT_REGISTERED = "You must register and use at least one ResourceOauth2ReturnUrl
 
 
 @pytest.fixture
-def control(sandbox: Sandbox) -> Any:
-    return boto3.client("bedrock-agentcore-control")
+def control(sandbox: Sandbox) -> Iterator[Any]:
+    """Reads see every write (even under SANDBOX_CONSISTENCY=eventual): these rules are checked one
+    at a time; the eventual-consistency tests switch it on themselves."""
+    sandbox.set_consistency("strong")
+    yield boto3.client("bedrock-agentcore-control")
+    sandbox.set_consistency(sandbox.consistency)
 
 
 def error_code(call: Callable[[], Any]) -> tuple[str, str]:
@@ -211,3 +216,48 @@ def test_gateway_ids_are_the_lowercased_name_and_ten_characters(control: Any) ->
     assert created["gatewayArn"].endswith(f":gateway/{gateway_id}")
     assert gateway_id in created["gatewayUrl"]
     assert rpc(created["gatewayUrl"], "ping").json()["result"] == {}  # the id still routes to its MCP endpoint
+
+
+# 6. Eventual consistency, when switched on
+
+
+@pytest.fixture
+def eventual(sandbox: Sandbox, control: Any) -> Any:
+    sandbox.set_consistency("eventual")
+    return control
+
+
+def test_eventual_get_after_create_is_not_found_once(eventual: Any) -> None:
+    control = eventual
+    gateway_id = create_gateway(control)["gatewayId"]
+    assert error_code(lambda: control.get_gateway(gatewayIdentifier=gateway_id))[0] == "ResourceNotFoundException"
+    assert control.get_gateway(gatewayIdentifier=gateway_id)["status"] == "READY"
+    target = control.create_gateway_target(
+        gatewayIdentifier=gateway_id, name="t1", targetConfiguration={"mcp": {"openApiSchema": {"inlinePayload": "{}"}}}
+    )
+    ids = {"gatewayIdentifier": gateway_id, "targetId": target["targetId"]}
+    assert error_code(lambda: control.get_gateway_target(**ids))[0] == "ResourceNotFoundException"
+    assert control.get_gateway_target(**ids)["status"] == "READY"
+
+
+def test_eventual_get_after_update_is_stale_once(eventual: Any) -> None:
+    control = eventual
+    gateway_id = create_gateway(control, description="before")["gatewayId"]
+    with pytest.raises(ClientError):
+        control.get_gateway(gatewayIdentifier=gateway_id)
+    control.get_gateway(gatewayIdentifier=gateway_id)
+    update_gateway(control, gateway_id, description="after")
+    stale = control.get_gateway(gatewayIdentifier=gateway_id)
+    assert (stale["status"], stale["description"]) == ("READY", "before")
+    fresh = control.get_gateway(gatewayIdentifier=gateway_id)
+    assert (fresh["status"], fresh["description"]) == ("READY", "after")
+
+
+def test_consistency_is_strong_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(consistency.ENV, raising=False)
+    assert consistency.mode_from_env() == "strong"
+    monkeypatch.setenv(consistency.ENV, "eventual")
+    assert consistency.mode_from_env() == "eventual"
+    monkeypatch.setenv(consistency.ENV, "sometimes")
+    with pytest.raises(ValueError, match="SANDBOX_CONSISTENCY"):
+        consistency.mode_from_env()
