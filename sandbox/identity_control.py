@@ -3,6 +3,15 @@
 
 Besides the API, it holds each gateway's own workload identity (created and deleted with the
 gateway: sandbox.gateway_identity) and answers whether a return URL is registered on it.
+
+OAuth2 credential providers are deleted asynchronously on AWS: status DELETING, then gone, or
+DELETE_FAILED (botocore's status enum; hashicorp/terraform-provider-aws
+internal/service/bedrockagentcore/oauth2_credential_provider.go waits through DELETING until
+not found). How long it lasts is UNCONFIRMED; the sandbox makes it strict and deterministic: after
+DeleteOauth2CredentialProvider the provider is DELETING until one GetOauth2CredentialProvider has
+seen it so (that Get answers status DELETING; the next one ResourceNotFound). While DELETING the
+name cannot be created again, updated or deleted (ConflictException; UNCONFIRMED for the last two),
+and the provider still appears in ListOauth2CredentialProviders (UNCONFIRMED).
 """
 
 from __future__ import annotations
@@ -65,7 +74,8 @@ class IdentityControl:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.identities: dict[str, WorkloadIdentity] = {}
-        self.providers: dict[str, Provider] = {}
+        self.providers: dict[str, Provider] = {}  # live ones; the data plane and GitHub see only these
+        self.deleting: dict[str, Provider] = {}
         self.tags: dict[str, dict[str, str]] = {}
 
     def handle(self, operation: str, body: dict[str, Any], *, region: str, base_url: str) -> dict[str, Any]:
@@ -153,6 +163,7 @@ class IdentityControl:
     # OAuth2 credential providers
     def _op_CreateOauth2CredentialProvider(self, body: dict[str, Any], *, region: str, base_url: str) -> dict[str, Any]:
         name = name_of(body, PROVIDER_NAME, "1-128 characters from [a-zA-Z0-9-_]")
+        self._refuse_if_deleting(name)
         if name in self.providers:
             raise conflict(f"credential provider {name} already exists")
         vendor, client_id, secret = provider_config(body)
@@ -163,9 +174,15 @@ class IdentityControl:
         return {**self._provider_doc(provider, base_url), "clientSecretSource": "MANAGED"}
 
     def _op_GetOauth2CredentialProvider(self, body: dict[str, Any], *, base_url: str, **_: Any) -> dict[str, Any]:
+        name = body.get("name", "")
+        if name in self.deleting:  # seen DELETING once; gone from now on
+            provider = self.deleting.pop(name)
+            self.tags.pop(provider.arn, None)
+            return {**self._provider_doc(provider, base_url), "status": "DELETING"}
         return self._provider_doc(self._provider(body), base_url)
 
     def _op_UpdateOauth2CredentialProvider(self, body: dict[str, Any], *, base_url: str, **_: Any) -> dict[str, Any]:
+        self._refuse_if_deleting(body.get("name", ""))
         provider = self._provider(body)
         vendor, client_id, secret = provider_config(body)
         if vendor != provider.vendor:
@@ -174,9 +191,9 @@ class IdentityControl:
         return self._provider_doc(provider, base_url)
 
     def _op_DeleteOauth2CredentialProvider(self, body: dict[str, Any], **_: Any) -> dict[str, Any]:
+        self._refuse_if_deleting(body.get("name", ""))
         provider = self._provider(body)
-        del self.providers[provider.name]
-        self.tags.pop(provider.arn, None)
+        self.deleting[provider.name] = self.providers.pop(provider.name)
         return {}
 
     def _op_ListOauth2CredentialProviders(self, body: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -188,9 +205,13 @@ class IdentityControl:
                 "createdTime": p.created,
                 "lastUpdatedTime": p.updated,
             }
-            for p in self.providers.values()
+            for p in [*self.providers.values(), *self.deleting.values()]
         ]
         return page(items, body, "credentialProviders")
+
+    def _refuse_if_deleting(self, name: str) -> None:
+        if name in self.deleting:
+            raise conflict(f"credential provider {name} is being deleted (DELETING); wait until it is gone")
 
     def _identity(self, body: dict[str, Any]) -> WorkloadIdentity:
         name = body.get("name", "")

@@ -261,3 +261,24 @@ def test_consistency_is_strong_unless_asked(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv(consistency.ENV, "sometimes")
     with pytest.raises(ValueError, match="SANDBOX_CONSISTENCY"):
         consistency.mode_from_env()
+
+
+# 7. OAuth2 credential providers pass through DELETING
+
+
+def test_provider_is_deleting_then_gone_and_its_name_busy_meanwhile(control: Any) -> None:
+    config = {"githubOauth2ProviderConfig": {"clientId": "Iv1.a", "clientSecret": "s"}}
+    first = control.create_oauth2_credential_provider(
+        name="github", credentialProviderVendor="GithubOauth2", oauth2ProviderConfigInput=config
+    )
+    control.delete_oauth2_credential_provider(name="github")
+
+    def recreate() -> Any:
+        return control.create_oauth2_credential_provider(
+            name="github", credentialProviderVendor="GithubOauth2", oauth2ProviderConfigInput=config
+        )
+
+    assert error_code(recreate)[0] == "ConflictException"
+    assert control.get_oauth2_credential_provider(name="github")["status"] == "DELETING"
+    assert error_code(lambda: control.get_oauth2_credential_provider(name="github"))[0] == "ResourceNotFoundException"
+    assert recreate()["callbackUrl"] != first["callbackUrl"]
