@@ -24,6 +24,7 @@ from urllib.parse import unquote
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.wrappers import Request, Response
 
+from sandbox import gateway_identity
 from sandbox.errors import AwsError
 from sandbox.gateway_mcp import GatewayDataPlane
 from sandbox.github import GitHubStandIn
@@ -33,7 +34,7 @@ from sandbox.oidc import OidcIssuer
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
-GATEWAY_MCP = re.compile(r"/gateway-mcp/([a-z0-9-]+)/([0-9a-zA-Z]+)/mcp")
+GATEWAY_MCP = re.compile(r"/gateway-mcp/([a-z0-9-]+)/([0-9a-z-]+)/mcp")
 DEFAULT_REGION = "us-east-1"
 OUR_PREFIXES = ("/oidc/", "/github/", "/gateway-mcp/", "/__sandbox/")
 ROUTES = [
@@ -62,6 +63,7 @@ class SandboxApp:
 
     def reset(self) -> None:
         self.identity = IdentityControl()
+        gateway_identity.attach(self.identity)
         self.flow = IdentityFlow()
         self.github = GitHubStandIn(self._registered_app)
         self.gateway = GatewayDataPlane(self.identity, self.flow, self.credentials)
@@ -169,6 +171,9 @@ class SandboxApp:
         )
         if "access_token" not in exchanged:
             raise AwsError("ValidationException", f"code exchange failed: {exchanged.get('error_description')}", 400)
+        # The return URL is checked again where the browser is sent to it (UNCONFIRMED, the strict reading:
+        # a URL removed from the gateway's identity after the flow started is not used).
+        self.identity.check_return_url(session.workload_identity, session.return_url)
         return Response(status=302, headers={"Location": self.flow.consented(session, exchanged["access_token"])})
 
     def _registered_app(self, client_id: str) -> tuple[str, str] | None:

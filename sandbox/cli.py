@@ -6,6 +6,7 @@ Assembled into the `reconcile` command by `commands/`; no product package import
 from __future__ import annotations
 
 import signal
+from typing import Literal
 
 import click
 
@@ -18,8 +19,16 @@ DEMO_ENV = {
 
 @click.group("sandbox", invoke_without_command=True)
 @click.option("--port", default=4566, show_default=True, help="Port on 127.0.0.1 (0 picks a free one).")
+@click.option(
+    "--consistency",
+    type=click.Choice(["strong", "eventual"]),
+    envvar="SANDBOX_CONSISTENCY",
+    default="strong",
+    show_default=True,
+    help="eventual: the first Get after a gateway/target create is not-found, after an update stale.",
+)
 @click.pass_context
-def sandbox_command(ctx: click.Context, port: int) -> None:
+def sandbox_command(ctx: click.Context, port: int, consistency: Literal["strong", "eventual"]) -> None:
     """Serve an offline stand-in for AWS on 127.0.0.1 until Ctrl-C.
 
     It answers IAM and the AgentCore control plane (moto underneath), AgentCore Identity
@@ -39,7 +48,7 @@ def sandbox_command(ctx: click.Context, port: int) -> None:
     from sandbox.server import Sandbox
 
     try:
-        server = Sandbox(port=port)
+        server = Sandbox(port=port, consistency=consistency)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}; pick another --port") from exc
     click.echo(f"Sandbox listening on {server.url} (Ctrl-C to stop). Use it with:\n")

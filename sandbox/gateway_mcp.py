@@ -2,7 +2,18 @@
 
 Tools come from the gateway's READY targets' OpenAPI documents (`<Target>___<operationId>`);
 calls go out with the caller's vaulted token to the GitHub stand-in (never off the machine);
-a caller with no token gets AWS's -32042 URL elicitation error.
+a caller with no token gets AWS's -32042 URL elicitation error, provided the target's
+defaultReturnUrl is registered on the gateway's own workload identity.
+
+Where that is refused: for a caller with no token the gateway asks AgentCore Identity for one
+(GetResourceOauth2Token with resourceOauth2ReturnUrl = the target's defaultReturnUrl, on the
+gateway's workload identity), and Identity refuses a URL not in that identity's
+allowedResourceOauth2ReturnUrls with ValidationException "You must register and use at least one
+ResourceOauth2ReturnUrl on your workload identity to use this flow" (awslabs/agentcore-samples#528;
+API doc: the URL "must be one of the provided URLs configured for the workload identity"). So the
+tools/call fails before any authorization URL exists. How the gateway relays that failure is
+UNCONFIRMED: here, a JSON-RPC error (-32603, HTTP 200) whose message carries the exception and
+AWS's text (AWS may show a generic text unless the gateway's exceptionLevel is DEBUG: not modelled).
 """
 
 from __future__ import annotations
@@ -18,6 +29,8 @@ import yaml
 from moto.bedrockagentcorecontrol.models import bedrockagentcorecontrol_backends
 from werkzeug.wrappers import Request, Response
 
+from sandbox.errors import AwsError
+from sandbox.gateway_identity import identity_name
 from sandbox.identity_control import ACCOUNT, IdentityControl
 from sandbox.identity_flow import IdentityFlow, Initiator
 from sandbox.sigv4 import SignatureError, verify_sigv4
@@ -26,6 +39,7 @@ METHODS = ("get", "put", "post", "delete", "patch")
 # Where the sandbox sends what a target's OpenAPI `servers` names (nothing leaves the machine).
 UPSTREAMS = {"https://api.github.com": "/github/api"}
 URL_ELICITATION_REQUIRED = -32042
+INTERNAL_ERROR = -32603
 
 
 class Unauthorized(Exception):
@@ -116,11 +130,22 @@ class GatewayDataPlane:
             )
         token = self.flow.token_for(provider.name, initiator)
         if token is None:
+            return_url, identity = oauth.get("defaultReturnUrl", ""), identity_name(gateway)
+            try:
+                self.identity.check_return_url(identity, return_url)
+            except AwsError as exc:
+                return _rpc_error(
+                    rid,
+                    INTERNAL_ERROR,
+                    f"{exc.code} from GetResourceOauth2Token: {exc.message}",
+                    data={"exception": exc.code, "workloadIdentity": identity, "resourceOauth2ReturnUrl": return_url},
+                )
             _, url = self.flow.start_session(
                 provider=provider.name,
                 scopes=oauth.get("scopes", []),
-                return_url=oauth.get("defaultReturnUrl", ""),
+                return_url=return_url,
                 initiator=initiator,
+                workload_identity=identity,
                 base_url=base_url,
             )
             return _rpc_error(

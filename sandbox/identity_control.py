@@ -1,9 +1,21 @@
 """AgentCore Identity control plane: workload identities and OAuth2 credential providers
-(`POST /identities/<Operation>`), with their tags. moto does not model these."""
+(`POST /identities/<Operation>`), with their tags. moto does not model these.
+
+Besides the API, it holds each gateway's own workload identity (created and deleted with the
+gateway: sandbox.gateway_identity) and answers whether a return URL is registered on it.
+
+OAuth2 credential providers are deleted asynchronously on AWS: status DELETING, then gone, or
+DELETE_FAILED (botocore's status enum; hashicorp/terraform-provider-aws
+internal/service/bedrockagentcore/oauth2_credential_provider.go waits through DELETING until
+not found). How long it lasts is UNCONFIRMED; the sandbox makes it strict and deterministic: after
+DeleteOauth2CredentialProvider the provider is DELETING until one GetOauth2CredentialProvider has
+seen it so (that Get answers status DELETING; the next one ResourceNotFound). While DELETING the
+name cannot be created again, updated or deleted (ConflictException; UNCONFIRMED for the last two),
+and the provider still appears in ListOauth2CredentialProviders (UNCONFIRMED).
+"""
 
 from __future__ import annotations
 
-import re
 import threading
 import uuid
 from collections.abc import Callable
@@ -12,19 +24,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sandbox.errors import AwsError, conflict, not_found, validation
+from sandbox.identity_requests import (
+    PROVIDER_NAME,
+    WORKLOAD_NAME,
+    name_of,
+    page,
+    provider_config,
+    return_urls,
+    tags_of,
+)
 
 ACCOUNT = "123456789012"
-WORKLOAD_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
-PROVIDER_NAME = re.compile(r"[a-zA-Z0-9\-_]{1,128}")
-SIMPLE_VENDORS = {
-    "GithubOauth2",
-    "GoogleOauth2",
-    "SlackOauth2",
-    "SalesforceOauth2",
-    "MicrosoftOauth2",
-    "AtlassianOauth2",
-    "LinkedinOauth2",
-}
+# GetResourceOauth2Token's refusal (ValidationException) when the return URL is not registered on the
+# workload identity: awslabs/agentcore-samples#528. The API doc: resourceOauth2ReturnUrl "must be one
+# of the provided URLs configured for the workload identity".
+RETURN_URL_NOT_REGISTERED = (
+    "You must register and use at least one ResourceOauth2ReturnUrl on your workload identity to use this flow"
+)
 
 
 def _now() -> float:
@@ -58,7 +74,8 @@ class IdentityControl:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.identities: dict[str, WorkloadIdentity] = {}
-        self.providers: dict[str, Provider] = {}
+        self.providers: dict[str, Provider] = {}  # live ones; the data plane and GitHub see only these
+        self.deleting: dict[str, Provider] = {}
         self.tags: dict[str, dict[str, str]] = {}
 
     def handle(self, operation: str, body: dict[str, Any], *, region: str, base_url: str) -> dict[str, Any]:
@@ -80,30 +97,57 @@ class IdentityControl:
             if method == "GET":
                 return {"tags": dict(self.tags[arn])}
             if method == "POST":
-                self.tags[arn].update(_tags(body.get("tags")))
+                self.tags[arn].update(tags_of(body.get("tags")))
             elif method == "DELETE":
                 for key in tag_keys:
                     self.tags[arn].pop(key, None)
             return {}
 
+    # the gateways' own identities (sandbox.gateway_identity.IdentityDirectory)
+    def create_service_identity(self, name: str, *, region: str) -> str:
+        with self.lock:
+            return self._new_identity(name, region, []).arn
+
+    def delete_service_identity(self, name: str) -> None:
+        with self.lock:
+            wi = self.identities.pop(name, None)
+            if wi is not None:
+                self.tags.pop(wi.arn, None)
+
+    def check_return_url(self, identity_name: str, return_url: str) -> None:
+        """What GetResourceOauth2Token checks before a 3LO flow starts: the return URL must be one
+        registered on the workload identity (exact string match: UNCONFIRMED, the strict reading)."""
+        with self.lock:
+            wi = self.identities.get(identity_name)
+            registered = list(wi.return_urls) if wi else []
+        if wi is None:
+            raise not_found(f"workload identity {identity_name}")
+        if return_url not in registered:
+            raise validation(RETURN_URL_NOT_REGISTERED)
+
     # workload identities
     def _op_CreateWorkloadIdentity(self, body: dict[str, Any], *, region: str, base_url: str) -> dict[str, Any]:
-        name = _name(body, WORKLOAD_NAME, "3-255 characters from [A-Za-z0-9_.-]")
+        name = name_of(body, WORKLOAD_NAME, "3-255 characters from [A-Za-z0-9_.-]")
         if name in self.identities:
             raise conflict(f"workload identity {name} already exists")
+        wi = self._new_identity(name, region, return_urls(body))
+        self.tags[wi.arn] = tags_of(body.get("tags"))
+        return {"name": name, "workloadIdentityArn": wi.arn, "allowedResourceOauth2ReturnUrls": wi.return_urls}
+
+    def _new_identity(self, name: str, region: str, urls: list[str]) -> WorkloadIdentity:
         arn = (
             f"arn:aws:bedrock-agentcore:{region}:{ACCOUNT}:workload-identity-directory/default/workload-identity/{name}"
         )
-        wi = self.identities[name] = WorkloadIdentity(name, arn, _urls(body))
-        self.tags[arn] = _tags(body.get("tags"))
-        return {"name": name, "workloadIdentityArn": arn, "allowedResourceOauth2ReturnUrls": wi.return_urls}
+        wi = self.identities[name] = WorkloadIdentity(name, arn, urls)
+        self.tags.setdefault(arn, {})
+        return wi
 
     def _op_GetWorkloadIdentity(self, body: dict[str, Any], **_: Any) -> dict[str, Any]:
         return self._identity_doc(self._identity(body))
 
     def _op_UpdateWorkloadIdentity(self, body: dict[str, Any], **_: Any) -> dict[str, Any]:
         wi = self._identity(body)
-        wi.return_urls, wi.updated = _urls(body), _now()
+        wi.return_urls, wi.updated = return_urls(body), _now()
         return self._identity_doc(wi)
 
     def _op_DeleteWorkloadIdentity(self, body: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -114,35 +158,42 @@ class IdentityControl:
 
     def _op_ListWorkloadIdentities(self, body: dict[str, Any], **_: Any) -> dict[str, Any]:
         items = [{"name": w.name, "workloadIdentityArn": w.arn} for w in self.identities.values()]
-        return _page(items, body, "workloadIdentities")
+        return page(items, body, "workloadIdentities")
 
     # OAuth2 credential providers
     def _op_CreateOauth2CredentialProvider(self, body: dict[str, Any], *, region: str, base_url: str) -> dict[str, Any]:
-        name = _name(body, PROVIDER_NAME, "1-128 characters from [a-zA-Z0-9-_]")
+        name = name_of(body, PROVIDER_NAME, "1-128 characters from [a-zA-Z0-9-_]")
+        self._refuse_if_deleting(name)
         if name in self.providers:
             raise conflict(f"credential provider {name} already exists")
-        vendor, client_id, secret = _provider_config(body)
+        vendor, client_id, secret = provider_config(body)
         arn = f"arn:aws:bedrock-agentcore:{region}:{ACCOUNT}:token-vault/default/oauth2credentialprovider/{name}"
         callback = f"{base_url}/identities/oauth2/callback/{uuid.uuid4()}"
         provider = self.providers[name] = Provider(name, arn, vendor, client_id, secret, callback)
-        self.tags[arn] = _tags(body.get("tags"))
+        self.tags[arn] = tags_of(body.get("tags"))
         return {**self._provider_doc(provider, base_url), "clientSecretSource": "MANAGED"}
 
     def _op_GetOauth2CredentialProvider(self, body: dict[str, Any], *, base_url: str, **_: Any) -> dict[str, Any]:
+        name = body.get("name", "")
+        if name in self.deleting:  # seen DELETING once; gone from now on
+            provider = self.deleting.pop(name)
+            self.tags.pop(provider.arn, None)
+            return {**self._provider_doc(provider, base_url), "status": "DELETING"}
         return self._provider_doc(self._provider(body), base_url)
 
     def _op_UpdateOauth2CredentialProvider(self, body: dict[str, Any], *, base_url: str, **_: Any) -> dict[str, Any]:
+        self._refuse_if_deleting(body.get("name", ""))
         provider = self._provider(body)
-        vendor, client_id, secret = _provider_config(body)
+        vendor, client_id, secret = provider_config(body)
         if vendor != provider.vendor:
             raise validation("credentialProviderVendor cannot be changed; create a new provider")
         provider.client_id, provider.client_secret, provider.updated = client_id, secret, _now()
         return self._provider_doc(provider, base_url)
 
     def _op_DeleteOauth2CredentialProvider(self, body: dict[str, Any], **_: Any) -> dict[str, Any]:
+        self._refuse_if_deleting(body.get("name", ""))
         provider = self._provider(body)
-        del self.providers[provider.name]
-        self.tags.pop(provider.arn, None)
+        self.deleting[provider.name] = self.providers.pop(provider.name)
         return {}
 
     def _op_ListOauth2CredentialProviders(self, body: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -154,9 +205,13 @@ class IdentityControl:
                 "createdTime": p.created,
                 "lastUpdatedTime": p.updated,
             }
-            for p in self.providers.values()
+            for p in [*self.providers.values(), *self.deleting.values()]
         ]
-        return _page(items, body, "credentialProviders")
+        return page(items, body, "credentialProviders")
+
+    def _refuse_if_deleting(self, name: str) -> None:
+        if name in self.deleting:
+            raise conflict(f"credential provider {name} is being deleted (DELETING); wait until it is gone")
 
     def _identity(self, body: dict[str, Any]) -> WorkloadIdentity:
         name = body.get("name", "")
@@ -199,45 +254,3 @@ class IdentityControl:
             "lastUpdatedTime": p.updated,
             "status": "READY",
         }
-
-
-def _name(body: dict[str, Any], pattern: re.Pattern[str], hint: str) -> str:
-    name = body.get("name")
-    if not isinstance(name, str) or not pattern.fullmatch(name):
-        raise validation(f"1 validation error detected: Value '{name}' at 'name' failed to satisfy constraint: {hint}")
-    return name
-
-
-def _urls(body: dict[str, Any]) -> list[str]:
-    urls = body.get("allowedResourceOauth2ReturnUrls", [])
-    if not isinstance(urls, list) or not all(isinstance(u, str) and u for u in urls):
-        raise validation("allowedResourceOauth2ReturnUrls must be a list of URLs")
-    return list(urls)
-
-
-def _tags(tags: Any) -> dict[str, str]:
-    if tags is None:
-        return {}
-    if not isinstance(tags, dict) or len(tags) > 50:
-        raise validation("tags must be a map of at most 50 entries")
-    return {str(k): str(v) for k, v in tags.items()}
-
-
-def _provider_config(body: dict[str, Any]) -> tuple[str, str, str]:
-    vendor = body.get("credentialProviderVendor")
-    if vendor not in SIMPLE_VENDORS:
-        raise validation(f"credentialProviderVendor {vendor!r} is not supported by the sandbox")
-    key = vendor[0].lower() + vendor[1:] + "ProviderConfig"
-    config = (body.get("oauth2ProviderConfigInput") or {}).get(key)
-    if not isinstance(config, dict) or not config.get("clientId") or not config.get("clientSecret"):
-        raise validation(f"oauth2ProviderConfigInput.{key} with clientId and clientSecret is required for {vendor}")
-    return vendor, config["clientId"], config["clientSecret"]
-
-
-def _page(items: list[dict[str, Any]], body: dict[str, Any], key: str) -> dict[str, Any]:
-    size = int(body.get("maxResults") or 20)
-    start = int(body.get("nextToken") or 0)
-    result: dict[str, Any] = {key: items[start : start + size]}
-    if start + size < len(items):
-        result["nextToken"] = str(start + size)
-    return result

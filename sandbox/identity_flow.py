@@ -41,6 +41,7 @@ class Session:
     scopes: list[str]
     return_url: str
     initiator: Initiator
+    workload_identity: str  # the gateway's own, whose allowedResourceOauth2ReturnUrls must hold return_url
     state: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     created: float = field(default_factory=time.monotonic)
     token: str | None = None
@@ -61,12 +62,21 @@ class IdentityFlow:
         return self.vault.get((provider, initiator.vault_key))
 
     def start_session(
-        self, *, provider: str, scopes: list[str], return_url: str, initiator: Initiator, base_url: str
+        self,
+        *,
+        provider: str,
+        scopes: list[str],
+        return_url: str,
+        initiator: Initiator,
+        workload_identity: str,
+        base_url: str,
     ) -> tuple[str, str]:
         """Returns (session_uri, authorization URL for the user's browser)."""
         session_uri = URN_PREFIX + secrets.token_urlsafe(24).replace("_", "-")
         with self.lock:
-            self.sessions[session_uri] = Session(session_uri, provider, scopes, return_url, initiator)
+            self.sessions[session_uri] = Session(
+                session_uri, provider, scopes, return_url, initiator, workload_identity
+            )
         return session_uri, f"{base_url}/identities/oauth2/authorize?{urlencode({'request_uri': session_uri})}"
 
     def authorize_redirect(self, session_uri: str, *, client_id: str, callback_url: str, base_url: str) -> str:

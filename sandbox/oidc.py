@@ -58,14 +58,26 @@ class OidcIssuer:
 
     def sign_in_page(self, args: Mapping[str, str]) -> Response:
         missing = [k for k in ("client_id", "redirect_uri", "state", "code_challenge") if not args.get(k)]
-        if missing or args.get("response_type", "code") != "code" or args.get("code_challenge_method", "S256") != "S256":
-            return _page("Bad sign-in request", f"<p>Missing or unsupported: {html.escape(', '.join(missing) or 'response_type')}</p>", 400)
+        if (
+            missing
+            or args.get("response_type", "code") != "code"
+            or args.get("code_challenge_method", "S256") != "S256"
+        ):
+            return _page(
+                "Bad sign-in request",
+                f"<p>Missing or unsupported: {html.escape(', '.join(missing) or 'response_type')}</p>",
+                400,
+            )
         hint = args.get("login_hint", "")
         options = "".join(f'<option value="{u}"{" selected" if u == hint else ""}>{u}</option>' for u in SIGN_IN_USERS)
-        hidden = "".join(f'<input type="hidden" name="{k}" value="{html.escape(args.get(k, ""), quote=True)}">'
-                         for k in ("client_id", "redirect_uri", "state", "nonce", "code_challenge"))
-        body = (f'<form method="post" action="/oidc/authorize">{hidden}<label>User <select name="user" id="user">{options}'
-                '</select></label> <button type="submit" id="sign-in">Sign in</button></form>')
+        hidden = "".join(
+            f'<input type="hidden" name="{k}" value="{html.escape(args.get(k, ""), quote=True)}">'
+            for k in ("client_id", "redirect_uri", "state", "nonce", "code_challenge")
+        )
+        body = (
+            f'<form method="post" action="/oidc/authorize">{hidden}<label>User <select name="user" id="user">{options}'
+            '</select></label> <button type="submit" id="sign-in">Sign in</button></form>'
+        )
         return _page("Sign in (sandbox identity provider)", body)
 
     def sign_in(self, form: Mapping[str, str]) -> Response:
@@ -73,7 +85,9 @@ class OidcIssuer:
             return _page("Bad sign-in", "<p>Unknown user or incomplete request.</p>", 400)
         code = secrets.token_urlsafe(16)
         with self._lock:
-            self._codes[code] = {k: form.get(k, "") for k in ("user", "client_id", "redirect_uri", "nonce", "code_challenge")}
+            self._codes[code] = {
+                k: form.get(k, "") for k in ("user", "client_id", "redirect_uri", "nonce", "code_challenge")
+            }
         query = urlencode({"code": code, "state": form.get("state", "")})
         return Response(status=302, headers={"Location": f"{form['redirect_uri']}?{query}"})
 
@@ -83,12 +97,23 @@ class OidcIssuer:
             grant = self._codes.pop(form.get("code", ""), None)
         verifier = form.get("code_verifier", "")
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-        if (grant is None or grant["client_id"] != form.get("client_id") or grant["redirect_uri"] != form.get("redirect_uri")
-                or not hmac.compare_digest(challenge, grant["code_challenge"])):
-            return {"error": "invalid_grant", "error_description": "unknown code, client, redirect_uri or PKCE verifier"}, 400
+        if (
+            grant is None
+            or grant["client_id"] != form.get("client_id")
+            or grant["redirect_uri"] != form.get("redirect_uri")
+            or not hmac.compare_digest(challenge, grant["code_challenge"])
+        ):
+            return {
+                "error": "invalid_grant",
+                "error_description": "unknown code, client, redirect_uri or PKCE verifier",
+            }, 400
         token = self.mint(base_url, {"user": grant["user"], "client_id": grant["client_id"], "nonce": grant["nonce"]})
-        return {"id_token": token["access_token"], "access_token": token["access_token"], "token_type": "Bearer",
-                "expires_in": token["expires_in"]}, 200
+        return {
+            "id_token": token["access_token"],
+            "access_token": token["access_token"],
+            "token_type": "Bearer",
+            "expires_in": token["expires_in"],
+        }, 200
 
     def mint(self, base_url: str, body: dict[str, Any]) -> dict[str, Any]:
         user = body.get("user")

@@ -11,6 +11,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from sandbox import moto_fidelity
 from sandbox.app import SandboxApp
+from sandbox.consistency import Mode, mode_from_env, set_mode
 
 ACCESS_KEY = "sandbox"
 SECRET_KEY = "sandbox-secret"
@@ -23,10 +24,16 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class Sandbox:
-    """`with Sandbox() as sb: os.environ.update(sb.environ)`; port 0 picks a free port."""
+    """`with Sandbox() as sb: os.environ.update(sb.environ)`; port 0 picks a free port.
 
-    def __init__(self, port: int = 0, host: str = "127.0.0.1"):
-        moto_fidelity.install()
+    `consistency="eventual"` (or SANDBOX_CONSISTENCY=eventual) makes the first Get after a gateway or
+    target Create not-found and the first Get after an Update stale (sandbox.consistency); the mode
+    is process-wide, like moto's state.
+    """
+
+    def __init__(self, port: int = 0, host: str = "127.0.0.1", *, consistency: Mode | None = None):
+        self.consistency: Mode = consistency or mode_from_env()
+        moto_fidelity.install(self.consistency)
         self.app = SandboxApp({ACCESS_KEY: SECRET_KEY})
         self._server: BaseWSGIServer = make_server(host, port, self.app, threaded=True, request_handler=_QuietHandler)
         self._thread: threading.Thread | None = None
@@ -52,7 +59,12 @@ class Sandbox:
         """Forget every resource (moto's and ours): a clean account for the next test."""
         moto_api_backend.reset()
         moto_fidelity.settle_after_one_read()
+        set_mode(self.consistency)
         self.app.reset()
+
+    def set_consistency(self, mode: Mode) -> None:
+        """Switch the mode until the next reset() (which restores the one this Sandbox was built with)."""
+        set_mode(mode)
 
     def start(self) -> Sandbox:
         self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox", daemon=True)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import boto3
 import httpx
 
 from demo.browser import approve_on_github, session_id_of
@@ -14,12 +17,30 @@ PROTOCOL = {"MCP-Protocol-Version": "2025-11-25"}
 
 
 def apply_stack() -> dict[str, Any]:
-    import json
-    from pathlib import Path
-
+    """The shipped stack, as `reconcile apply` leaves it (the server, callback and e2e tests use this)."""
     result = reconcile("apply", "--auto-approve")
     assert result.exit_code == 0, result.output
     return dict(json.loads(Path("config.json").read_text()))
+
+
+def apply_stack_with_return_urls() -> dict[str, Any]:
+    """The shipped stack, applied, then its return URLs registered on the gateway's own workload
+    identity with plain boto3, as AWS requires: the sandbox's own flow tests exercise the sandbox
+    whatever the reconciler manages (the product's tests hold the reconciler to it)."""
+    config = apply_stack()
+    allow_return_urls(config["gateway"]["id"], [t["return_url"] for t in config["targets"] if t.get("return_url")])
+    return config
+
+
+def gateway_identity_name(gateway_id: str) -> str:
+    gateway = boto3.client("bedrock-agentcore-control").get_gateway(gatewayIdentifier=gateway_id)
+    return str(gateway["workloadIdentityDetails"]["workloadIdentityArn"]).rsplit("/", 1)[-1]
+
+
+def allow_return_urls(gateway_id: str, urls: list[str]) -> None:
+    control, name = boto3.client("bedrock-agentcore-control"), gateway_identity_name(gateway_id)
+    registered = control.get_workload_identity(name=name).get("allowedResourceOauth2ReturnUrls", [])
+    control.update_workload_identity(name=name, allowedResourceOauth2ReturnUrls=sorted({*registered, *urls}))
 
 
 def mint(base: str, user: str, client_id: str = "sandbox-demo") -> str:

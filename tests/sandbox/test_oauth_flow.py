@@ -14,7 +14,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.exceptions import ClientError
 
 from sandbox.server import Sandbox
-from tests.sandbox.helpers import PROTOCOL, apply_stack, call_tool, consent, mint, rpc
+from tests.sandbox.helpers import PROTOCOL, apply_stack_with_return_urls, call_tool, consent, mint, rpc
 
 PROFILE = "GitHubTarget___getAuthenticatedUser"
 REPOS = "GitHubTarget___listUserRepositories"
@@ -35,7 +35,7 @@ def complete(session_id: str, token: str) -> None:
 
 
 def test_tools_are_listed_from_the_openapi_target(sandbox: Sandbox, workdir: Path) -> None:
-    config = apply_stack()
+    config = apply_stack_with_return_urls()
     reply = rpc(config["gateway"]["url"], "tools/list", token=mint(sandbox.url, "alice")).json()
     tools = {t["name"]: t for t in reply["result"]["tools"]}
     assert set(tools) == {PROFILE, REPOS}
@@ -45,7 +45,7 @@ def test_tools_are_listed_from_the_openapi_target(sandbox: Sandbox, workdir: Pat
 
 
 def test_consent_then_call_returns_the_users_own_data(sandbox: Sandbox, workdir: Path) -> None:
-    url = apply_stack()["gateway"]["url"]
+    url = apply_stack_with_return_urls()["gateway"]["url"]
     alice = mint(sandbox.url, "alice")
     session_id = consent(elicitation_url(call_tool(url, PROFILE, token=alice)), login="alice")
     assert session_id.startswith("urn:ietf:params:oauth:request_uri:")
@@ -61,7 +61,7 @@ def test_consent_then_call_returns_the_users_own_data(sandbox: Sandbox, workdir:
 
 
 def test_session_binds_only_for_its_initiator_and_only_once(sandbox: Sandbox, workdir: Path) -> None:
-    url = apply_stack()["gateway"]["url"]
+    url = apply_stack_with_return_urls()["gateway"]["url"]
     alice, mallory = mint(sandbox.url, "alice"), mint(sandbox.url, "bob")
     link = elicitation_url(call_tool(url, PROFILE, token=alice))
     session_id = consent(link, login="bob")  # alice forwarded her link; bob consents with his GitHub
@@ -78,7 +78,7 @@ def test_session_binds_only_for_its_initiator_and_only_once(sandbox: Sandbox, wo
 
 
 def test_two_users_get_their_own_tokens(sandbox: Sandbox, workdir: Path) -> None:
-    url = apply_stack()["gateway"]["url"]
+    url = apply_stack_with_return_urls()["gateway"]["url"]
     for user in ("alice", "bob"):
         token = mint(sandbox.url, user)
         complete(consent(elicitation_url(call_tool(url, PROFILE, token=token)), login=user), token)
@@ -95,7 +95,7 @@ def test_two_users_get_their_own_tokens(sandbox: Sandbox, workdir: Path) -> None
     ],
 )
 def test_gateway_rejects_bad_credentials(sandbox: Sandbox, workdir: Path, headers: dict, reason: str) -> None:
-    url = apply_stack()["gateway"]["url"]
+    url = apply_stack_with_return_urls()["gateway"]["url"]
     response = httpx.post(
         url, json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"}, headers={**PROTOCOL, **headers}
     )
@@ -103,13 +103,13 @@ def test_gateway_rejects_bad_credentials(sandbox: Sandbox, workdir: Path, header
 
 
 def test_gateway_rejects_tokens_for_other_clients(sandbox: Sandbox, workdir: Path) -> None:
-    url = apply_stack()["gateway"]["url"]
+    url = apply_stack_with_return_urls()["gateway"]["url"]
     response = rpc(url, "tools/list", token=mint(sandbox.url, "alice", client_id="someone-else"))
     assert response.status_code == 401 and "client is not allowed" in response.text
 
 
 def test_gateway_checks_protocol_version_and_json(sandbox: Sandbox, workdir: Path) -> None:
-    url = apply_stack()["gateway"]["url"]
+    url = apply_stack_with_return_urls()["gateway"]["url"]
     alice = mint(sandbox.url, "alice")
     old = rpc(url, "tools/list", token=alice, headers={"MCP-Protocol-Version": "2024-11-05"})
     assert old.status_code == 400 and "Unsupported MCP-Protocol-Version" in old.text
@@ -123,7 +123,7 @@ def test_aws_iam_gateway_verifies_sigv4(sandbox: Sandbox, workdir: Path, monkeyp
     monkeypatch.setenv("GATEWAY_AUTHORIZER", "AWS_IAM")
     monkeypatch.delenv("OIDC_DISCOVERY_URL")
     monkeypatch.delenv("OIDC_CLIENT_ID")
-    url = apply_stack()["gateway"]["url"]
+    url = apply_stack_with_return_urls()["gateway"]["url"]
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": PROFILE, "arguments": {}}})
     unsigned = httpx.post(url, content=body, headers=PROTOCOL)
     assert unsigned.status_code == 401
