@@ -3,12 +3,16 @@ and the status values they wait on (each from its botocore enum; tests/kinds/tes
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 import botocore.session
+from botocore.exceptions import ClientError
 
+from reconciler.aws import is_not_found
 from reconciler.kinds.base import OWNER_TAG, Context
 
 
@@ -24,6 +28,22 @@ def tagged_owners(ctx: Context, items: list[tuple[str, str]]) -> list[tuple[str,
 
 def list_stack_names(pages: Any, key: str, stack: str) -> list[str]:
     return [item["name"] for page in pages for item in page[key] if item["name"].startswith(f"{stack}-")]
+
+
+def read_listed(ctx: Context, describe: Callable[[], dict[str, Any]], *, tries: int = 5) -> dict[str, Any] | None:
+    """Get a resource that its List just showed. Right after a create, Get may still say not found
+    (eventual consistency; Terraform tolerates it too): retry a few times before believing it."""
+    delay = ctx.poll_initial
+    for attempt in range(tries):
+        try:
+            return describe()
+        except ClientError as exc:
+            if not is_not_found(exc):
+                raise
+        if attempt < tries - 1:
+            time.sleep(delay)
+            delay = min(delay * 2, ctx.poll_max)
+    return None
 
 
 def client_token() -> str:

@@ -7,6 +7,7 @@ aws/aws-cli#10346), so any change to it is planned as a replace.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import partial
 from typing import Any, Literal
 
@@ -23,6 +24,7 @@ from reconciler.kinds.agentcore import (
     client_token,
     list_stack_names,
     pending_auth_refusal,
+    read_listed,
     read_tags,
     tagged_owners,
     unmanaged_settings,
@@ -88,6 +90,8 @@ class GatewaySpec(ResourceSpec):
     protocol: McpProtocol = McpProtocol()
     authorizer: Authorizer
     exception_level: Literal["DEBUG"] | None = None
+    allowed_return_urls: StrList = []
+    """Registered on the gateway's own workload identity: where AgentCore may send the browser after consent."""
 
 
 def list_gateways(ctx: Context) -> list[dict[str, Any]]:
@@ -99,6 +103,12 @@ def list_gateways(ctx: Context) -> list[dict[str, Any]]:
     return found
 
 
+def identity_name(found: dict[str, Any]) -> str | None:
+    """The gateway's own workload identity: the last segment of workloadIdentityDetails' ARN."""
+    arn = (found.get("workloadIdentityDetails") or {}).get("workloadIdentityArn")
+    return str(arn).rsplit("/", 1)[-1] if arn else None
+
+
 def find_gateway_id(ctx: Context, name: str) -> str | None:
     return next((g["gatewayId"] for g in list_gateways(ctx) if g["name"] == name), None)
 
@@ -107,7 +117,7 @@ class Gateway(Kind):
     kind = "gateway"
     spec_model = GatewaySpec
     attributes = frozenset({"id", "arn", "url", "name"})
-    force_new = frozenset({("protocol", "supported_versions")})
+    force_new = frozenset({("protocol", "supported_versions"), ("authorizer", "type")})
     name_pattern = r"(?:[0-9a-zA-Z]-?){1,48}"
     name_hint = "up to 48 letters or digits, single hyphens between them"
 
@@ -130,6 +140,7 @@ class Gateway(Kind):
                 },
             },
             "exception_level": spec.get("exception_level"),
+            "allowed_return_urls": sorted(spec.get("allowed_return_urls", []), key=str),
         }
 
     def hand_off(self, address: str, live: Live) -> dict[str, Any]:
@@ -144,13 +155,10 @@ class Gateway(Kind):
         gateway_id = find_gateway_id(ctx, name)
         if gateway_id is None:
             return None
-        try:
-            found = ctx.clients.control.get_gateway(gatewayIdentifier=gateway_id)
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
-        return self.read_back(found, read_tags(ctx, found["gatewayArn"]), ctx.stack)
+        found = read_listed(ctx, lambda: ctx.clients.control.get_gateway(gatewayIdentifier=gateway_id))
+        if found is None:
+            return None
+        return self._with_identity(ctx, found)
 
     def discover(self, ctx: Context, parents: dict[str, Live]) -> list[tuple[str, dict[str, Any]]]:
         return [(name, {}) for name in list_stack_names([{"items": list_gateways(ctx)}], "items", ctx.stack)]
@@ -170,7 +178,8 @@ class Gateway(Kind):
             label=f"gateway {name}",
             call=lambda: control.create_gateway(**request, tags=ctx.owner_tags, clientToken=client_token()),
         )
-        return self._wait(ctx, made["gatewayId"], name, created=True)
+        live = self._wait(ctx, made["gatewayId"], name, created=True)
+        return self._register_return_urls(ctx, live, spec)
 
     def update(self, ctx: Context, live: Live, spec: dict[str, Any]) -> Live:
         request = {**live.unmanaged, **self._request(self.desired(live.name, spec, stack=ctx.stack), live.name)}
@@ -180,7 +189,8 @@ class Gateway(Kind):
             label=f"gateway {live.name}",
             call=lambda: control.update_gateway(gatewayIdentifier=gateway_id, **request),
         )
-        return self._wait(ctx, gateway_id, live.name, created=False)
+        updated = self._wait(ctx, gateway_id, live.name, created=False)
+        return self._register_return_urls(ctx, updated, spec)
 
     def delete(self, ctx: Context, live: Live) -> None:
         """Targets first: AWS refuses to delete a gateway that still has targets."""
@@ -246,9 +256,30 @@ class Gateway(Kind):
             settle=1 if created else UPDATE_SETTLE,
             not_found_reads=NOT_FOUND_AFTER_CREATE if created else 0,
         )
-        return self.read_back(found, read_tags(ctx, found["gatewayArn"]), ctx.stack)
+        return self._with_identity(ctx, found)
 
-    def read_back(self, found: dict[str, Any], tags: dict[str, str], stack: str) -> Live:
+    def _with_identity(self, ctx: Context, found: dict[str, Any]) -> Live:
+        """The gateway plus the return URLs on its own workload identity (AWS makes one per gateway)."""
+        identity, urls = identity_name(found), []
+        if identity is not None:
+            urls = ctx.clients.control.get_workload_identity(name=identity).get("allowedResourceOauth2ReturnUrls", [])
+        return self.read_back(found, read_tags(ctx, found["gatewayArn"]), ctx.stack, return_urls=urls)
+
+    def _register_return_urls(self, ctx: Context, live: Live, spec: dict[str, Any]) -> Live:
+        """UpdateWorkloadIdentity on the gateway's identity: AgentCore redirects only to URLs registered there."""
+        urls = sorted(spec.get("allowed_return_urls", []), key=str)
+        if urls == live.document["allowed_return_urls"]:
+            return live
+        identity = live.outputs.get("workload_identity")
+        if not identity:
+            raise ResourceFailed(
+                f"gateway {live.name} reports no workload identity (workloadIdentityDetails), so its return URLs "
+                "cannot be registered; AgentCore creates one for every gateway: re-run apply once it shows"
+            )
+        ctx.clients.control.update_workload_identity(name=identity, allowedResourceOauth2ReturnUrls=urls)
+        return replace(live, document={**live.document, "allowed_return_urls": urls})
+
+    def read_back(self, found: dict[str, Any], tags: dict[str, str], stack: str, *, return_urls: list[str]) -> Live:
         mcp = found.get("protocolConfiguration", {}).get("mcp", {})
         jwt = found.get("authorizerConfiguration", {}).get("customJWTAuthorizer", {})
         document = {
@@ -267,6 +298,7 @@ class Gateway(Kind):
                 "allowed_scopes": sorted(jwt.get("allowedScopes", []), key=str),
             },
             "exception_level": found.get("exceptionLevel"),
+            "allowed_return_urls": sorted(return_urls, key=str),
         }
         unmanaged = unmanaged_settings(found, update="UpdateGateway", managed=MANAGED)
         return Live(
@@ -278,6 +310,7 @@ class Gateway(Kind):
                 "arn": found["gatewayArn"],
                 "url": found.get("gatewayUrl", ""),
                 "name": found["name"],
+                **({"workload_identity": identity} if (identity := identity_name(found)) else {}),
             },
             status=found.get("status"),
             notes=carried_note(unmanaged),

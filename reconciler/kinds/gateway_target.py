@@ -26,6 +26,7 @@ from reconciler.kinds.agentcore import (
     carried_note,
     client_token,
     pending_auth_refusal,
+    read_listed,
     unmanaged_settings,
 )
 from reconciler.kinds.base import Context, Kind, Live, ResourceSpec, StrList, drop_empty
@@ -133,12 +134,10 @@ class GatewayTarget(Kind):
         target_id = self._find(ctx, gateway_id, name)
         if target_id is None:
             return None
-        try:
-            found = ctx.clients.control.get_gateway_target(gatewayIdentifier=gateway_id, targetId=target_id)
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        control = ctx.clients.control
+        found = read_listed(ctx, lambda: control.get_gateway_target(gatewayIdentifier=gateway_id, targetId=target_id))
+        if found is None:
+            return None
         return self._live(gateway_id, found)
 
     def discover(self, ctx: Context, parents: dict[str, Live]) -> list[tuple[str, dict[str, Any]]]:

@@ -19,13 +19,22 @@ def inventory() -> dict[str, list[str]]:
     """Names of everything in the account, per kind."""
     c = control()
     gateways = c.list_gateways()["items"]
+    # Every gateway has its own workload identity, which AWS lists too: it comes and goes with the gateway.
+    own_identities = {
+        c.get_gateway(gatewayIdentifier=g["gatewayId"])["workloadIdentityDetails"]["workloadIdentityArn"].rsplit("/")[
+            -1
+        ]
+        for g in gateways
+    }
     return {
         "roles": sorted(r["RoleName"] for r in iam().list_roles()["Roles"]),
         "gateways": sorted(g["name"] for g in gateways),
         "targets": sorted(
             t["name"] for g in gateways for t in c.list_gateway_targets(gatewayIdentifier=g["gatewayId"])["items"]
         ),
-        "identities": sorted(w["name"] for w in c.list_workload_identities()["workloadIdentities"]),
+        "identities": sorted(
+            w["name"] for w in c.list_workload_identities()["workloadIdentities"] if w["name"] not in own_identities
+        ),
         "providers": sorted(p["name"] for p in c.list_oauth2_credential_providers()["credentialProviders"]),
     }
 
@@ -34,7 +43,7 @@ FULL_STACK = {
     "roles": ["github-mcp-gateway-role", "github-mcp-runtime-role"],
     "gateways": ["github-mcp-gateway"],
     "targets": ["GitHubTarget"],
-    "identities": ["github-mcp-callback-identity"],
+    "identities": [],
     "providers": ["github-mcp-github"],
 }
 EMPTY = {k: [] for k in FULL_STACK}

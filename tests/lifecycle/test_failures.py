@@ -82,7 +82,6 @@ def test_failed_create_skips_its_dependents_and_keeps_the_rest(
     assert inventory() == {
         **EMPTY,
         "roles": ["github-mcp-runtime-role"],
-        "identities": ["github-mcp-callback-identity"],
     }
     assert not (workdir / "config.json").exists()
     monkeypatch.setattr(engine, "make_clients", make_clients)

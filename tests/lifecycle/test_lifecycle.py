@@ -35,7 +35,7 @@ def actions() -> dict[str, str]:
 def test_first_apply_creates_everything_and_writes_config(sandbox: Sandbox, workdir: Path) -> None:
     assert set(actions().values()) == {"create"}
     output = apply_ok()
-    assert "Plan: 6 to add, 0 to change, 0 to replace, 0 to destroy." in output
+    assert "Plan: 5 to add, 0 to change, 0 to replace, 0 to destroy." in output
     assert inventory() == FULL_STACK
     config = json.loads((workdir / "config.json").read_text())
     assert config["gateway"]["id"] == gateway_id()
@@ -70,14 +70,19 @@ def test_spec_change_updates_in_place(sandbox: Sandbox, workdir: Path) -> None:
     edit_stack(workdir, '["${var.callback_url}"]', '["${var.callback_url}", "http://localhost:9090/cb"]')
     plan = {rc["address"]: rc for rc in plan_json()["resource_changes"]}
     assert plan["gateway.gateway"]["action"] == "update"
-    assert plan["gateway.gateway"]["change"]["changed_paths"] == [["description"]]
-    assert plan["workload_identity.callback_identity"]["action"] == "update"
+    assert plan["gateway.gateway"]["change"]["changed_paths"] == [["allowed_return_urls", 1], ["description"]]
     text = reconcile("plan").output
     assert '~     description: "MCP gateway to the GitHub REST API, per-user OAuth" -> "changed"' in text
     assert '+       "http://localhost:9090/cb"' in text
     apply_ok()
     assert gateway_id() == before
-    assert control().get_gateway(gatewayIdentifier=before)["description"] == "changed"
+    found = control().get_gateway(gatewayIdentifier=before)
+    assert found["description"] == "changed"
+    identity = found["workloadIdentityDetails"]["workloadIdentityArn"].rsplit("/", 1)[-1]
+    assert control().get_workload_identity(name=identity)["allowedResourceOauth2ReturnUrls"] == [
+        "http://localhost:8080/oauth/callback",
+        "http://localhost:9090/cb",
+    ]
     assert set(actions().values()) == {"no-op"}
 
 
@@ -116,7 +121,7 @@ def test_removed_resource_is_deleted(sandbox: Sandbox, workdir: Path) -> None:
     apply_ok()
     text = (workdir / "stack.yaml").read_text()
     start = text.index("  # Role for hosting the MCP server")
-    end = text.index("  # The identity allowed")
+    end = text.index("  # GitHub OAuth App credentials")
     (workdir / "stack.yaml").write_text(text[:start] + text[end:])
     plan = {rc["address"]: rc["action"] for rc in plan_json()["resource_changes"]}
     assert plan["iam_role.removed.github-mcp-runtime-role"] == "delete"
@@ -144,7 +149,21 @@ def test_apply_refuses_to_prompt_without_a_terminal(sandbox: Sandbox, workdir: P
     assert inventory() == EMPTY
 
 
+CALLBACK_IDENTITY = """
+  # A standalone workload identity (the gateway's own one is managed by the gateway resource).
+  callback_identity:
+    kind: workload_identity
+    allowed_return_urls: ["${var.callback_url}"]
+"""
+
+
+def with_callback_identity(workdir: Path) -> None:
+    stack = workdir / "stack.yaml"
+    stack.write_text(stack.read_text() + CALLBACK_IDENTITY)
+
+
 def test_foreign_resource_is_refused_until_adopted(sandbox: Sandbox, workdir: Path) -> None:
+    with_callback_identity(workdir)
     control().create_workload_identity(
         name="github-mcp-callback-identity", allowedResourceOauth2ReturnUrls=["http://x/cb"]
     )
@@ -165,6 +184,7 @@ def test_foreign_resource_is_refused_until_adopted(sandbox: Sandbox, workdir: Pa
 
 
 def test_destroy_keeps_what_it_does_not_own(sandbox: Sandbox, workdir: Path) -> None:
+    with_callback_identity(workdir)
     control().create_workload_identity(
         name="github-mcp-callback-identity", allowedResourceOauth2ReturnUrls=["http://x/cb"]
     )
@@ -242,5 +262,5 @@ def test_stacks_lists_every_owner_in_the_region(sandbox: Sandbox, workdir: Path)
     control().create_workload_identity(name="old-name-callback-identity", tags={"reconcile:stack": "old-name"})
     result = reconcile("stacks")
     assert result.exit_code == 0, result.output
-    assert "github-mcp  5 resource(s): 1 gateway, 2 iam_role, 1 oauth2_provider, 1 workload_identity" in result.output
+    assert "github-mcp  4 resource(s): 1 gateway, 2 iam_role, 1 oauth2_provider" in result.output
     assert "old-name  1 resource(s): 1 workload_identity" in result.output

@@ -29,7 +29,7 @@ def no_aws(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_shipped_stack_is_valid(workdir: Path) -> None:
     result = reconcile("validate")
     assert result.exit_code == 0, result.output
-    assert "valid" in result.output and "6 resources" in result.output
+    assert "valid" in result.output and "5 resources" in result.output
 
 
 def line_of(path: Path, needle: str) -> int:
@@ -69,7 +69,7 @@ STACK_CASES = [
         "cycle",
         id="cyclic-reference",
     ),
-    pytest.param("kind: workload_identity", "kind: workload_identitty", "unknown kind", id="unknown-kind"),
+    pytest.param("kind: oauth2_provider", "kind: oauth2_providr", "unknown kind", id="unknown-kind"),
     pytest.param(
         "scopes: [repo, user]",
         'scopes: [repo, "${env:EXTRA_SCOPE:-}"]',
