@@ -51,3 +51,15 @@ EMPTY = {k: [] for k in FULL_STACK}
 
 def gateway_id(name: str = "github-mcp-gateway") -> str:
     return next(g["gatewayId"] for g in control().list_gateways()["items"] if g["name"] == name)
+
+
+def settled(gateway: str) -> dict[str, Any]:
+    """GetGateway until it answers READY (it may be not-found, then CREATING, right after a create)."""
+    for _ in range(20):
+        try:
+            found: dict[str, Any] = control().get_gateway(gatewayIdentifier=gateway)
+        except control().exceptions.ResourceNotFoundException:
+            continue
+        if found["status"] == "READY":
+            return found
+    raise AssertionError(f"gateway {gateway} never became READY")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sandbox.server import Sandbox
 from tests.conftest import reconcile
-from tests.lifecycle.helpers import control, gateway_id, iam
+from tests.lifecycle.helpers import control, gateway_id, iam, settled
 
 KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
 POLICY_ENGINE = {"arn": "arn:aws:bedrock-agentcore:us-east-1:123456789012:policy-engine/pe-1", "mode": "LOG_ONLY"}
@@ -35,7 +35,7 @@ def test_adopted_gateway_keeps_its_kms_key_and_policy_engine(sandbox: Sandbox, w
         kmsKeyArn=KMS_KEY,
         policyEngineConfiguration=POLICY_ENGINE,
     )
-    control().get_gateway(gatewayIdentifier=gateway_id())  # let the sandbox settle it to READY
+    settled(gateway_id())
     assert reconcile("adopt", "gateway", "--auto-approve").exit_code == 0
     plan = reconcile("plan").output
     assert "keeps kmsKeyArn, policyEngineConfiguration as set outside the stack" in plan
