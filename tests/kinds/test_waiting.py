@@ -226,7 +226,7 @@ def test_update_waits_for_two_ready_reads_in_a_row(stubbed: tuple[Context, Stubb
     for status in ("READY", "UPDATING", "READY", "READY"):
         stubber.add_response("get_gateway", gateway(status), {"gatewayIdentifier": GATEWAY_ID})
     stubber.add_response("list_tags_for_resource", {"tags": {}})
-    live = Gateway().read_back(gateway("READY"), {}, "s")
+    live = Gateway().read_back(gateway("READY"), {}, "s", return_urls=[])
     Gateway().update(ctx, live, GATEWAY_SPEC)  # the Stubber fails the test unless all four reads happened
 
 
@@ -247,7 +247,7 @@ def test_failed_delete_stops_at_the_failure_status(stubbed: tuple[Context, Stubb
     stubber.add_response("delete_gateway", {"gatewayId": GATEWAY_ID, "status": "DELETING"})
     stubber.add_response("get_gateway", gateway("DELETING"), {"gatewayIdentifier": GATEWAY_ID})
     stubber.add_response("get_gateway", gateway("FAILED", statusReasons=["in use"]), {"gatewayIdentifier": GATEWAY_ID})
-    live = Gateway().read_back(gateway("READY"), {}, "s")
+    live = Gateway().read_back(gateway("READY"), {}, "s", return_urls=[])
     with pytest.raises(ResourceFailed, match="gateway s-gateway reached status FAILED: in use"):
         Gateway().delete(ctx, live)
 
