@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import click
-
 from demo.cli import demo_command
 from reconciler import cli
 from sandbox.cli import sandbox_command
 
-main = click.Group(
+main = cli.Commands(
     "reconcile",
     commands={**cli.main.commands, "sandbox": sandbox_command, "demo": demo_command},
     help=cli.main.help,

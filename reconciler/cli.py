@@ -157,7 +157,27 @@ def config_written_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return config_option(help="Where apply writes the hand-off for mcp-server and oauth-callback.")(command)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class Commands(click.Group):
+    """Usage errors (a mistyped flag) exit 1, not click's 2: a pipeline reads 2 from
+    `plan --detailed-exitcode` as "changes present"."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs.pop("standalone_mode", True):
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as exc:
+            exc.show()
+            sys.exit(EXIT_ERROR)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(EXIT_ERROR)
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 def main() -> None:
     """Declarative reconciler for the AgentCore GitHub MCP stack.
 
