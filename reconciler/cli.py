@@ -161,11 +161,13 @@ class Commands(click.Group):
     """Usage errors (a mistyped flag) exit 1, not click's 2: a pipeline reads 2 from
     `plan --detailed-exitcode` as "changes present"."""
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:
-        if not kwargs.pop("standalone_mode", True):
-            return super().main(*args, standalone_mode=False, **kwargs)
+    def main(  # type: ignore[override]
+        self, args: list[str] | None = None, prog_name: str | None = None, standalone_mode: bool = True, **extra: Any
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, standalone_mode=False, **extra)
         try:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return super().main(args, prog_name, standalone_mode=False, **extra)
         except click.UsageError as exc:
             exc.show()
             sys.exit(EXIT_ERROR)
