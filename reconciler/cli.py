@@ -235,14 +235,15 @@ def plan(
     (sensitive). Lines start with + (add), - (remove), ~ (change) or -/+ (replace), ready for a
     ```diff block.
     """
-    snapshot = take_snapshot(stack_file, profile=profile, region=region, progress=progress, lenient=destroy)
+    snapshot = take_snapshot(
+        stack_file, profile=profile, region=region, progress=progress, lenient=destroy, secrets_optional=True
+    )
     the_plan = snapshot.plan_destroy() if destroy else snapshot.plan()
     if as_json:
         click.echo(format_json(the_plan))
     else:
         view.print_plan(the_plan)
-    if destroy:
-        _print_kept(the_plan)
+    _print_warnings(the_plan)
     _fail_on_errors(the_plan)
     sys.exit(EXIT_CHANGES if detailed_exitcode and the_plan.has_changes else EXIT_OK)
 
@@ -300,7 +301,7 @@ def destroy(
     snapshot = take_snapshot(stack_file, profile=profile, region=region, progress=progress, lenient=True)
     the_plan = snapshot.plan_destroy()
     view.print_plan(the_plan)
-    _print_kept(the_plan)
+    _print_warnings(the_plan)
     if the_plan.has_changes:
         _confirm(auto_approve, "destroy these resources")
         _report(apply_plan(snapshot.ctx, the_plan), "Destroy")
@@ -411,9 +412,10 @@ def _remove_config(config_path: Path, stack: str) -> None:
     click.echo(f"Removed {config_path}.")
 
 
-def _print_kept(the_plan: Plan) -> None:
+def _print_warnings(the_plan: Plan) -> None:
     for d in the_plan.diagnostics:
-        click.secho(d.format(), fg="yellow", err=True)
+        if d.severity == "warning":
+            click.secho(d.format(), fg="yellow", err=True)
 
 
 def _fail_on_errors(the_plan: Plan) -> None:

@@ -54,9 +54,10 @@ def take_snapshot(
     progress: Callable[[str], None],
     clients: Clients | None = None,
     lenient: bool = False,
+    secrets_optional: bool = False,
 ) -> Snapshot:
-    """Validates the spec first: a bad spec never reaches AWS (`lenient`: see load_stack)."""
-    stack = load_stack(stack_file, lenient=lenient)
+    """Validates the spec first: a bad spec never reaches AWS (`lenient`, `secrets_optional`: see load_stack)."""
+    stack = load_stack(stack_file, lenient=lenient, secrets_optional=secrets_optional)
     clients = clients or make_clients(profile=profile, region=choose_region(stack, flag=region, environ=os.environ))
     ctx = Context(clients=clients, stack=stack.name, progress=progress)
     progress(f"Reading live state of stack {stack.name!r} in {clients.region}...")

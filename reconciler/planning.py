@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from pydantic import SecretStr
+
 from reconciler.diagnostics import Diagnostic
 from reconciler.diffing import diff_documents
 from reconciler.kinds import KINDS
 from reconciler.kinds.base import Live
 from reconciler.plan import Action, Plan, ResourceChange
 from reconciler.reading import LiveState
-from reconciler.spec.interpolation import UNKNOWN, Ref, references_in, resolve_refs
+from reconciler.spec.interpolation import UNKNOWN, Ref, references_in, resolve_refs, unset_secret_variable
 from reconciler.stack import Stack
 
 
@@ -34,7 +36,10 @@ def plan_changes(stack: Stack, live: LiveState) -> Plan:
         if current is not None and not _owned(kind.owner_field, decl.spec, current, live):
             problems.append(_not_owned(stack, logical, decl.kind, decl.name, current.notes))
         change = _change(logical, decl.kind, decl.name, current, after)
-        changes[logical] = replace(change, spec=decl.spec, depends_on=decl.depends_on)
+        unset = _unset_secrets(kind.sensitive, decl.spec)
+        problems += [_not_compared(logical, f, v) for f, v in unset]
+        notes = change.notes + tuple(f"{f}: (not compared: {v} is not set)" for f, v in unset)
+        changes[logical] = replace(change, spec=decl.spec, depends_on=decl.depends_on, notes=notes)
     deletes = tuple(_deleted(orphan.kind, orphan.live) for orphan in live.orphans)
     return Plan(stack=stack.name, changes=tuple(changes.values()) + deletes, diagnostics=tuple(problems))
 
@@ -122,6 +127,26 @@ def _owned(owner_field: str | None, spec: dict[str, Any], current: Live, live: L
         return current.owned
     parents = [live.resources.get(ref.resource) for ref in references_in(spec[owner_field])]
     return bool(parents) and all(p is not None and p.owned for p in parents)
+
+
+def _unset_secrets(sensitive: frozenset[str], spec: dict[str, Any]) -> list[tuple[str, str]]:
+    """(field, environment variable) of each secret the plan was made without."""
+    found = []
+    for name in sorted(sensitive):
+        value = spec.get(name)
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        variable = unset_secret_variable(text) if isinstance(text, str) else None
+        if variable is not None:
+            found.append((name, variable))
+    return found
+
+
+def _not_compared(logical: str, field: str, variable: str) -> Diagnostic:
+    return Diagnostic(
+        f"{logical}.{field} was not compared: {variable} is not set",
+        f"the plan cannot tell whether it changed; apply needs {variable}",
+        severity="warning",
+    )
 
 
 def _not_owned(stack: Stack, logical: str, kind: str, name: str, notes: tuple[str, ...]) -> Diagnostic:

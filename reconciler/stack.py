@@ -18,7 +18,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from reconciler.diagnostics import Diagnostic, DiagnosticsError
 from reconciler.kinds import KINDS
 from reconciler.kinds.base import ResourceSpec
-from reconciler.spec.interpolation import ENV, EXPRESSION, InterpolationError, Ref, references_in, substitute_load_time
+from reconciler.spec.interpolation import (
+    ENV,
+    EXPRESSION,
+    InterpolationError,
+    Ref,
+    references_in,
+    substitute_load_time,
+    unset_secret,
+)
 from reconciler.spec.yaml_lines import Path as KeyPath
 from reconciler.spec.yaml_lines import YamlError, line_of, load_with_lines, read_text, unreadable
 
@@ -56,18 +64,24 @@ class Stack:
 
 
 class _Collector:
-    def __init__(self, file: Path, lines: dict[KeyPath, int], *, lenient: bool = False):
+    def __init__(self, file: Path, lines: dict[KeyPath, int], *, lenient: bool = False, secrets_optional: bool = False):
         self.file, self.lines, self.found = file, lines, []  # type: ignore[var-annotated]
-        self.lenient = lenient
+        self.lenient, self.secrets_optional = lenient, secrets_optional
+        self.sensitive: frozenset[str] = frozenset()
+        """The sensitive fields of the resource being interpolated (its kind's `sensitive`)."""
 
     def add(self, summary: str, path: KeyPath, detail: str = "") -> None:
         key = ".".join(str(p) for p in path) or None
         self.found.append(Diagnostic(summary, detail, file=str(self.file), line=line_of(self.lines, path), key=key))
 
 
-def load_stack(path: Path, environ: Mapping[str, str] | None = None, *, lenient: bool = False) -> Stack:
+def load_stack(
+    path: Path, environ: Mapping[str, str] | None = None, *, lenient: bool = False, secrets_optional: bool = False
+) -> Stack:
     """`lenient` (destroy): unset environment variables and invalid values are tolerated, since only
-    names, kinds and references are needed to find and delete resources."""
+    names, kinds and references are needed to find and delete resources. `secrets_optional` (plan):
+    a sensitive field whose environment variable is unset (a pull request from a fork has no secrets)
+    becomes `unset_secret(NAME)`, which the plan shows as not compared; apply loads strictly."""
     try:
         text = read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
@@ -88,7 +102,7 @@ def load_stack(path: Path, environ: Mapping[str, str] | None = None, *, lenient:
                 )
             ]
         ) from exc
-    out = _Collector(path, lines, lenient=lenient)
+    out = _Collector(path, lines, lenient=lenient, secrets_optional=secrets_optional)
     if not isinstance(raw, dict):
         out.add("stack file must be a mapping with `stack:` and `resources:`", ())
         raise DiagnosticsError(out.found)
@@ -98,6 +112,8 @@ def load_stack(path: Path, environ: Mapping[str, str] | None = None, *, lenient:
     variables = {k: _substitute(v, {}, environ, ("variables", k), out) for k, v in header.variables.items()}
     decls, bodies = {}, {}
     for logical, body in header.resources.items():
+        kind = KINDS.get(str(body.get("kind"))) if isinstance(body, dict) else None
+        out.sensitive = kind.sensitive if kind else frozenset()
         bodies[logical] = _interpolate(body, variables, environ, ("resources", logical), out)
         decl = _resource(logical, bodies[logical], header.stack, path.parent, out)
         if decl is not None:
@@ -148,6 +164,8 @@ def _substitute(
     try:
         return substitute_load_time(value, variables, environ)
     except InterpolationError as exc:
+        if out.secrets_optional and len(path) == 3 and path[2] in out.sensitive and exc.variable:
+            return unset_secret(exc.variable)
         if not out.lenient:
             out.add(str(exc).split(";")[0], path, str(exc).split(";", 1)[-1].strip())
         return value

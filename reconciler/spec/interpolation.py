@@ -43,7 +43,22 @@ class Ref:
 
 
 class InterpolationError(ValueError):
-    pass
+    def __init__(self, message: str, *, variable: str | None = None):
+        super().__init__(message)
+        self.variable = variable
+        """The environment variable that is unset, when that is the problem."""
+
+
+UNSET_SECRET = "\x00unset-secret:"
+
+
+def unset_secret(variable: str) -> str:
+    """Stands for a secret whose environment variable is unset (plans without secrets)."""
+    return UNSET_SECRET + variable
+
+
+def unset_secret_variable(value: str) -> str | None:
+    return value[len(UNSET_SECRET) :] if value.startswith(UNSET_SECRET) else None
 
 
 def substitute_load_time(value: str, variables: Mapping[str, str], environ: Mapping[str, str] | None = None) -> str:
@@ -60,7 +75,8 @@ def substitute_load_time(value: str, variables: Mapping[str, str], environ: Mapp
                 return default
             raise InterpolationError(
                 f"environment variable {name} is not set; export it (e.g. `export {name}=...`) "
-                f"or give a default with ${{env:{name}:-value}}"
+                f"or give a default with ${{env:{name}:-value}}",
+                variable=name,
             )
         if m := VAR.match(expr):
             if m.group(1) not in variables:

@@ -91,3 +91,19 @@ def test_secret_never_appears_in_plans_logs_or_config(
     everything = "\n".join(outputs) + caplog.text
     assert SECRET not in everything
     assert "client_secret" in everything  # the field is shown, as (sensitive)
+
+
+def test_plan_without_the_secret_works_and_apply_refuses(
+    sandbox: Sandbox, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pull request from a fork has no secrets: its plan runs; only apply needs them."""
+    assert reconcile("apply", "--auto-approve").exit_code == 0
+    monkeypatch.delenv("GITHUB_CLIENT_SECRET")
+    plan = reconcile("plan", "--detailed-exitcode", "--show-unchanged")
+    assert plan.exit_code == 0, plan.output  # nothing else changed
+    assert "client_secret: (not compared: GITHUB_CLIENT_SECRET is not set)" in plan.output
+    assert "github.client_secret was not compared: GITHUB_CLIENT_SECRET is not set" in plan.output
+    document = json.loads(reconcile("plan", "--json").stdout)
+    assert [d["severity"] for d in document["diagnostics"]] == ["warning"]
+    applied = reconcile("apply", "--auto-approve")
+    assert applied.exit_code == 1 and "environment variable GITHUB_CLIENT_SECRET is not set" in applied.output
