@@ -29,6 +29,7 @@ from reconciler.kinds import KINDS
 from reconciler.kinds.base import Context
 from reconciler.plan import Plan
 from reconciler.rendering import format_json, format_text, plan_document
+from reconciler.saved_plan import check_fresh, fingerprints, read_plan_file, with_secrets, write_plan_file
 from reconciler.stack import load_stack
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -217,6 +218,12 @@ def validate(stack_file: Path) -> None:
 )
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none, 1 on error.")
 @click.option("--destroy", is_flag=True, help="Show what `reconcile destroy` would delete (and keep), change nothing.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Save the plan: `reconcile apply FILE` applies exactly it, or refuses if anything changed since.",
+)
 @view_options
 @handle_errors
 def plan(
@@ -226,6 +233,7 @@ def plan(
     as_json: bool,
     detailed_exitcode: bool,
     destroy: bool,
+    out: Path | None,
     view: View,
 ) -> None:
     """Show what apply (or, with --destroy, destroy) would change, field by field.
@@ -245,6 +253,10 @@ def plan(
         view.print_plan(the_plan)
     _print_warnings(the_plan)
     _fail_on_errors(the_plan)
+    if out is not None:
+        prints = fingerprints(snapshot.stack, snapshot.live)
+        write_plan_file(out, the_plan, prints, region=snapshot.ctx.clients.region)
+        click.echo(f"Saved the plan to {out}: `reconcile apply {out}` applies exactly it.", err=True)
     sys.exit(EXIT_CHANGES if detailed_exitcode and the_plan.has_changes else EXIT_OK)
 
 
@@ -254,6 +266,7 @@ def plan(
 @config_written_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (required when stdin is not a terminal).")
 @click.option("--parallelism", default=4, show_default=True, help="Resources changed at once.")
+@click.argument("plan_file", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @view_options
 @handle_errors
 def apply(
@@ -263,17 +276,30 @@ def apply(
     config_path: Path,
     auto_approve: bool,
     parallelism: int,
+    plan_file: Path | None,
     view: View,
 ) -> None:
     """Make AWS match stack.yaml, then write config.json.
 
     Resources are changed in dependency order, independent ones in parallel; each is waited for
     until AWS reports a terminal state. Safe to re-run after any interruption.
+
+    With PLAN_FILE (from `reconcile plan --out`), applies exactly that plan without asking, and
+    refuses (exit 1, naming what changed) if the stack files, the live state or the tool changed
+    since it was made. Secrets are read from the environment again.
     """
     snapshot = take_snapshot(stack_file, profile=profile, region=region, progress=progress)
-    the_plan = snapshot.plan()
-    view.print_plan(the_plan)
-    _fail_on_errors(the_plan)
+    if plan_file is None:
+        the_plan = snapshot.plan()
+        view.print_plan(the_plan)
+        _fail_on_errors(the_plan)
+    else:
+        the_plan, saved, saved_region = read_plan_file(plan_file)
+        now = fingerprints(snapshot.stack, snapshot.live)
+        check_fresh(saved, now, region=snapshot.ctx.clients.region, saved_region=saved_region)
+        the_plan = with_secrets(the_plan, snapshot.stack)
+        view.print_plan(the_plan)
+        auto_approve = True  # reviewed when it was saved
     if the_plan.has_changes:
         _confirm(auto_approve, "apply these changes")
     result = apply_plan(snapshot.ctx, the_plan, parallelism=parallelism)

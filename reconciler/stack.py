@@ -49,6 +49,8 @@ class ResourceDecl:
     spec: dict[str, Any]
     """Validated spec as a dict; `${resource.attr}` references still unresolved."""
     depends_on: frozenset[str]
+    files: tuple[Path, ...] = ()
+    """Files the spec names (a target's OpenAPI document): a saved plan is stale when one changes."""
 
 
 @dataclass(frozen=True)
@@ -227,7 +229,14 @@ def _resource(logical: str, body: Any, stack: str, base_dir: Path, out: _Collect
     spec = {**{k: getattr(model, k) for k in type(model).model_fields}, **extras}
     spec = {k: (v.model_dump() if isinstance(v, BaseModel) else v) for k, v in spec.items()}
     deps = {ref.resource for ref in references_in(body)} | set(model.depends_on)
-    return ResourceDecl(logical=logical, kind=kind.kind, name=name, spec=spec, depends_on=frozenset(deps))
+    return ResourceDecl(
+        logical=logical,
+        kind=kind.kind,
+        name=name,
+        spec=spec,
+        depends_on=frozenset(deps),
+        files=tuple(kind.spec_files(model, base_dir)),
+    )
 
 
 def _located_refs(value: Any, path: KeyPath) -> list[tuple[KeyPath, Ref]]:

@@ -117,6 +117,10 @@ class Kind(ABC):
         """Files the spec points at, loaded and checked at validation time (before any AWS call)."""
         return {}, []
 
+    def spec_files(self, spec: ResourceSpec, base_dir: Path) -> list[Path]:
+        """The files `load_files` reads (a saved plan is stale when one of them changes)."""
+        return []
+
     def hand_off(self, address: str, live: Live) -> dict[str, Any]:
         """This resource's part of config.json (`handoff.config.HandOff` keys; lists and maps merge)."""
         return {}

@@ -85,6 +85,10 @@ class GatewayTarget(Kind):
     name_pattern = r"(?:[0-9a-zA-Z]-?){1,100}"
     name_hint = "up to 100 letters or digits, single hyphens between them"
 
+    def spec_files(self, spec: ResourceSpec, base_dir: Path) -> list[Path]:
+        assert isinstance(spec, GatewayTargetSpec)
+        return [base_dir / spec.openapi]
+
     def load_files(self, spec: ResourceSpec, base_dir: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
         """The OpenAPI file must lie under the stack file's folder: a stack from a pull request must not
         make the plan read (and echo) /etc/passwd or /proc/self/environ."""
