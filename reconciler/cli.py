@@ -28,7 +28,7 @@ from reconciler.handing_off import build_hand_off
 from reconciler.kinds import KINDS
 from reconciler.kinds.base import Context
 from reconciler.plan import Plan
-from reconciler.rendering import format_json, format_text, plan_document
+from reconciler.rendering import format_json, format_markdown, format_text, plan_document
 from reconciler.saved_plan import check_fresh, fingerprints, read_plan_file, with_secrets, write_plan_file
 from reconciler.stack import load_stack
 
@@ -213,8 +213,20 @@ def validate(stack_file: Path) -> None:
 @main.command()
 @stack_option
 @aws_options
+@click.option("--json", "as_json", is_flag=True, help="Print the machine-readable plan (same as --format json).")
 @click.option(
-    "--json", "as_json", is_flag=True, help="Print the machine-readable plan (Terraform-like resource_changes)."
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text for people; json (schema in the README); markdown for a pull-request comment or job summary.",
+)
+@click.option(
+    "--markdown",
+    "markdown_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write the markdown summary to FILE (e.g. $GITHUB_STEP_SUMMARY).",
 )
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none, 1 on error.")
 @click.option("--destroy", is_flag=True, help="Show what `reconcile destroy` would delete (and keep), change nothing.")
@@ -231,6 +243,8 @@ def plan(
     profile: str | None,
     region: str | None,
     as_json: bool,
+    output_format: str,
+    markdown_file: Path | None,
     detailed_exitcode: bool,
     destroy: bool,
     out: Path | None,
@@ -247,10 +261,15 @@ def plan(
         stack_file, profile=profile, region=region, progress=progress, lenient=destroy, secrets_optional=True
     )
     the_plan = snapshot.plan_destroy() if destroy else snapshot.plan()
-    if as_json:
+    if as_json or output_format == "json":
         click.echo(format_json(the_plan))
+    elif output_format == "markdown":
+        click.echo(format_markdown(plan_document(the_plan)))
     else:
         view.print_plan(the_plan)
+    if markdown_file is not None:
+        with markdown_file.open("a", encoding="utf-8") as handle:  # $GITHUB_STEP_SUMMARY is appended to
+            handle.write(format_markdown(plan_document(the_plan)))
     _print_warnings(the_plan)
     _fail_on_errors(the_plan)
     if out is not None:

@@ -2,6 +2,7 @@
 plan (`plan --json`); `text` renders people's view from that document only, so they cannot disagree."""
 
 from reconciler.rendering.document import FORMAT_VERSION, format_json, plan_document
+from reconciler.rendering.markdown import format_markdown
 from reconciler.rendering.text import format_text
 
-__all__ = ["FORMAT_VERSION", "format_json", "format_text", "plan_document"]
+__all__ = ["FORMAT_VERSION", "format_json", "format_markdown", "format_text", "plan_document"]

@@ -86,14 +86,22 @@ def format_text(
             continue
         _resource(lines, rc)
     text = [_paint(m, t, colour) for m, t in lines.out]
+    text.append(summary_line(document))
+    return "\n".join(text)
+
+
+def summary_line(document: dict[str, Any]) -> str:
     s = document["summary"]
     if not any(s.values()):
-        text.append("No changes. The live stack matches the spec.")
-    else:
-        text.append(
-            f"Plan: {s['add']} to add, {s['change']} to change, {s['replace']} to replace, {s['destroy']} to destroy."
-        )
-    return "\n".join(text)
+        return "No changes. The live stack matches the spec."
+    return f"Plan: {s['add']} to add, {s['change']} to change, {s['replace']} to replace, {s['destroy']} to destroy."
+
+
+def format_resource(rc: dict[str, Any], *, show_unchanged: bool = False, compact: bool = False) -> list[str]:
+    """One resource change's lines, uncoloured (the markdown renderer puts them in a diff block)."""
+    lines = _Lines(show_unchanged=show_unchanged, compact=compact)
+    _resource(lines, rc)
+    return [_paint(m, t, False) for m, t in lines.out]
 
 
 def _resource(lines: _Lines, rc: dict[str, Any]) -> None:
