@@ -40,6 +40,8 @@ class Clients:
     iam: Any
     control: Any
     region: str
+    ssm: Any = None
+    """For the stack lock only (reconciler.locking)."""
 
     def count_calls(self, counter: CallCounter) -> None:
         for client in (self.iam, self.control):
@@ -55,6 +57,7 @@ def make_clients(*, profile: str | None = None, region: str | None = None) -> Cl
         iam=session.client("iam", config=RETRIES),
         control=session.client(CONTROL_SERVICE, config=RETRIES),
         region=session.region_name,
+        ssm=session.client("ssm", config=RETRIES),
     )
 
 

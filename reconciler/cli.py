@@ -9,7 +9,8 @@ import os
 import sys
 import traceback
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,11 @@ from reconciler.applying import ApplyResult, apply_plan
 from reconciler.aws import error_code, error_message, make_clients
 from reconciler.client_config import claude_desktop_config
 from reconciler.diagnostics import DiagnosticsError
-from reconciler.engine import take_snapshot
+from reconciler.engine import Snapshot, open_stack, read_snapshot, take_snapshot
 from reconciler.handing_off import build_hand_off
 from reconciler.kinds import KINDS
 from reconciler.kinds.base import Context
+from reconciler.locking import force_unlock, stack_lock
 from reconciler.plan import Plan
 from reconciler.rendering import format_json, format_markdown, format_text, plan_document
 from reconciler.saved_plan import check_fresh, fingerprints, read_plan_file, with_secrets, write_plan_file
@@ -152,6 +154,55 @@ def view_options(command: Callable[..., Any]) -> Callable[..., Any]:
         wrapper
     )
     return click.option("--show-unchanged", is_flag=True, help="Show unchanged resources and fields too.")(wrapper)
+
+
+@dataclass(frozen=True)
+class Lock:
+    enabled: bool
+    timeout: float
+
+
+def lock_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--lock / --lock-timeout, turned into `lock: Lock` for the command."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, lock: bool, lock_timeout: str, **kwargs: Any) -> Any:
+        return command(*args, lock=Lock(lock, parse_duration(lock_timeout)), **kwargs)
+
+    wrapper = click.option(
+        "--lock-timeout",
+        default="0s",
+        show_default=True,
+        help="How long to wait for another run's lock (e.g. 30s, 5m) before giving up.",
+    )(wrapper)
+    return click.option(
+        "--lock",
+        type=click.BOOL,
+        default=True,
+        show_default=True,
+        help="Hold the stack's lock (an SSM parameter /reconcile/<stack>/lock) while changing AWS; --lock=false skips it.",
+    )(wrapper)
+
+
+def parse_duration(text: str) -> float:
+    """`90`, `90s`, `5m`, `1h` -> seconds."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    number, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "s")
+    try:
+        return float(number) * units[unit]
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not a duration like 30s, 5m or 1h", param_hint="--lock-timeout"
+        ) from None
+
+
+@contextmanager
+def locked(ctx: Context, stack: str, command: str, lock: Lock) -> Iterator[None]:
+    if not lock.enabled:
+        yield
+        return
+    with stack_lock(ctx.clients.ssm, stack, command=command, timeout=lock.timeout, progress=progress):
+        yield
 
 
 def config_written_option(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -286,6 +337,7 @@ def plan(
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (required when stdin is not a terminal).")
 @click.option("--parallelism", default=4, show_default=True, help="Resources changed at once.")
 @click.argument("plan_file", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@lock_options
 @view_options
 @handle_errors
 def apply(
@@ -296,6 +348,7 @@ def apply(
     auto_approve: bool,
     parallelism: int,
     plan_file: Path | None,
+    lock: Lock,
     view: View,
 ) -> None:
     """Make AWS match stack.yaml, then write config.json.
@@ -307,7 +360,14 @@ def apply(
     refuses (exit 1, naming what changed) if the stack files, the live state or the tool changed
     since it was made. Secrets are read from the environment again.
     """
-    snapshot = take_snapshot(stack_file, profile=profile, region=region, progress=progress)
+    stack, ctx = open_stack(stack_file, profile=profile, region=region, progress=progress)
+    with locked(ctx, stack.name, "apply", lock):
+        _apply(read_snapshot(stack, ctx), config_path, auto_approve, parallelism, plan_file, view)
+
+
+def _apply(
+    snapshot: Snapshot, config_path: Path, auto_approve: bool, parallelism: int, plan_file: Path | None, view: View
+) -> None:
     if plan_file is None:
         the_plan = snapshot.plan()
         view.print_plan(the_plan)
@@ -334,23 +394,31 @@ def apply(
 @aws_options
 @config_written_option
 @click.option("--auto-approve", is_flag=True, help="Destroy without asking (required when stdin is not a terminal).")
+@lock_options
 @view_options
 @handle_errors
 def destroy(
-    stack_file: Path, profile: str | None, region: str | None, config_path: Path, auto_approve: bool, view: View
+    stack_file: Path,
+    profile: str | None,
+    region: str | None,
+    config_path: Path,
+    auto_approve: bool,
+    lock: Lock,
+    view: View,
 ) -> None:
     """Delete every resource this stack owns, dependents first. Keeps (and names) what it does not own.
 
     `reconcile plan --destroy` shows the same plan without changing anything.
     """
-    snapshot = take_snapshot(stack_file, profile=profile, region=region, progress=progress, lenient=True)
-    the_plan = snapshot.plan_destroy()
-    view.print_plan(the_plan)
-    _print_warnings(the_plan)
-    if the_plan.has_changes:
-        _confirm(auto_approve, "destroy these resources")
-        _report(apply_plan(snapshot.ctx, the_plan), "Destroy")
-    _remove_config(config_path, snapshot.stack.name)
+    stack, ctx = open_stack(stack_file, profile=profile, region=region, progress=progress, lenient=True)
+    with locked(ctx, stack.name, "destroy", lock):
+        the_plan = read_snapshot(stack, ctx).plan_destroy()
+        view.print_plan(the_plan)
+        _print_warnings(the_plan)
+        if the_plan.has_changes:
+            _confirm(auto_approve, "destroy these resources")
+            _report(apply_plan(ctx, the_plan), "Destroy")
+    _remove_config(config_path, stack.name)
 
 
 @main.command()
@@ -380,6 +448,22 @@ def adopt(stack_file: Path, profile: str | None, region: str | None, address: st
     _confirm(auto_approve, f"tag {decl.kind} {decl.name!r} with reconcile:stack={snapshot.stack.name}")
     KINDS[decl.kind].adopt(snapshot.ctx, live)
     click.echo(f"Adopted {decl.kind} {decl.name!r}. Run `reconcile plan` to see what apply will change.")
+
+
+@main.command()
+@stack_option
+@aws_options
+@click.argument("lock_id")
+@handle_errors
+def unlock(stack_file: Path, profile: str | None, region: str | None, lock_id: str) -> None:
+    """Remove the stack's lock left by a run that died (Terraform's force-unlock).
+
+    LOCK_ID is printed in the error of the run that found the lock. Only that lock is removed: if
+    another run holds it meanwhile, nothing is.
+    """
+    stack, ctx = open_stack(stack_file, profile=profile, region=region, progress=progress, lenient=True)
+    holder = force_unlock(ctx.clients.ssm, stack.name, lock_id)
+    click.echo(f"Removed the lock of stack {stack.name!r} held by {holder.describe()}.")
 
 
 @main.command()

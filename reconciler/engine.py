@@ -46,7 +46,7 @@ def choose_region(stack: Stack, *, flag: str | None, environ: Mapping[str, str])
     return stack.region
 
 
-def take_snapshot(
+def open_stack(
     stack_file: Path,
     *,
     profile: str | None,
@@ -55,10 +55,33 @@ def take_snapshot(
     clients: Clients | None = None,
     lenient: bool = False,
     secrets_optional: bool = False,
-) -> Snapshot:
+) -> tuple[Stack, Context]:
     """Validates the spec first: a bad spec never reaches AWS (`lenient`, `secrets_optional`: see load_stack)."""
     stack = load_stack(stack_file, lenient=lenient, secrets_optional=secrets_optional)
     clients = clients or make_clients(profile=profile, region=choose_region(stack, flag=region, environ=os.environ))
-    ctx = Context(clients=clients, stack=stack.name, progress=progress)
-    progress(f"Reading live state of stack {stack.name!r} in {clients.region}...")
+    return stack, Context(clients=clients, stack=stack.name, progress=progress)
+
+
+def read_snapshot(stack: Stack, ctx: Context) -> Snapshot:
+    ctx.progress(f"Reading live state of stack {stack.name!r} in {ctx.clients.region}...")
     return Snapshot(stack=stack, ctx=ctx, live=read_live_state(ctx, stack))
+
+
+def take_snapshot(
+    stack_file: Path,
+    *,
+    profile: str | None,
+    region: str | None,
+    progress: Callable[[str], None],
+    lenient: bool = False,
+    secrets_optional: bool = False,
+) -> Snapshot:
+    stack, ctx = open_stack(
+        stack_file,
+        profile=profile,
+        region=region,
+        progress=progress,
+        lenient=lenient,
+        secrets_optional=secrets_optional,
+    )
+    return read_snapshot(stack, ctx)

@@ -1,0 +1,71 @@
+"""One apply or destroy of a stack at a time: the SSM lock."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from sandbox.server import Sandbox
+from tests.conftest import ROOT, reconcile
+from tests.lifecycle.helpers import EMPTY, FULL_STACK, inventory
+
+LOCK = "/reconcile/github-mcp/lock"
+
+
+def ssm() -> Any:
+    return boto3.client("ssm")
+
+
+def lock_exists() -> bool:
+    return bool(ssm().get_parameters(Names=[LOCK])["Parameters"])
+
+
+def test_a_held_lock_stops_apply_and_unlock_removes_it(sandbox: Sandbox, workdir: Path) -> None:
+    dead = {"id": "1234-dead", "who": "ci", "where": "runner-7", "since": "2026-11-27T10:00:00Z", "command": "apply"}
+    ssm().put_parameter(Name=LOCK, Value=json.dumps(dead), Type="String")  # a run that was killed
+    result = reconcile("apply", "--auto-approve")
+    assert result.exit_code == 1
+    assert "locked by ci@runner-7 since 2026-11-27T10:00:00Z (apply), lock id 1234-dead" in result.output
+    assert "reconcile unlock 1234-dead" in result.output
+    assert inventory() == EMPTY
+    assert reconcile("unlock", "not-the-id").exit_code == 1 and lock_exists()
+    unlocked = reconcile("unlock", "1234-dead")
+    assert unlocked.exit_code == 0, unlocked.output
+    assert reconcile("apply", "--auto-approve").exit_code == 0
+    assert inventory() == FULL_STACK and not lock_exists()
+
+
+def test_lock_false_skips_it(sandbox: Sandbox, workdir: Path) -> None:
+    ssm().put_parameter(Name=LOCK, Value="{}", Type="String")
+    assert reconcile("apply", "--auto-approve", "--lock=false").exit_code == 0
+    assert inventory() == FULL_STACK
+
+
+def test_two_applies_at_once_take_turns(sandbox: Sandbox, workdir: Path) -> None:
+    command = [sys.executable, "-m", "commands", "apply", "--auto-approve", "--lock-timeout", "2m"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    runs = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in (1, 2)
+    ]
+    outputs = [run.communicate(timeout=240)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    assert sum("Waiting for the lock of stack 'github-mcp'" in out for out in outputs) == 1
+    assert inventory() == FULL_STACK and not lock_exists()
+
+
+def test_destroy_takes_the_lock_too(sandbox: Sandbox, workdir: Path) -> None:
+    assert reconcile("apply", "--auto-approve").exit_code == 0
+    ssm().put_parameter(
+        Name=LOCK,
+        Value=json.dumps({"id": "x", "who": "a", "where": "b", "since": "c", "command": "apply"}),
+        Type="String",
+    )
+    result = reconcile("destroy", "--auto-approve")
+    assert result.exit_code == 1 and "lock id x" in result.output
+    assert inventory() == FULL_STACK
