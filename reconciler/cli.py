@@ -205,6 +205,27 @@ def locked(ctx: Context, stack: str, command: str, lock: Lock) -> Iterator[None]
         yield
 
 
+def selection_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--target and --replace (repeatable), as frozensets `targets` and `forced`."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, target: tuple[str, ...], replace: tuple[str, ...], **kwargs: Any) -> Any:
+        return command(*args, targets=frozenset(target), forced=frozenset(replace), **kwargs)
+
+    wrapper = click.option(
+        "--replace",
+        multiple=True,
+        metavar="ADDRESS",
+        help="Replace this resource even where an update would do (repeatable).",
+    )(wrapper)
+    return click.option(
+        "--target",
+        multiple=True,
+        metavar="ADDRESS",
+        help="Only this resource and what it depends on (repeatable; removed ones as removed.<name>).",
+    )(wrapper)
+
+
 def config_written_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return config_option(help="Where apply writes the hand-off for mcp-server and oauth-callback.")(command)
 
@@ -287,6 +308,7 @@ def validate(stack_file: Path) -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Save the plan: `reconcile apply FILE` applies exactly it, or refuses if anything changed since.",
 )
+@selection_options
 @view_options
 @handle_errors
 def plan(
@@ -299,6 +321,8 @@ def plan(
     detailed_exitcode: bool,
     destroy: bool,
     out: Path | None,
+    targets: frozenset[str],
+    forced: frozenset[str],
     view: View,
 ) -> None:
     """Show what apply (or, with --destroy, destroy) would change, field by field.
@@ -311,7 +335,7 @@ def plan(
     snapshot = take_snapshot(
         stack_file, profile=profile, region=region, progress=progress, lenient=destroy, secrets_optional=True
     )
-    the_plan = snapshot.plan_destroy() if destroy else snapshot.plan()
+    the_plan = snapshot.plan_destroy() if destroy else snapshot.plan(targets=targets, forced=forced)
     if as_json or output_format == "json":
         click.echo(format_json(the_plan))
     elif output_format == "markdown":
@@ -337,6 +361,7 @@ def plan(
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (required when stdin is not a terminal).")
 @click.option("--parallelism", default=4, show_default=True, help="Resources changed at once.")
 @click.argument("plan_file", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@selection_options
 @lock_options
 @view_options
 @handle_errors
@@ -348,6 +373,8 @@ def apply(
     auto_approve: bool,
     parallelism: int,
     plan_file: Path | None,
+    targets: frozenset[str],
+    forced: frozenset[str],
     lock: Lock,
     view: View,
 ) -> None:
@@ -362,23 +389,27 @@ def apply(
     """
     stack, ctx = open_stack(stack_file, profile=profile, region=region, progress=progress)
     with locked(ctx, stack.name, "apply", lock):
-        _apply(read_snapshot(stack, ctx), config_path, auto_approve, parallelism, plan_file, view)
+        snapshot = read_snapshot(stack, ctx)
+        if plan_file is None:
+            the_plan = snapshot.plan(targets=targets, forced=forced)
+            view.print_plan(the_plan)
+            _print_warnings(the_plan)
+            _fail_on_errors(the_plan)
+        else:
+            the_plan = _saved_plan(plan_file, snapshot)
+            view.print_plan(the_plan)
+            auto_approve = True  # reviewed when it was saved
+        _apply(snapshot, the_plan, config_path, auto_approve, parallelism)
 
 
-def _apply(
-    snapshot: Snapshot, config_path: Path, auto_approve: bool, parallelism: int, plan_file: Path | None, view: View
-) -> None:
-    if plan_file is None:
-        the_plan = snapshot.plan()
-        view.print_plan(the_plan)
-        _fail_on_errors(the_plan)
-    else:
-        the_plan, saved, saved_region = read_plan_file(plan_file)
-        now = fingerprints(snapshot.stack, snapshot.live)
-        check_fresh(saved, now, region=snapshot.ctx.clients.region, saved_region=saved_region)
-        the_plan = with_secrets(the_plan, snapshot.stack)
-        view.print_plan(the_plan)
-        auto_approve = True  # reviewed when it was saved
+def _saved_plan(plan_file: Path, snapshot: Snapshot) -> Plan:
+    the_plan, saved, saved_region = read_plan_file(plan_file)
+    now = fingerprints(snapshot.stack, snapshot.live)
+    check_fresh(saved, now, region=snapshot.ctx.clients.region, saved_region=saved_region)
+    return with_secrets(the_plan, snapshot.stack)
+
+
+def _apply(snapshot: Snapshot, the_plan: Plan, config_path: Path, auto_approve: bool, parallelism: int) -> None:
     if the_plan.has_changes:
         _confirm(auto_approve, "apply these changes")
     result = apply_plan(snapshot.ctx, the_plan, parallelism=parallelism)

@@ -23,8 +23,8 @@ class Snapshot:
     ctx: Context
     live: LiveState
 
-    def plan(self) -> Plan:
-        return plan_changes(self.stack, self.live)
+    def plan(self, *, targets: frozenset[str] = frozenset(), forced: frozenset[str] = frozenset()) -> Plan:
+        return plan_changes(self.stack, self.live, targets=targets, forced=forced)
 
     def plan_destroy(self) -> Plan:
         return plan_destroy(self.stack, self.live)

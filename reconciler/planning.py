@@ -17,10 +17,29 @@ from reconciler.spec.interpolation import UNKNOWN, Ref, references_in, resolve_r
 from reconciler.stack import Stack
 
 
-def plan_changes(stack: Stack, live: LiveState) -> Plan:
-    """One change per declared resource (dependencies first), then deletes of removed ones."""
+def plan_changes(
+    stack: Stack, live: LiveState, *, targets: frozenset[str] = frozenset(), forced: frozenset[str] = frozenset()
+) -> Plan:
+    """One change per declared resource (dependencies first), then deletes of removed ones.
+
+    `targets` (--target): only those addresses and what they depend on, directly or not; a removed
+    resource is in only when its `removed.<name>` address is named. `forced` (--replace): replace
+    these even where an update would do (their dependents follow where a reference forces them)."""
+    problems: list[Diagnostic] = [
+        _unknown_address(a, stack, live) for a in sorted(targets | forced) if not _known(a, stack, live)
+    ]
+    if problems:
+        return Plan(stack=stack.name, changes=(), diagnostics=tuple(problems))
+    chosen = _with_dependencies(stack, targets) if targets else None
+    if chosen is not None:
+        problems.append(
+            Diagnostic(
+                f"resource targeting is in effect: only {', '.join(sorted(targets))} and what they depend on",
+                "the plan may be incomplete: other changes the stack file asks for are not in it",
+                severity="warning",
+            )
+        )
     changes: dict[str, ResourceChange] = {}
-    problems: list[Diagnostic] = []
 
     def lookup(ref: Ref) -> Any:
         change, current = changes.get(ref.resource), live.resources.get(ref.resource)
@@ -29,6 +48,8 @@ def plan_changes(stack: Stack, live: LiveState) -> Plan:
         return current.outputs.get(ref.attribute, UNKNOWN)
 
     for logical in stack.order():
+        if chosen is not None and logical not in chosen:
+            continue
         decl = stack.resources[logical]
         kind = KINDS[decl.kind]
         current = live.resources.get(logical)
@@ -36,12 +57,38 @@ def plan_changes(stack: Stack, live: LiveState) -> Plan:
         if current is not None and not _owned(kind.owner_field, decl.spec, current, live):
             problems.append(_not_owned(stack, logical, decl.kind, decl.name, current.notes))
         change = _change(logical, decl.kind, decl.name, current, after)
+        if logical in forced and change.action in (Action.UPDATE, Action.NOOP):
+            change = replace(change, action=Action.REPLACE, reason="replacement requested with --replace")
         unset = _unset_secrets(kind.sensitive, decl.spec)
         problems += [_not_compared(logical, f, v) for f, v in unset]
         notes = change.notes + tuple(f"{f}: (not compared: {v} is not set)" for f, v in unset)
         changes[logical] = replace(change, spec=decl.spec, depends_on=decl.depends_on, notes=notes)
-    deletes = tuple(_deleted(orphan.kind, orphan.live) for orphan in live.orphans)
+    deletes = tuple(
+        _deleted(o.kind, o.live) for o in live.orphans if chosen is None or f"removed.{o.live.name}" in targets
+    )
     return Plan(stack=stack.name, changes=tuple(changes.values()) + deletes, diagnostics=tuple(problems))
+
+
+def _known(address: str, stack: Stack, live: LiveState) -> bool:
+    return address in stack.resources or address in {f"removed.{o.live.name}" for o in live.orphans}
+
+
+def _unknown_address(address: str, stack: Stack, live: LiveState) -> Diagnostic:
+    removed = [f"removed.{o.live.name}" for o in live.orphans]
+    return Diagnostic(
+        f"no resource {address!r} in {stack.file.name}",
+        f"name one of: {', '.join([*stack.resources, *removed])} (addresses are the keys under resources:)",
+    )
+
+
+def _with_dependencies(stack: Stack, targets: frozenset[str]) -> set[str]:
+    chosen, todo = set(), [t for t in targets if t in stack.resources]
+    while todo:
+        address = todo.pop()
+        if address not in chosen:
+            chosen.add(address)
+            todo.extend(stack.resources[address].depends_on)
+    return chosen
 
 
 def plan_destroy(stack: Stack, live: LiveState) -> Plan:
