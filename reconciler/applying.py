@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import graphlib
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from reconciler.aws import error_code, error_message
 from reconciler.kinds import KINDS
-from reconciler.kinds.base import Context, Live
+from reconciler.kinds.base import Context, Kind, Live, document_fingerprint
 from reconciler.ordering import Node, apply_graph
 from reconciler.plan import Action, Plan, ResourceChange
 from reconciler.spec.interpolation import resolve_refs
@@ -129,11 +129,20 @@ def _run(ctx: Context, node: Node, change: ResourceChange, spec: dict[str, Any] 
         else:
             assert spec is not None
             live = kind.create(ctx, change.name, spec)
+        if live is not None:
+            live = _record_applied(ctx, kind, live)
     except Exception as exc:  # noqa: BLE001 - any failure is this node's outcome
         return Outcome(change.address, action, error=describe_error(change, exc)), None
     for note in live.notes if live else ():
         ctx.progress(f"{change.address}: {note}")
     return Outcome(change.address, action), live
+
+
+def _record_applied(ctx: Context, kind: Kind, live: Live) -> Live:
+    """Tag what this apply left, so `plan --refresh-only` can tell later changes made elsewhere (drift)."""
+    recorded = {kind.applied_key(live.name): document_fingerprint(live.document)}
+    kind.tag(ctx, live, recorded)
+    return replace(live, tags={**live.tags, **recorded})
 
 
 def _skipped(change: ResourceChange, node: Node, cause: str, result: ApplyResult) -> Outcome:

@@ -303,6 +303,12 @@ def validate(stack_file: Path) -> None:
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none, 1 on error.")
 @click.option("--destroy", is_flag=True, help="Show what `reconcile destroy` would delete (and keep), change nothing.")
 @click.option(
+    "--refresh-only",
+    is_flag=True,
+    help="Drift only: what changed outside reconcile since the last apply (console edits, deleted targets, "
+    "retagged resources), not what the stack file asks; --detailed-exitcode exits 2 on drift.",
+)
+@click.option(
     "--out",
     "out",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -320,6 +326,7 @@ def plan(
     markdown_file: Path | None,
     detailed_exitcode: bool,
     destroy: bool,
+    refresh_only: bool,
     out: Path | None,
     targets: frozenset[str],
     forced: frozenset[str],
@@ -335,7 +342,11 @@ def plan(
     snapshot = take_snapshot(
         stack_file, profile=profile, region=region, progress=progress, lenient=destroy, secrets_optional=True
     )
-    the_plan = snapshot.plan_destroy() if destroy else snapshot.plan(targets=targets, forced=forced)
+    if refresh_only:
+        the_plan = snapshot.plan_drift()
+        progress(f"Drift: {len(the_plan.changes)} resource(s) changed outside reconcile since the last apply.")
+    else:
+        the_plan = snapshot.plan_destroy() if destroy else snapshot.plan(targets=targets, forced=forced)
     if as_json or output_format == "json":
         click.echo(format_json(the_plan))
     elif output_format == "markdown":

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.aws import Clients, make_clients
+from reconciler.drifting import plan_drift
 from reconciler.kinds.base import Context
 from reconciler.plan import Plan
 from reconciler.planning import plan_changes, plan_destroy
@@ -25,6 +26,9 @@ class Snapshot:
 
     def plan(self, *, targets: frozenset[str] = frozenset(), forced: frozenset[str] = frozenset()) -> Plan:
         return plan_changes(self.stack, self.live, targets=targets, forced=forced)
+
+    def plan_drift(self) -> Plan:
+        return plan_drift(self.stack, self.live, self.plan())
 
     def plan_destroy(self) -> Plan:
         return plan_destroy(self.stack, self.live)

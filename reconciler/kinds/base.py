@@ -10,6 +10,8 @@ and the AWS API, so that a plan's diff uses the same keys the user wrote. Its tw
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -23,6 +25,12 @@ from reconciler.aws import Clients
 from reconciler.diagnostics import Diagnostic
 
 OWNER_TAG = "reconcile:stack"
+APPLIED_TAG = "reconcile:applied"
+"""Fingerprint of the document as the last apply left it: `plan --refresh-only` compares it (drift)."""
+
+
+def document_fingerprint(document: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
 def split_list(value: Any) -> Any:
@@ -82,6 +90,8 @@ class Live:
     outputs: dict[str, Any]
     status: str | None = None
     notes: tuple[str, ...] = ()
+    tags: dict[str, str] = field(default_factory=dict)
+    """The resource's tags as read (ownership, region, the applied fingerprint)."""
     unmanaged: dict[str, Any] = field(default_factory=dict)
     """Settings the stack does not manage, as AWS returned them. Updates replace the whole document on
     AWS (an omitted optional field is reset), so an update sends these back unchanged."""
@@ -153,9 +163,20 @@ class Kind(ABC):
         whatever the stack (`reconcile stacks`). Kinds owned through another resource list none."""
         return []
 
+    def tag(self, ctx: Context, live: Live, tags: dict[str, str]) -> None:
+        """Add tags to a resource (ownership on adopt, the applied fingerprint after each change)."""
+        raise NotImplementedError(f"{self.kind} resources cannot be tagged")
+
     def adopt(self, ctx: Context, live: Live) -> None:
         """Put the ownership tag on an existing resource."""
-        raise NotImplementedError(f"{self.kind} resources cannot be adopted")
+        self.tag(ctx, live, ctx.owner_tags)
+
+    def applied_key(self, name: str) -> str:
+        """The tag holding this resource's applied fingerprint (on itself; a target's is on its gateway)."""
+        return APPLIED_TAG
+
+    def applied_fingerprint(self, live: Live, parent: Live | None) -> str | None:
+        return live.tags.get(self.applied_key(live.name))
 
 
 def backoff_delays(ctx: Context) -> Callable[[], float]:

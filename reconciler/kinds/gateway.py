@@ -212,8 +212,8 @@ class Gateway(Kind):
         describe = partial(control.get_gateway, gatewayIdentifier=gateway_id)
         wait_until_gone(ctx, label=f"gateway {live.name}", describe=describe, failed=DELETE_FAILED)
 
-    def adopt(self, ctx: Context, live: Live) -> None:
-        ctx.clients.control.tag_resource(resourceArn=live.outputs["arn"], tags=ctx.owner_tags)
+    def tag(self, ctx: Context, live: Live, tags: dict[str, str]) -> None:
+        ctx.clients.control.tag_resource(resourceArn=live.outputs["arn"], tags=tags)
 
     def _request(self, doc: dict[str, Any], name: str) -> dict[str, Any]:
         protocol, authorizer = doc["protocol"], doc["authorizer"]
@@ -314,5 +314,6 @@ class Gateway(Kind):
             },
             status=found.get("status"),
             notes=carried_note(unmanaged),
+            tags=tags,
             unmanaged=unmanaged,
         )

@@ -29,7 +29,7 @@ from reconciler.kinds.agentcore import (
     read_listed,
     unmanaged_settings,
 )
-from reconciler.kinds.base import Context, Kind, Live, ResourceSpec, StrList, drop_empty
+from reconciler.kinds.base import APPLIED_TAG, Context, Kind, Live, ResourceSpec, StrList, drop_empty
 from reconciler.kinds.waiting import (
     NOT_FOUND_AFTER_CREATE,
     UPDATE_SETTLE,
@@ -130,6 +130,16 @@ class GatewayTarget(Kind):
             "tools": tools,
             "callback_url": return_url,
         }
+
+    def tag(self, ctx: Context, live: Live, tags: dict[str, str]) -> None:
+        """A target takes no tags: its tags live on its gateway, which owns it."""
+        ctx.clients.control.tag_resource(resourceArn=live.outputs["gateway_arn"], tags=tags)
+
+    def applied_key(self, name: str) -> str:
+        return f"{APPLIED_TAG}:{name}"
+
+    def applied_fingerprint(self, live: Live, parent: Live | None) -> str | None:
+        return parent.tags.get(self.applied_key(live.name)) if parent else None
 
     def read(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live | None:
         gateway_id = spec["gateway"]
@@ -263,6 +273,7 @@ class GatewayTarget(Kind):
                 "id": found["targetId"],
                 "name": found["name"],
                 "gateway_id": gateway_id,
+                "gateway_arn": found["gatewayArn"],
                 **({"authorization_url": auth_url} if auth_url else {}),
             },
             status=found.get("status"),

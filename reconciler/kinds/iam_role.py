@@ -112,6 +112,7 @@ class IamRole(Kind):
             document=document,
             outputs={"arn": role["Arn"], "name": name},
             notes=notes,
+            tags=tags,
         )
 
     def discover(self, ctx: Context, parents: dict[str, Live]) -> list[tuple[str, dict[str, Any]]]:
@@ -181,6 +182,9 @@ class IamRole(Kind):
         except ClientError as exc:
             if not is_not_found(exc):
                 raise
+
+    def tag(self, ctx: Context, live: Live, tags: dict[str, str]) -> None:
+        ctx.clients.iam.tag_role(RoleName=live.name, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
 
     def adopt(self, ctx: Context, live: Live) -> None:
         ctx.clients.iam.tag_role(RoleName=live.name, Tags=self._tags(ctx))

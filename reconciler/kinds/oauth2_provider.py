@@ -154,8 +154,8 @@ class Oauth2Provider(Kind):
         describe = partial(control.get_oauth2_credential_provider, name=live.name)
         wait_until_gone(ctx, label=f"oauth2 provider {live.name}", describe=describe, failed=PROVIDER_DELETE_FAILED)
 
-    def adopt(self, ctx: Context, live: Live) -> None:
-        ctx.clients.control.tag_resource(resourceArn=live.outputs["arn"], tags=ctx.owner_tags)
+    def tag(self, ctx: Context, live: Live, tags: dict[str, str]) -> None:
+        ctx.clients.control.tag_resource(resourceArn=live.outputs["arn"], tags=tags)
 
     def _config(self, spec: dict[str, Any]) -> dict[str, Any]:
         secret: SecretStr = spec["client_secret"]
@@ -187,4 +187,5 @@ class Oauth2Provider(Kind):
             },
             outputs={"arn": found["credentialProviderArn"], "name": name, "callback_url": found.get("callbackUrl", "")},
             status=found.get("status"),
+            tags=tags,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Literal
 
 from botocore.exceptions import ClientError
@@ -37,11 +38,13 @@ class WorkloadIdentity(Kind):
                 return None
             raise
         arn = found["workloadIdentityArn"]
+        tags = read_tags(ctx, arn)
         return Live(
             name=name,
-            owned=read_tags(ctx, arn).get(OWNER_TAG) == ctx.stack,
+            owned=tags.get(OWNER_TAG) == ctx.stack,
             document={"allowed_return_urls": sorted(found.get("allowedResourceOauth2ReturnUrls", []), key=str)},
             outputs={"arn": arn, "name": name},
+            tags=tags,
         )
 
     def discover(self, ctx: Context, parents: dict[str, Live]) -> list[tuple[str, dict[str, Any]]]:
@@ -63,12 +66,13 @@ class WorkloadIdentity(Kind):
             owned=True,
             document={"allowed_return_urls": urls},
             outputs={"arn": made["workloadIdentityArn"], "name": name},
+            tags=ctx.owner_tags,
         )
 
     def update(self, ctx: Context, live: Live, spec: dict[str, Any]) -> Live:
         urls = self.desired(live.name, spec, stack=ctx.stack)["allowed_return_urls"]
         ctx.clients.control.update_workload_identity(name=live.name, allowedResourceOauth2ReturnUrls=urls)
-        return Live(name=live.name, owned=True, document={"allowed_return_urls": urls}, outputs=live.outputs)
+        return replace(live, document={"allowed_return_urls": urls})
 
     def delete(self, ctx: Context, live: Live) -> None:
         try:
@@ -77,5 +81,5 @@ class WorkloadIdentity(Kind):
             if not is_not_found(exc):
                 raise
 
-    def adopt(self, ctx: Context, live: Live) -> None:
-        ctx.clients.control.tag_resource(resourceArn=live.outputs["arn"], tags=ctx.owner_tags)
+    def tag(self, ctx: Context, live: Live, tags: dict[str, str]) -> None:
+        ctx.clients.control.tag_resource(resourceArn=live.outputs["arn"], tags=tags)

@@ -82,8 +82,8 @@ def format_text(
 ) -> str:
     lines = _Lines(show_unchanged=show_unchanged, compact=compact)
     for rc in document["resource_changes"]:
-        if rc["action"] == "no-op" and not show_unchanged:
-            continue
+        if rc["action"] == "no-op" and not show_unchanged and not rc["action_reason"]:
+            continue  # shown only when something is said about it (drift)
         _resource(lines, rc)
     text = [_paint(m, t, colour) for m, t in lines.out]
     text.append(summary_line(document))
@@ -106,7 +106,7 @@ def format_resource(rc: dict[str, Any], *, show_unchanged: bool = False, compact
 
 def _resource(lines: _Lines, rc: dict[str, Any]) -> None:
     action, change = rc["action"], rc["change"]
-    reason = f" ({rc['action_reason']})" if action in ("replace", "delete") and rc["action_reason"] else ""
+    reason = f" ({rc['action_reason']})" if action != "create" and rc["action_reason"] else ""
     lines.add(HEADER[action], 0, f"{rc['address']} [{rc['name']}] {VERB[action]}{reason}")
     if action == "create":
         for key, value in (change["after"] or {}).items():
