@@ -18,7 +18,7 @@ class ConsentFailed(Exception):
 
 def approve_on_github(authorization_url: str, *, login: str) -> str:
     """Returns the callback URL the browser lands on (with ?session_id=...)."""
-    with httpx.Client(follow_redirects=False, timeout=10) as browser:
+    with httpx.Client(follow_redirects=False, timeout=30) as browser:
         to_github = browser.get(authorization_url)
         _expect(to_github, 302, "the authorization link")
         page = browser.get(to_github.headers["Location"])
@@ -59,7 +59,9 @@ def open_callback(browser: httpx.Client, landing: str, *, login: str) -> httpx.R
         if urlparse(location).path.endswith("/oidc/authorize"):
             page = browser.get(location)
             _expect(page, 200, "the identity provider's sign-in page")
-            response = browser.post(urljoin(location, "/oidc/authorize"), data={**dict(HIDDEN.findall(page.text)), "user": login})
+            response = browser.post(
+                urljoin(location, "/oidc/authorize"), data={**dict(HIDDEN.findall(page.text)), "user": login}
+            )
         else:
             response = browser.get(location)
     raise ConsentFailed("too many redirects on the way to the callback's page")

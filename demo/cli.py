@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from demo.processes import StepFailed
+from demo.errors import StepFailed
 from demo.run import run_demo
 
 NEXT_STEPS = """
@@ -25,13 +25,15 @@ Next steps:
 @click.option(
     "--keep",
     is_flag=True,
-    help="Keep everything running after the tools answered (prints client setups); Ctrl-C ends it.",
+    help="Keep everything running after the tools answered (prints client setups), and the working folder; Ctrl-C ends it.",
 )
 def demo_command(stack_file: Path, keep: bool) -> None:
     """The whole mission offline: sandbox, apply, MCP server, OAuth consent, tools, destroy.
 
     No AWS account, no GitHub account: the sandbox stands in for both. Every step is timed; the
-    first failure stops the demo (exit 1, naming the step) and everything started is stopped.
+    first failure stops the demo (exit 1, naming the step and its cause) and everything started is
+    stopped. A successful run removes its working folder; a failed one keeps it (child logs, session
+    database), prints the end of each server's log and where the folder is.
     """
     try:
         run_demo(stack_file, keep=keep)

@@ -38,7 +38,9 @@ def test_demo_command_runs_the_whole_mission() -> None:
     assert "Authorization needed." in out and "/identities/oauth2/authorize?request_uri=" in out
     assert "linked GitHub for alice" in out
     assert "alice (Alice Liddell)" in out and "alice/alice-project-" in out
-    assert "Destroy complete: 6 resource(s) changed." in out and "Demo complete." in out
+    created = re.search(r"Plan: (\d+) to add", out)
+    assert created and int(created.group(1)) > 0, out[-3000:]
+    assert f"Destroy complete: {created.group(1)} resource(s) changed." in out and "Demo complete." in out
     assert not (ROOT / "config.json").exists()
     found = WORKING_FILES.search(out)
     assert found, out[-3000:]

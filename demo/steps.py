@@ -1,0 +1,148 @@
+"""The demo's steps, one function each, sharing one `Run` (what earlier steps started or learned)."""
+
+from __future__ import annotations
+
+import os
+import re
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+import httpx
+
+from demo.errors import StepFailed
+from demo.mcp_client import call_tool, text_of
+from demo.processes import ReservedPort, child, reserve_port
+
+DEMO_USER = "alice"
+
+
+@dataclass
+class Run:
+    stack_file: Path
+    workdir: Path
+    running: ExitStack
+    """Everything started (sandbox, children) is stopped when this closes."""
+    sandbox_url: str = ""
+    ports: dict[str, ReservedPort] = field(default_factory=dict)
+    """Held from the moment they are picked until the child serving each answers on it."""
+    token: str = ""
+
+    @property
+    def stack(self) -> str:
+        return str(self.stack_file)
+
+    @property
+    def config(self) -> Path:
+        return self.workdir / "config.json"
+
+    @property
+    def mcp_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['mcp-server'].number}/mcp"
+
+
+def start_sandbox(run: Run) -> None:
+    """The sandbox in a thread; the environment that points boto3, the stack and the children at it."""
+    from sandbox.cli import DEMO_ENV
+    from sandbox.server import Sandbox
+
+    sandbox = run.running.enter_context(Sandbox())
+    run.sandbox_url = sandbox.url
+    for name, preferred in (("oauth-callback", 8080), ("mcp-server", 8000)):
+        run.ports[name] = reserve_port(preferred)
+        run.running.callback(run.ports[name].release)
+    os.environ.update(
+        {
+            **sandbox.environ,
+            **DEMO_ENV,
+            "OIDC_DISCOVERY_URL": f"{sandbox.url}/oidc/.well-known/openid-configuration",
+            "CALLBACK_URL": f"http://127.0.0.1:{run.ports['oauth-callback'].number}/oauth/callback",
+        }
+    )
+
+
+def reconcile(*args: str, expect: int = 0) -> None:
+    """`reconcile ARGS` in this process (it sees the sandbox's environment); checks the exit code."""
+    from reconciler.cli import main
+
+    try:
+        main.main(args=list(args), prog_name="reconcile", standalone_mode=False)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    if code != expect:
+        raise StepFailed(f"`reconcile {' '.join(args)}` exited {code}, expected {expect}")
+
+
+def plan_empty(run: Run) -> None:
+    reconcile("plan", "--stack", run.stack, "--detailed-exitcode", expect=2)
+
+
+def apply(run: Run) -> None:
+    reconcile("apply", "--stack", run.stack, "--config", str(run.config), "--auto-approve")
+
+
+def plan_unchanged(run: Run) -> None:
+    reconcile("plan", "--stack", run.stack, "--detailed-exitcode")
+
+
+def destroy(run: Run) -> None:
+    reconcile("destroy", "--stack", run.stack, "--config", str(run.config), "--auto-approve")
+
+
+def start_servers(run: Run) -> None:
+    common = ["--config", str(run.config), "--log-level", "warning"]
+    mcp_port, callback_port = run.ports["mcp-server"], run.ports["oauth-callback"]
+    for name, args, port in (
+        ("mcp-server", ["server", *common, "--host", "127.0.0.1", "--port", str(mcp_port.number)], mcp_port),
+        ("oauth-callback", ["callback", *common, "--port", str(callback_port.number)], callback_port),
+    ):
+        run.running.enter_context(child(name, args, port=port, log=run.workdir / f"{name}.log"))
+
+
+def sign_in(run: Run) -> None:
+    response = httpx.post(f"{run.sandbox_url}/oidc/token", json={"user": DEMO_USER}, timeout=30)
+    run.token = response.raise_for_status().json()["access_token"]
+
+
+def first_call(run: Run) -> str:
+    """get_user_profile before consent: 'authorization needed' and the link, which this returns."""
+    result = call_tool(run.mcp_url, run.token, "get_user_profile")
+    needed = (result.structured_content or {}).get("authorization_required")
+    if not needed:
+        raise StepFailed(f"expected 'authorization needed', got: {text_of(result)}")
+    click.echo("    " + text_of(result).replace("\n", "\n    "))
+    return str(needed["url"])
+
+
+def approve(link: str) -> str:
+    """GitHub's consent page (the stand-in), as a browser would; returns where the browser lands."""
+    from demo.browser import approve_on_github
+
+    return approve_on_github(link, login=DEMO_USER)
+
+
+def confirm(landing: str) -> str:
+    """Sign in as the demo user and press the callback's confirm button; returns who was linked."""
+    from demo.browser import confirm_on_callback
+
+    done = confirm_on_callback(landing, login=DEMO_USER)
+    if done.status_code != 200 or "id='done'" not in done.text:
+        raise StepFailed(f"the callback did not complete the authorization: HTTP {done.status_code}")
+    found = re.search(r"linked for <strong>([^<]*)</strong>", done.text)
+    return found.group(1) if found else "?"
+
+
+def call_again(run: Run) -> None:
+    profile = call_tool(run.mcp_url, run.token, "get_user_profile")
+    if profile.is_error or not (profile.structured_content or {}).get("login"):
+        raise StepFailed(f"the profile did not come back: {text_of(profile)}")
+    repos = call_tool(run.mcp_url, run.token, "get_user_repos", {"per_page": 5, "sort": "updated"})
+    if repos.is_error:
+        raise StepFailed(f"the repositories did not come back: {text_of(repos)}")
+    for result in (profile, repos):
+        click.echo("    " + text_of(result).replace("\n", "\n    "))
