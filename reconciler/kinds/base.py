@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
@@ -52,6 +54,10 @@ class ResourceSpec(BaseModel):
     depends_on: list[str] = []
 
 
+_CALLS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="read-call")
+"""For `Context.gather`; separate from the pool that reads resources, so nesting cannot deadlock."""
+
+
 @dataclass
 class Context:
     clients: Clients
@@ -64,16 +70,31 @@ class Context:
     heartbeat: float = 10.0
     """Seconds between "still creating…" lines while a status does not change."""
 
-    _memo: dict[tuple[str, ...], Any] = field(default_factory=dict)
+    _memo: dict[tuple[str, ...], Future[Any]] = field(default_factory=dict)
+    _memo_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def memo(self, key: tuple[str, ...], fetch: Callable[[], Any]) -> Any:
-        """Share one listing between the lookups of a single read pass (see `fresh_reads`)."""
-        if key not in self._memo:
-            self._memo[key] = fetch()
-        return self._memo[key]
+        """Share one listing between the lookups of a single read pass (see `fresh_reads`); reads run
+        in parallel, so the first caller fetches and the others wait for its answer."""
+        with self._memo_lock:
+            future, mine = self._memo.get(key), key not in self._memo
+            if future is None:
+                future = self._memo[key] = Future()
+        if mine:
+            try:
+                future.set_result(fetch())
+            except BaseException as exc:
+                future.set_exception(exc)
+        return future.result()
 
     def fresh_reads(self) -> None:
-        self._memo.clear()
+        with self._memo_lock:
+            self._memo.clear()
+
+    def gather(self, *calls: Callable[[], Any]) -> list[Any]:
+        """Independent AWS calls of one read at once (one round trip instead of several)."""
+        futures = [_CALLS.submit(call) for call in calls]
+        return [future.result() for future in futures]
 
     @property
     def owner_tags(self) -> dict[str, str]:

@@ -260,10 +260,16 @@ class Gateway(Kind):
 
     def _with_identity(self, ctx: Context, found: dict[str, Any]) -> Live:
         """The gateway plus the return URLs on its own workload identity (AWS makes one per gateway)."""
-        identity, urls = identity_name(found), []
-        if identity is not None:
-            urls = ctx.clients.control.get_workload_identity(name=identity).get("allowedResourceOauth2ReturnUrls", [])
-        return self.read_back(found, read_tags(ctx, found["gatewayArn"]), ctx.stack, return_urls=urls)
+        identity, control = identity_name(found), ctx.clients.control
+        tags, urls = ctx.gather(
+            lambda: read_tags(ctx, found["gatewayArn"]),
+            lambda: (
+                control.get_workload_identity(name=identity).get("allowedResourceOauth2ReturnUrls", [])
+                if identity
+                else []
+            ),
+        )
+        return self.read_back(found, tags, ctx.stack, return_urls=urls)
 
     def _register_return_urls(self, ctx: Context, live: Live, spec: dict[str, Any]) -> Live:
         """UpdateWorkloadIdentity on the gateway's identity: AgentCore redirects only to URLs registered there."""

@@ -75,25 +75,25 @@ class IamRole(Kind):
     def read(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live | None:
         iam = ctx.clients.iam
         try:
-            role = iam.get_role(RoleName=name)["Role"]
+            role, inline, attached, policy = ctx.gather(
+                lambda: iam.get_role(RoleName=name)["Role"],
+                lambda: [
+                    p
+                    for page in iam.get_paginator("list_role_policies").paginate(RoleName=name)
+                    for p in page["PolicyNames"]
+                ],
+                lambda: [
+                    p["PolicyArn"]
+                    for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name)
+                    for p in page["AttachedPolicies"]
+                ],
+                lambda: self._inline_policy(ctx, name),
+            )
         except ClientError as exc:
             if is_not_found(exc):
                 return None
             raise
         tags = {t["Key"]: t["Value"] for t in role.get("Tags", [])}
-        inline = [
-            p for page in iam.get_paginator("list_role_policies").paginate(RoleName=name) for p in page["PolicyNames"]
-        ]
-        attached = [
-            p["PolicyArn"]
-            for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name)
-            for p in page["AttachedPolicies"]
-        ]
-        policy = (
-            iam.get_role_policy(RoleName=name, PolicyName=INLINE_POLICY)["PolicyDocument"]
-            if INLINE_POLICY in inline
-            else None
-        )
         document = {
             "description": role.get("Description", ""),
             "assume_role_policy": normalize_policy(role["AssumeRolePolicyDocument"]),
@@ -191,6 +191,14 @@ class IamRole(Kind):
 
     def _tags(self, ctx: Context) -> list[dict[str, str]]:
         return [{"Key": k, "Value": v} for k, v in {**ctx.owner_tags, REGION_TAG: ctx.clients.region}.items()]
+
+    def _inline_policy(self, ctx: Context, name: str) -> Any:
+        try:
+            return ctx.clients.iam.get_role_policy(RoleName=name, PolicyName=INLINE_POLICY)["PolicyDocument"]
+        except ClientError as exc:
+            if is_not_found(exc):
+                return None
+            raise
 
     def _put_policy(self, ctx: Context, name: str, policy: dict[str, Any]) -> None:
         ctx.clients.iam.put_role_policy(RoleName=name, PolicyName=INLINE_POLICY, PolicyDocument=json.dumps(policy))
