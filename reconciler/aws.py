@@ -13,7 +13,10 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 CONTROL_SERVICE = "bedrock-agentcore-control"
-RETRIES = Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=10, read_timeout=60)
+RETRIES = Config(
+    retries={"mode": "standard", "max_attempts": 8}, connect_timeout=10, read_timeout=60, max_pool_connections=64
+)
+"""Reads run in parallel (reconciler.reading): a pool as large as the calls in flight, not botocore's 10."""
 READ_PREFIXES = ("Get", "List", "Describe")
 
 

@@ -4,7 +4,7 @@ order (a target is found through its gateway's id), plus owned resources no long
 from __future__ import annotations
 
 import graphlib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,13 +42,14 @@ def read_live_state(ctx: Context, stack: Stack, *, parallelism: int = 10) -> Liv
     ctx.fresh_reads()
     state = LiveState()
     with ThreadPoolExecutor(max_workers=parallelism, thread_name_prefix="read") as pool:
+        early = {k.kind: pool.submit(k.discover, ctx, {}) for k in KINDS.values() if k.owner_kind is None}
         for generation in _read_order(stack):
             reads = {
                 logical: pool.submit(_read, ctx, stack.resources[logical], state.resources) for logical in generation
             }
             for logical, future in reads.items():
                 state.resources[logical] = future.result()
-        state.orphans = _orphans(ctx, stack, state, pool)
+        state.orphans = _orphans(ctx, stack, state, pool, early)
     return state
 
 
@@ -84,7 +85,14 @@ def live_output(resources: dict[str, Live | None], ref: Ref) -> Any:
     return live.outputs.get(ref.attribute, UNKNOWN) if live else UNKNOWN
 
 
-def _orphans(ctx: Context, stack: Stack, state: LiveState, pool: ThreadPoolExecutor) -> list[Orphan]:
+def _orphans(
+    ctx: Context,
+    stack: Stack,
+    state: LiveState,
+    pool: ThreadPoolExecutor,
+    early: dict[str, Future[list[tuple[str, dict[str, Any]]]]],
+) -> list[Orphan]:
+    """`early`: the listings of kinds that need no parent, started while the declared resources were read."""
     declared = set()
     for decl in stack.resources.values():
         kind = KINDS[decl.kind]
@@ -102,7 +110,11 @@ def _orphans(ctx: Context, stack: Stack, state: LiveState, pool: ThreadPoolExecu
         }
         for kind in KINDS.values()
     }
-    listings = {kind.kind: pool.submit(kind.discover, ctx, parents[kind.kind]) for kind in KINDS.values()}
+    listings = early | {
+        kind.kind: pool.submit(kind.discover, ctx, parents[kind.kind])
+        for kind in KINDS.values()
+        if kind.kind not in early
+    }
     candidates = [
         (kind, name, read_spec)
         for kind in KINDS.values()

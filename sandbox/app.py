@@ -17,6 +17,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import unquote
@@ -55,8 +56,8 @@ ROUTES = [
 
 
 class SandboxApp:
-    def __init__(self, credentials: dict[str, str]) -> None:
-        self.credentials = credentials
+    def __init__(self, credentials: dict[str, str], *, latency: float = 0.0) -> None:
+        self.credentials, self.latency = credentials, latency
         self.moto: WSGIApp = DomainDispatcherApplication(create_backend_app)
         self.oidc = OidcIssuer()
         self.reset()
@@ -70,6 +71,8 @@ class SandboxApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
+        if self.latency:
+            time.sleep(self.latency)
         if not _is_loopback(request.remote_addr):
             return Response("the sandbox serves loopback clients only\n", status=403)(environ, start_response)
         try:

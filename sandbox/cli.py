@@ -27,8 +27,16 @@ DEMO_ENV = {
     show_default=True,
     help="eventual: the first Get after a gateway/target create is not-found, after an update stale.",
 )
+@click.option(
+    "--latency",
+    type=float,
+    default=0.0,
+    envvar="SANDBOX_LATENCY_MS",
+    show_default=True,
+    help="Milliseconds added to every answer, like a round trip to a far region.",
+)
 @click.pass_context
-def sandbox_command(ctx: click.Context, port: int, consistency: Literal["strong", "eventual"]) -> None:
+def sandbox_command(ctx: click.Context, port: int, consistency: Literal["strong", "eventual"], latency: float) -> None:
     """Serve an offline stand-in for AWS on 127.0.0.1 until Ctrl-C.
 
     It answers IAM and the AgentCore control plane (moto underneath), AgentCore Identity
@@ -48,7 +56,7 @@ def sandbox_command(ctx: click.Context, port: int, consistency: Literal["strong"
     from sandbox.server import Sandbox
 
     try:
-        server = Sandbox(port=port, consistency=consistency)
+        server = Sandbox(port=port, consistency=consistency, latency=latency / 1000)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}; pick another --port") from exc
     click.echo(f"Sandbox listening on {server.url} (Ctrl-C to stop). Use it with:\n")

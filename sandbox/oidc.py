@@ -1,6 +1,12 @@
 """A test OIDC issuer: discovery document, JWKS, and JWTs minted for named test users.
 
 POST /oidc/token  {"user": "alice", "client_id": "sandbox-demo"}  ->  {"access_token": "<jwt>"}
+
+Its sign-in (authorization code + PKCE) redirects only to registered redirect URIs, compared exactly,
+as real providers do: the callback's sign-in return derived from CALLBACK_URL (the variable the stack's
+callback URL comes from; default as in stack.yaml), plus SANDBOX_OIDC_REDIRECT_URIS (comma-separated).
+Both are read when a request comes in, so a test or the demo can set CALLBACK_URL after the sandbox
+started. Every client of this issuer shares the one list.
 """
 
 from __future__ import annotations
@@ -9,13 +15,14 @@ import base64
 import hashlib
 import hmac
 import html
+import os
 import secrets
 import threading
 import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -28,6 +35,34 @@ from sandbox.github import page as _page
 
 DEFAULT_CLIENT = "sandbox-demo"
 TOKEN_LIFETIME = 3600
+DEFAULT_CALLBACK_URL = "http://localhost:8080/oauth/callback"
+"""stack.yaml's `${env:CALLBACK_URL:-...}` default."""
+CALLBACK_PATH, SIGN_IN_RETURN_PATH = "/oauth/callback", "/oauth/signed-in"
+
+
+def registered_redirect_uris() -> list[str]:
+    """The redirect URIs registered with this issuer, from the environment (see the module docstring)."""
+    callback = os.environ.get("CALLBACK_URL") or DEFAULT_CALLBACK_URL
+    parts = urlsplit(callback)
+    prefix = parts.path[: -len(CALLBACK_PATH)] if parts.path.endswith(CALLBACK_PATH) else ""
+    extra = [u.strip() for u in os.environ.get("SANDBOX_OIDC_REDIRECT_URIS", "").split(",") if u.strip()]
+    return [f"{parts.scheme}://{parts.netloc}{prefix}{SIGN_IN_RETURN_PATH}", *extra]
+
+
+def redirect_uri_problem(redirect_uri: str, client_id: str) -> Response | None:
+    """An error page (never a redirect) unless `redirect_uri` is registered.
+
+    OpenID Connect Core 1.0, section 3.1.2.1: redirect_uri "MUST exactly match one of the Redirection URI
+    values for the Client pre-registered at the OpenID Provider", by simple string comparison (RFC 3986
+    section 6.2.1); and RFC 6749 section 4.1.2.1: on a mismatching redirection URI the server "MUST NOT
+    automatically redirect the user-agent to the invalid redirection URI"."""
+    if redirect_uri in registered_redirect_uris():
+        return None
+    return _page(
+        "Bad sign-in request",
+        f"<p>redirect_uri {html.escape(redirect_uri)} is not registered for client {html.escape(client_id)}.</p>",
+        400,
+    )
 
 
 class OidcIssuer:
@@ -68,6 +103,8 @@ class OidcIssuer:
                 f"<p>Missing or unsupported: {html.escape(', '.join(missing) or 'response_type')}</p>",
                 400,
             )
+        if problem := redirect_uri_problem(args["redirect_uri"], args["client_id"]):
+            return problem
         hint = args.get("login_hint", "")
         options = "".join(f'<option value="{u}"{" selected" if u == hint else ""}>{u}</option>' for u in SIGN_IN_USERS)
         hidden = "".join(
@@ -83,6 +120,8 @@ class OidcIssuer:
     def sign_in(self, form: Mapping[str, str]) -> Response:
         if form.get("user") not in SIGN_IN_USERS or not form.get("redirect_uri") or not form.get("code_challenge"):
             return _page("Bad sign-in", "<p>Unknown user or incomplete request.</p>", 400)
+        if problem := redirect_uri_problem(form["redirect_uri"], form.get("client_id", "")):
+            return problem
         code = secrets.token_urlsafe(16)
         with self._lock:
             self._codes[code] = {

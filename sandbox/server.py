@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from types import TracebackType
 from typing import Any
@@ -29,12 +30,18 @@ class Sandbox:
     `consistency="eventual"` (or SANDBOX_CONSISTENCY=eventual) makes the first Get after a gateway or
     target Create not-found and the first Get after an Update stale (sandbox.consistency); the mode
     is process-wide, like moto's state.
+
+    `latency` (seconds, or SANDBOX_LATENCY_MS) delays every answer, like a round trip to a far
+    region: what a plan's parallelism saves is measured against it (bench/plan_latency.py).
     """
 
-    def __init__(self, port: int = 0, host: str = "127.0.0.1", *, consistency: Mode | None = None):
+    def __init__(
+        self, port: int = 0, host: str = "127.0.0.1", *, consistency: Mode | None = None, latency: float | None = None
+    ):
         self.consistency: Mode = consistency or mode_from_env()
         moto_fidelity.install(self.consistency)
-        self.app = SandboxApp({ACCESS_KEY: SECRET_KEY})
+        delay = latency if latency is not None else float(os.environ.get("SANDBOX_LATENCY_MS", "0")) / 1000
+        self.app = SandboxApp({ACCESS_KEY: SECRET_KEY}, latency=delay)
         self._server: BaseWSGIServer = make_server(host, port, self.app, threaded=True, request_handler=_QuietHandler)
         self._thread: threading.Thread | None = None
         moto_fidelity.gateway_url_base["value"] = self.url

@@ -54,7 +54,7 @@ class ResourceSpec(BaseModel):
     depends_on: list[str] = []
 
 
-_CALLS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="read-call")
+_CALLS = ThreadPoolExecutor(max_workers=48, thread_name_prefix="read-call")
 """For `Context.gather`; separate from the pool that reads resources, so nesting cannot deadlock."""
 
 
