@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -69,3 +70,24 @@ def test_destroy_takes_the_lock_too(sandbox: Sandbox, workdir: Path) -> None:
     result = reconcile("destroy", "--auto-approve")
     assert result.exit_code == 1 and "lock id x" in result.output
     assert inventory() == FULL_STACK
+
+
+def test_a_killed_apply_leaves_its_lock_and_unlock_removes_it(sandbox: Sandbox, workdir: Path) -> None:
+    command = [sys.executable, "-m", "commands", "apply", "--auto-approve"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(600):
+            if lock_exists():
+                break
+            time.sleep(0.05)
+        assert lock_exists(), "the apply never took the lock"
+    finally:
+        run.kill()  # SIGKILL: no finally block runs, as when a CI runner is cancelled hard
+        run.wait(timeout=30)
+    held = json.loads(ssm().get_parameter(Name=LOCK)["Parameter"]["Value"])
+    blocked = reconcile("apply", "--auto-approve")
+    assert blocked.exit_code == 1 and f"reconcile unlock {held['id']}" in blocked.output
+    assert reconcile("unlock", held["id"]).exit_code == 0
+    assert reconcile("apply", "--auto-approve").exit_code == 0
+    assert inventory() == FULL_STACK and not lock_exists()
