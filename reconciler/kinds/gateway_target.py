@@ -31,8 +31,6 @@ from reconciler.kinds.agentcore import (
 )
 from reconciler.kinds.base import APPLIED_TAG, Context, Kind, Live, ResourceSpec, StrList, drop_empty
 from reconciler.kinds.waiting import (
-    NOT_FOUND_AFTER_CREATE,
-    UPDATE_SETTLE,
     ResourceFailed,
     retry_iam_propagation,
     wait_for_status,
@@ -243,8 +241,7 @@ class GatewayTarget(Kind):
             done=DONE,
             failed=TARGET_FAILED,
             describe=partial(ctx.clients.control.get_gateway_target, gatewayIdentifier=gateway_id, targetId=target_id),
-            settle=1 if created else UPDATE_SETTLE,
-            not_found_reads=NOT_FOUND_AFTER_CREATE if created else 0,
+            after="create" if created else "update",
         )
         return self._live(gateway_id, found)
 

@@ -22,7 +22,7 @@ from reconciler.kinds.agentcore import (
     tagged_owners,
 )
 from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec
-from reconciler.kinds.waiting import NOT_FOUND_AFTER_CREATE, UPDATE_SETTLE, wait_for_status, wait_until_gone
+from reconciler.kinds.waiting import wait_for_status, wait_until_gone
 from reconciler.secrets import (
     FINGERPRINT_TAG,
     LEGACY_HMAC_TAG,
@@ -168,8 +168,7 @@ class Oauth2Provider(Kind):
             done=READY,
             failed=PROVIDER_FAILED,
             describe=partial(ctx.clients.control.get_oauth2_credential_provider, name=name),
-            settle=1 if created else UPDATE_SETTLE,
-            not_found_reads=NOT_FOUND_AFTER_CREATE if created else 0,
+            after="create" if created else "update",
         )
         return self._live(name, found, read_tags(ctx, found["credentialProviderArn"]), ctx.stack)
 

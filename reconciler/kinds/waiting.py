@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -30,13 +30,14 @@ def wait_for_status(
     describe: Callable[[], dict[str, Any]],
     done: frozenset[str],
     failed: frozenset[str],
-    settle: int = 1,
-    not_found_reads: int = 0,
+    after: Literal["create", "update"] | None = None,
 ) -> dict[str, Any]:
-    """Poll `describe()` until its `status` is in `done` on `settle` consecutive reads (returned) or
-    in `failed` (raised), as Terraform's waiters do. AWS is eventually consistent: a Get right after
-    an update may still show the old READY (so updates settle on 2 reads), and one right after a
-    create may find nothing yet (so up to `not_found_reads` not-found answers are tolerated)."""
+    """Poll `describe()` until its `status` is in `done` (returned) or in `failed` (raised), as
+    Terraform's waiters do. AWS is eventually consistent: a Get right after an update may still show
+    the old READY, so `after="update"` needs UPDATE_SETTLE consecutive READY reads; one right after a
+    create may find nothing yet, so `after="create"` tolerates NOT_FOUND_AFTER_CREATE not-found reads."""
+    settle = UPDATE_SETTLE if after == "update" else 1
+    not_found_reads = NOT_FOUND_AFTER_CREATE if after == "create" else 0
     next_delay, expired, started = backoff_delays(ctx), deadline(ctx.wait_timeout), time.monotonic()
     last, said, in_a_row, missing = None, started, 0, 0
     while True:
