@@ -37,7 +37,7 @@ class LiveState:
 
 def read_live_state(ctx: Context, stack: Stack, *, parallelism: int = 10) -> LiveState:
     """Resources are read at once, except that a resource read through another (a target through
-    its gateway's id) waits for that one; removed resources are looked for meanwhile-parallel too.
+    its gateway's id) waits for that one; removed resources are looked for meanwhile.
     `parallelism` bounds the resources read at the same time (Terraform's default is 10)."""
     ctx.fresh_reads()
     state = LiveState()
@@ -47,8 +47,14 @@ def read_live_state(ctx: Context, stack: Stack, *, parallelism: int = 10) -> Liv
             reads = {
                 logical: pool.submit(_read, ctx, stack.resources[logical], state.resources) for logical in generation
             }
+            failures = []
             for logical, future in reads.items():
-                state.resources[logical] = future.result()
+                try:
+                    state.resources[logical] = future.result()
+                except Exception as exc:  # noqa: BLE001 - the others are waited for, then one is reported
+                    failures.append(exc)
+            if failures:  # the first in stack order, and AWS's refusal before anything else
+                raise next((f for f in failures if isinstance(f, ReadFailed)), failures[0])
         state.orphans = _orphans(ctx, stack, state, pool, early)
     return state
 
@@ -70,11 +76,11 @@ def _read_order(stack: Stack) -> list[list[str]]:
     for logical, decl in stack.resources.items():
         owner_field = KINDS[decl.kind].owner_field
         needs[logical] = {r.resource for r in references_in(decl.spec[owner_field])} if owner_field else set()
-    sorter = graphlib.TopologicalSorter(needs)
+    sorter, rank = graphlib.TopologicalSorter(needs), {logical: i for i, logical in enumerate(stack.order())}
     sorter.prepare()
     generations = []
     while sorter.is_active():
-        ready = sorted(sorter.get_ready())
+        ready = sorted(sorter.get_ready(), key=rank.__getitem__)
         generations.append(ready)
         sorter.done(*ready)
     return generations
