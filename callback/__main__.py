@@ -3,7 +3,6 @@ and serve the OAuth callback app (callback/app.py) with uvicorn."""
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from pathlib import Path
@@ -14,29 +13,45 @@ import uvicorn
 
 from callback.app import build_app
 from callback.csrf import Csrf
-from callback.signin import OidcSignIn
-from callback.state import CallbackState
+from callback.keys import Keys, SecretTooShort
+from callback.signin import OidcSignIn, Signer
+from callback.state import CallbackState, configured_callback_url
 from handoff.config import ConfigError, HandOff, config_option, load_config
-from handoff.sessions import SqliteSessionStore, default_store_path
+from handoff.logs import LEVELS, configure_logging
+from handoff.sessions import SessionStoreError, SqliteSessionStore, default_store_path
 
 
 def make_state(
     config_path: Path, *, session_store: Path | None, csrf_secret: str | None, sign_in: bool = True
 ) -> CallbackState:
+    """Raises ConfigError (config.json, OAUTH_CALLBACK_SECRET) or SessionStoreError, with the fix."""
     config = load_config(config_path)
+    try:
+        keys = Keys.from_secret(None if csrf_secret is None else csrf_secret.encode())
+    except SecretTooShort as exc:
+        raise ConfigError(str(exc)) from None
+    signin = oidc_sign_in(config) if sign_in else None
+    public_url = configured_callback_url(config)
+    if signin is not None and public_url is None:
+        raise ConfigError(
+            f"{config_path} names no callback URL (callback_url), which the sign-in's redirect URI is built from: "
+            "set CALLBACK_URL and run `reconcile apply`, or start with --no-sign-in"
+        )
     return CallbackState(
         config=config,
         config_path=config_path,
         store=SqliteSessionStore(session_store or default_store_path(config_path)),
         identity_client=boto3.client("bedrock-agentcore", region_name=config.region),
-        csrf=Csrf(csrf_secret.encode() if csrf_secret else None),
-        signin=oidc_sign_in(config) if sign_in else None,
+        csrf=Csrf(keys.csrf),
+        signer=Signer(keys.cookies),
+        public_url=public_url,
+        signin=signin,
     )
 
 
 def oidc_sign_in(config: HandOff) -> OidcSignIn | None:
     """The gateway's own identity provider (CUSTOM_JWT). OIDC_CLIENT_ID / OIDC_CLIENT_SECRET override the
-    client, which must allow the redirect URI <callback base URL>/oauth/signed-in."""
+    client, which must have the redirect URI <callback URL, /oauth/callback -> /oauth/signed-in> registered."""
     authorizer = config.gateway.authorizer if config.gateway else None
     if authorizer is None or authorizer.type != "CUSTOM_JWT" or not authorizer.discovery_url:
         return None
@@ -69,10 +84,23 @@ def oidc_sign_in(config: HandOff) -> OidcSignIn | None:
     help="CUSTOM_JWT stacks: the person confirming must sign in with the gateway's identity provider as the user "
     "who started the authorization (protects against forwarded links).",
 )
+@click.option("--log-level", type=click.Choice(LEVELS), default="info", show_default=True)
 @click.option(
-    "--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True
+    "--library-log-level",
+    type=click.Choice(LEVELS),
+    default="warning",
+    show_default=True,
+    help="For botocore, boto3, urllib3, httpx and httpcore. Credentials are redacted at every level.",
 )
-def main(config_path: Path, host: str, port: int, session_store: Path | None, sign_in: bool, log_level: str) -> None:
+def main(
+    config_path: Path,
+    host: str,
+    port: int,
+    session_store: Path | None,
+    sign_in: bool,
+    log_level: str,
+    library_log_level: str,
+) -> None:
     """Complete users' GitHub consent for the AgentCore stack (the gateway target's return URL).
 
     \b
@@ -80,12 +108,12 @@ def main(config_path: Path, host: str, port: int, session_store: Path | None, si
     GET  /oauth/callback?session_id  confirmation page naming the account being linked
     GET  /oauth/signed-in            return from the identity provider's sign-in (CUSTOM_JWT)
     POST /oauth/callback             CompleteResourceTokenAuth for the user who started it
-    Set OAUTH_CALLBACK_SECRET to share cookie/CSRF keys between several instances;
-    OIDC_CLIENT_ID / OIDC_CLIENT_SECRET to sign in with another client of the same provider.
+    Set OAUTH_CALLBACK_SECRET (at least 32 random bytes) to share cookie/CSRF keys between several
+    instances; OIDC_CLIENT_ID / OIDC_CLIENT_SECRET to sign in with another client of the same provider,
+    whose registered redirect URIs must include the callback URL with /oauth/signed-in for /oauth/callback.
+    Served over https (as configured in the callback URL), cookies are Secure and __Host- prefixed.
     """
-    logging.basicConfig(
-        stream=sys.stderr, level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(log_level, library_level=library_log_level)
     try:
         state = make_state(
             config_path,
@@ -93,11 +121,11 @@ def main(config_path: Path, host: str, port: int, session_store: Path | None, si
             csrf_secret=os.environ.get("OAUTH_CALLBACK_SECRET"),
             sign_in=sign_in,
         )
-    except ConfigError as exc:
+    except (ConfigError, SessionStoreError) as exc:
         click.secho(f"Error: {exc}", fg="red", err=True)
         sys.exit(1)
     click.echo(f"OAuth callback for stack {state.config.stack!r} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
-    uvicorn.run(build_app(state), host=host, port=port, log_level=log_level)
+    uvicorn.run(build_app(state), host=host, port=port, log_level=log_level, log_config=None)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,12 @@ def build_app(state: CallbackState) -> Starlette:
             Route(RETURN_PATH, routes.signed_in, methods=["GET"]),
         ],
         middleware=[Middleware(Hardening)],
-        exception_handlers={404: routes.not_found, 405: routes.not_allowed, 500: routes.crashed},
+        exception_handlers={
+            400: routes.bad_request,
+            404: routes.not_found,
+            405: routes.not_allowed,
+            500: routes.crashed,
+        },
     )
     app.state.callback = state
     return app

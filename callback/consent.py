@@ -110,8 +110,9 @@ def complete_once(store: SessionStore, identity_client: Any, session_uri: str) -
     """Consume the session, so it is completed at most once, then call CompleteResourceTokenAuth for its
     initiator with `identity_client` (boto3 `bedrock-agentcore`). Blocking: run it in a worker thread.
 
-    Returns the completed session, or the problem to show. When AWS is busy or unreachable the session
-    is released so that the person can press the button again; other failures use it up."""
+    Returns the completed session, or the problem to show. Consuming forgets the stored identifier; when
+    AWS is busy or unreachable the session is released (identifier restored) so that the person can press
+    the button again; other failures use it up."""
     try:
         session = store.consume(session_uri)
     except SessionUnavailable as exc:
@@ -123,10 +124,10 @@ def complete_once(store: SessionStore, identity_client: Any, session_uri: str) -
         code = str(exc.response.get("Error", {}).get("Code", ""))
         log.warning("CompleteResourceTokenAuth failed with %s", code)
         if code in RETRYABLE:
-            store.release(session_uri)
+            store.release(session)
         return completion_failure(code)
     except BotoCoreError as exc:
-        store.release(session_uri)
+        store.release(session)
         log.warning("CompleteResourceTokenAuth could not be sent: %s", type(exc).__name__)
         return AWS_UNREACHABLE
     return session

@@ -1,6 +1,7 @@
 """CSRF tokens for the confirmation form: a random nonce bound to one session URI by an HMAC,
 sent both as a form field and as a SameSite=Strict cookie (double submit). A POST must carry
-both, equal, and valid for the session it names. Issued and checked by callback/routes.py."""
+both, equal, and valid for the session it names. Issued and checked by callback/routes.py; the key
+is callback/keys.py's CSRF key, never the one that signs cookies."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ COOKIE = "oauth_callback_csrf"
 
 
 class Csrf:
-    def __init__(self, key: bytes | None = None):
-        self.key = key or secrets.token_bytes(32)
+    def __init__(self, key: bytes):
+        self.key = key
 
     def issue(self, session_uri: str) -> str:
         nonce = secrets.token_urlsafe(16)

@@ -1,5 +1,9 @@
 """The callback app's outer layer, installed by `callback.app.build_app`: strict security headers
-on every response, and oversized query strings and bodies refused before any routing."""
+on every response, and oversized query strings and bodies refused before any routing.
+
+The body cap counts the bytes actually received, so a chunked body (no Content-Length) or a
+Content-Length that lies is held to it too: the body is read here, at most MAX_BODY bytes plus one
+message, and handed to the app only when it fits."""
 
 from __future__ import annotations
 
@@ -37,10 +41,39 @@ class Hardening:
                 message["headers"] += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
             await send(message)
 
+        too_large = problem_page("Request too large", "The request is larger than this server accepts.", 413)
         length = dict(scope.get("headers", [])).get(b"content-length", b"0")
         if len(scope.get("query_string", b"")) > MAX_QUERY or (length.isdigit() and int(length) > MAX_BODY):
-            await problem_page("Request too large", "The request is larger than this server accepts.", 413)(
-                scope, receive, with_headers
-            )
+            await too_large(scope, receive, with_headers)
             return
-        await self.app(scope, receive, with_headers)
+        body = await read_body(receive, MAX_BODY)
+        if body is None:
+            await too_large(scope, receive, with_headers)
+            return
+        await self.app(scope, replay(body, receive), with_headers)
+
+
+async def read_body(receive: Receive, limit: int) -> list[Message] | None:
+    """The request's messages up to the end of its body, or None as soon as more than `limit` bytes came."""
+    messages: list[Message] = []
+    received = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return messages
+        received += len(message.get("body", b""))
+        if received > limit:
+            return None
+        if not message.get("more_body", False):
+            return messages
+
+
+def replay(messages: list[Message], receive: Receive) -> Receive:
+    """A `receive` that gives back `messages`, then whatever the connection sends next (a disconnect)."""
+    pending = list(messages)
+
+    async def replaying() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replaying

@@ -9,6 +9,7 @@ the confirmation page's `POST /oauth/callback` completes the session."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 from urllib.parse import urlencode
 
 import anyio
@@ -17,10 +18,10 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from callback.consent import Problem, SignInNeeded, complete_once, confirmer_check, unavailable, well_formed
 from callback.csrf import COOKIE as CSRF_COOKIE
+from callback.hardening import MAX_BODY
 from callback.pages import confirm_page, done_page, home_page, problem_page, problem_page_for
 from callback.signin import (
     PENDING_COOKIE,
-    RETURN_PATH,
     SESSION_URI_KEY,
     USER_COOKIE,
     Identity,
@@ -33,6 +34,10 @@ from handoff.sessions import OAuthSession, SessionUnavailable
 
 SESSION_URI_PARAM = "session_id"
 """The external name of the session URI: AgentCore's query parameter, and the confirmation form's field."""
+FORM_FIELDS = 2
+"""The confirmation form's fields (session_id, csrf_token): a form with more, or with a file, is refused."""
+SIGN_IN_COOKIE_SECONDS = 600
+CSRF_COOKIE_SECONDS = 900
 log = logging.getLogger("callback")
 
 
@@ -57,26 +62,18 @@ async def show(request: Request) -> Response:
         return session
     token = state.csrf.issue(session_uri)
     response = confirm_page(session.display_name, session_uri, token)
-    response.set_cookie(
-        CSRF_COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        path="/oauth/callback",
-        max_age=900,
-        secure=request.url.scheme == "https",
-    )
+    state.cookies.set(response, CSRF_COOKIE, token, max_age=CSRF_COOKIE_SECONDS, samesite="strict")
     return response
 
 
 async def complete(request: Request) -> Response:
     """The confirmation: CSRF-checked, then CompleteResourceTokenAuth for the session's initiator."""
     state = callback_state(request)
-    form = await request.form()
-    session_uri, token = str(form.get(SESSION_URI_PARAM, "")), str(form.get("csrf_token", ""))
+    async with request.form(max_files=0, max_fields=FORM_FIELDS, max_part_size=MAX_BODY) as form:
+        session_uri, token = str(form.get(SESSION_URI_PARAM, "")), str(form.get("csrf_token", ""))
     if not well_formed(session_uri):
         return problem_page("Invalid authorization link", "The form did not carry a valid session id.", 400)
-    if not state.csrf.valid(token, request.cookies.get(CSRF_COOKIE, ""), session_uri):
+    if not state.csrf.valid(token, state.cookies.get(request, CSRF_COOKIE), session_uri):
         return problem_page("Request refused", "This confirmation did not come from the page this server showed.", 403)
     checked = await usable_session(request, state, session_uri, may_redirect=False)
     if isinstance(checked, Response):
@@ -85,15 +82,20 @@ async def complete(request: Request) -> Response:
     if isinstance(outcome, Problem):
         return problem_page_for(outcome)
     response = done_page(outcome.display_name)
-    response.delete_cookie(CSRF_COOKIE, path="/oauth/callback")
+    state.cookies.delete(response, CSRF_COOKIE)
     return response
 
 
 async def signed_in(request: Request) -> Response:
     """The identity provider's answer: remember who signed in, for which session, and go back to it."""
     state = callback_state(request)
-    pending = state.signer.loads(request.cookies.get(PENDING_COOKIE, ""))
-    if pending is None or request.query_params.get("state") != pending.get("state") or state.signin is None:
+    pending = state.signer.loads(state.cookies.get(request, PENDING_COOKIE))
+    if (
+        pending is None
+        or request.query_params.get("state") != pending.get("state")
+        or state.signin is None
+        or state.return_uri is None
+    ):
         return problem_page(
             "Sign-in not recognised", "This sign-in answer does not match a sign-in this page started.", 400
         )
@@ -101,14 +103,14 @@ async def signed_in(request: Request) -> Response:
         return problem_page("Sign-in refused", "The identity provider did not sign you in.", 403)
     try:
         user = await state.signin.finish(
-            code=request.query_params["code"], pending=pending, redirect_uri=return_uri(request)
+            code=request.query_params["code"], pending=pending, redirect_uri=state.return_uri
         )
     except SignInFailed as exc:
         return problem_page("Sign-in failed", str(exc), 403)
     session_uri = pending[SESSION_URI_KEY]
     response = RedirectResponse(f"/oauth/callback?{urlencode({SESSION_URI_PARAM: session_uri})}", status_code=303)
-    set_signed_cookie(response, request, USER_COOKIE, state.signer.dumps(user_cookie_value(session_uri, user)))
-    response.delete_cookie(PENDING_COOKIE, path="/oauth")
+    set_signed_cookie(response, state, USER_COOKIE, user_cookie_value(session_uri, user))
+    state.cookies.delete(response, PENDING_COOKIE)
     return response
 
 
@@ -120,7 +122,7 @@ async def usable_session(
         session = await anyio.to_thread.run_sync(state.store.get, session_uri)
     except SessionUnavailable as exc:
         return problem_page_for(unavailable(exc))
-    user = signed_in_user(state.signer.loads(request.cookies.get(USER_COOKIE, "")), session.session_uri)
+    user = signed_in_user(state.signer.loads(state.cookies.get(request, USER_COOKIE)), session.session_uri)
     verdict = confirmer_check(
         session, sign_in_enabled=state.signin is not None, signed_in=user, may_redirect=may_redirect
     )
@@ -132,29 +134,31 @@ async def usable_session(
 
 
 async def start_sign_in(request: Request, state: CallbackState, session_uri: str, initiator: Identity) -> Response:
-    """Send the browser to the identity provider, keeping the pending sign-in in a signed cookie."""
+    """Send the browser to the identity provider, keeping the pending sign-in in a signed cookie.
+
+    No login_hint: whoever opens a forwarded link would see (and the provider's page would show) the
+    initiator's subject. `initiator` is checked when the person comes back."""
     assert state.signin is not None, "consent asks for a sign-in only when sign-in is enabled"
+    assert state.return_uri is not None, "make_state refuses sign-in without a configured callback URL"
     try:
-        url, pending = await state.signin.start(
-            session_uri=session_uri, redirect_uri=return_uri(request), login_hint=initiator.subject
-        )
+        url, pending = await state.signin.start(session_uri=session_uri, redirect_uri=state.return_uri)
     except SignInFailed as exc:
         return problem_page("Sign-in unavailable", str(exc), 503)
     response = RedirectResponse(url, status_code=302)
-    set_signed_cookie(response, request, PENDING_COOKIE, state.signer.dumps(pending))
+    set_signed_cookie(response, state, PENDING_COOKIE, pending)
     return response
 
 
-def return_uri(request: Request) -> str:
-    """Where the identity provider sends the browser back to (this app's RETURN_PATH)."""
-    return str(request.base_url).rstrip("/") + RETURN_PATH
+def set_signed_cookie(response: Response, state: CallbackState, name: str, value: dict[str, Any]) -> None:
+    """Sign-in cookies are Lax (they must survive the identity provider's redirect back), HttpOnly, short-lived;
+    their expiry is also inside the signed value."""
+    signed = state.signer.dumps(value, max_age=SIGN_IN_COOKIE_SECONDS)
+    state.cookies.set(response, name, signed, max_age=SIGN_IN_COOKIE_SECONDS, samesite="lax")
 
 
-def set_signed_cookie(response: Response, request: Request, name: str, value: str) -> None:
-    """Sign-in cookies are Lax (they must survive the identity provider's redirect back), HttpOnly, short-lived."""
-    response.set_cookie(
-        name, value, httponly=True, samesite="lax", path="/oauth", max_age=600, secure=request.url.scheme == "https"
-    )
+async def bad_request(request: Request, exc: Exception) -> Response:
+    """The form parser's refusals (too many fields, a file, a part too large)."""
+    return problem_page("Request refused", "This is not the form this server sent.", 400)
 
 
 async def not_found(request: Request, exc: Exception) -> Response:

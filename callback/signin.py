@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -67,16 +68,19 @@ def signed_in_user(value: dict[str, Any] | None, session_uri: str) -> Identity |
 
 
 class Signer:
-    """HMAC-signed JSON values for cookies."""
+    """HMAC-signed JSON values for cookies, each with an expiry (`exp`, seconds since the epoch) inside
+    what is signed: a copied cookie stops working when its time is up, whatever Max-Age the browser kept."""
 
     def __init__(self, key: bytes):
         self.key = key
 
-    def dumps(self, value: dict[str, Any]) -> str:
-        payload = base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).decode()
+    def dumps(self, value: dict[str, Any], *, max_age: int) -> str:
+        document = {**value, "exp": int(time.time()) + max_age}
+        payload = base64.urlsafe_b64encode(json.dumps(document, separators=(",", ":")).encode()).decode()
         return f"{payload}.{self._mac(payload)}"
 
     def loads(self, token: str) -> dict[str, Any] | None:
+        """The value, or None when the token is forged, malformed or expired."""
         payload, _, mac = token.rpartition(".")
         if not payload or not hmac.compare_digest(mac, self._mac(payload)):
             return None
@@ -84,7 +88,9 @@ class Signer:
             value = json.loads(base64.urlsafe_b64decode(payload.encode()))
         except ValueError:
             return None
-        return value if isinstance(value, dict) else None
+        if not isinstance(value, dict) or not isinstance(value.get("exp"), int) or value["exp"] <= time.time():
+            return None
+        return value
 
     def _mac(self, payload: str) -> str:
         return hmac.new(self.key, payload.encode(), hashlib.sha256).hexdigest()
@@ -96,8 +102,13 @@ class OidcSignIn:
         self._discovery: dict[str, Any] | None = None
         self._jwks: jwt.PyJWKClient | None = None
 
-    async def start(self, *, session_uri: str, redirect_uri: str, login_hint: str) -> tuple[str, dict[str, Any]]:
-        """The provider URL to send the browser to, and the pending state to keep in a cookie."""
+    async def start(
+        self, *, session_uri: str, redirect_uri: str, login_hint: str | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """The provider URL to send the browser to, and the pending state to keep in a cookie.
+
+        `login_hint` names a user to the provider (and to whoever sees the URL): pass it only for a
+        browser known to belong to that user, never for a link that may have been forwarded."""
         discovery = await self._metadata()
         verifier, state, nonce = secrets.token_urlsafe(48), secrets.token_urlsafe(16), secrets.token_urlsafe(16)
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
@@ -110,8 +121,9 @@ class OidcSignIn:
             "nonce": nonce,
             "code_challenge": challenge,
             "code_challenge_method": "S256",
-            "login_hint": login_hint,
         }
+        if login_hint:
+            query["login_hint"] = login_hint
         pending = {SESSION_URI_KEY: session_uri, "state": state, "nonce": nonce, "verifier": verifier}
         return f"{discovery['authorization_endpoint']}?{urlencode(query)}", pending
 

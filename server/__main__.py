@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 from typing import Literal
@@ -11,9 +10,11 @@ import click
 import uvicorn
 
 from handoff.config import config_option
-from handoff.sessions import SqliteSessionStore, default_store_path
+from handoff.logs import LEVELS, configure_logging
+from handoff.sessions import SessionStoreError, SqliteSessionStore, default_store_path
 from server.app import Tools, build_server
 from server.config import ConfigError, load_server_config
+from server.exposure import ExposureError, check_bind, http_app, split_list, transport_security
 from server.gateway import GatewayClient
 from server.identity import DEFAULT_TOKEN_HEADER, IdentitySettings
 
@@ -39,8 +40,33 @@ def make_tools(config_path: Path, *, session_store: Path | None, token_header: s
     show_default=True,
     help="http: streamable HTTP (stateless, JSON), as AgentCore Runtime expects; stdio: for local clients.",
 )
-@click.option("--host", default="0.0.0.0", show_default=True, help="HTTP listen address.")
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="MCP_SERVER_HOST", help="HTTP listen address.")
 @click.option("--port", default=8000, show_default=True, help="HTTP port; the endpoint is /mcp, health is /healthz.")
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    envvar="MCP_ALLOWED_HOSTS",
+    metavar="NAME[:PORT]",
+    help="Host header values accepted besides loopback names (repeat, or comma-separate; NAME:* for any port). "
+    "Other Host headers get 421 and other Origins 403 (DNS-rebinding protection, always on).",
+)
+@click.option(
+    "--allowed-origin",
+    "allowed_origins",
+    multiple=True,
+    envvar="MCP_ALLOWED_ORIGINS",
+    metavar="URL",
+    help="Origin header values accepted besides loopback origins (repeat, or comma-separate).",
+)
+@click.option(
+    "--behind-authenticating-proxy",
+    is_flag=True,
+    envvar="MCP_BEHIND_AUTHENTICATING_PROXY",
+    help="State that every request is authenticated before it reaches this server (AgentCore Runtime's inbound "
+    "SigV4/JWT authorizer, an authenticating proxy). Required to listen beyond loopback when the gateway "
+    "uses AWS_IAM or NONE, whose calls carry this server's own credentials rather than the caller's.",
+)
 @click.option(
     "--stateful",
     is_flag=True,
@@ -66,45 +92,65 @@ def make_tools(config_path: Path, *, session_store: Path | None, token_header: s
     envvar="MCP_USER_TOKEN_FILE",
     help="stdio only: file holding the user's JWT (or set MCP_USER_TOKEN).",
 )
+@click.option("--log-level", type=click.Choice(LEVELS), default="info", show_default=True)
 @click.option(
-    "--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True
+    "--library-log-level",
+    type=click.Choice(LEVELS),
+    default="warning",
+    show_default=True,
+    help="For botocore, httpx, httpcore, urllib3 and the MCP SDK. Credentials are redacted at every level.",
 )
 def main(
     config_path: Path,
     transport: Literal["http", "stdio"],
     host: str,
     port: int,
+    allowed_hosts: tuple[str, ...],
+    allowed_origins: tuple[str, ...],
+    behind_authenticating_proxy: bool,
     stateful: bool,
     session_store: Path | None,
     token_header: str,
     token_file: Path | None,
     log_level: str,
+    library_log_level: str,
 ) -> None:
     """MCP server whose tools read the user's GitHub account through the AgentCore gateway.
 
     It never holds GitHub credentials: each call carries the user's own credential to the
     gateway (their JWT for a CUSTOM_JWT gateway; this server's AWS credentials for AWS_IAM).
 
+    It listens on 127.0.0.1 unless --host says otherwise, and answers only requests whose Host and Origin
+    are loopback names or allowed with --allowed-host / --allowed-origin. When the gateway uses AWS_IAM
+    (or NONE), calls carry this server's own AWS identity, so it refuses a non-loopback --host unless
+    --behind-authenticating-proxy states that every request is authenticated in front of it (as AgentCore
+    Runtime's inbound auth does).
+
     \b
     Tools: get_user_profile, get_user_repos (per_page, page, sort, direction, visibility).
     Examples:
-      mcp-server                                  # http://0.0.0.0:8000/mcp
+      mcp-server                                  # http://127.0.0.1:8000/mcp
+      mcp-server --host 0.0.0.0 --allowed-host mcp.example.com   # CUSTOM_JWT behind a load balancer
+      mcp-server --host 0.0.0.0 --behind-authenticating-proxy --allowed-host HOST   # AgentCore Runtime
       MCP_USER_TOKEN=$JWT mcp-server --transport stdio
     """
-    logging.basicConfig(
-        stream=sys.stderr, level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(log_level, library_level=library_log_level)
     try:
         tools = make_tools(config_path, session_store=session_store, token_header=token_header, token_file=token_file)
-    except ConfigError as exc:
+        if transport == "http":
+            check_bind(
+                host, tools.config.gateway.authorizer.type, behind_authenticating_proxy=behind_authenticating_proxy
+            )
+    except (ConfigError, SessionStoreError, ExposureError) as exc:
         click.secho(f"Error: {exc}", fg="red", err=True)
         sys.exit(1)
     server = build_server(tools)
     if transport == "stdio":
         server.run("stdio")
         return
-    app = server.streamable_http_app(stateless_http=not stateful, json_response=True, host=host)
-    uvicorn.run(app, host=host, port=port, log_level=log_level)
+    security = transport_security(split_list(allowed_hosts), split_list(allowed_origins))
+    app = http_app(server, stateful=stateful, security=security)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, log_config=None)
 
 
 if __name__ == "__main__":

@@ -52,7 +52,9 @@ class Tools:
         self, ctx: Context, elicitation: Elicitation, caller: Caller
     ) -> AuthorizationRequired:
         if elicitation.session_uri is None:
-            log.warning("authorization URL without a session URI (its request_uri parameter); the callback cannot bind it")
+            log.warning(
+                "authorization URL without a session URI (its request_uri parameter); the callback cannot bind it"
+            )
         else:
             await anyio.to_thread.run_sync(
                 lambda: self.store.record(

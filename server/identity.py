@@ -70,10 +70,11 @@ def _bearer(settings: IdentitySettings, headers: Mapping[str, str] | None) -> st
         lowered = {k.lower(): v for k, v in headers.items()}
         custom = lowered.get(settings.token_header.lower(), "").strip()
         if custom:
-            return custom.removeprefix("Bearer ").strip()
-        authorization = lowered.get("authorization", "")
-        if authorization.startswith("Bearer ") and authorization[7:].strip():
-            return authorization[7:].strip()
+            scheme, _, credential = custom.partition(" ")
+            return credential.strip() if scheme.lower() == "bearer" and credential.strip() else custom
+        token = bearer_credential(lowered.get("authorization", ""))
+        if token:
+            return token
         raise NoCredential(
             "no user token: send `Authorization: Bearer <your JWT>`, or, behind mcp-proxy-for-aws (which signs "
             f"Authorization with SigV4), add `--header {settings.token_header}=<your JWT>` to the proxy"
@@ -89,6 +90,15 @@ def _bearer(settings: IdentitySettings, headers: Mapping[str, str] | None) -> st
     if token:
         return token
     raise NoCredential(f"no user token on stdio: set {TOKEN_ENV}=<your JWT> or start the server with --token-file FILE")
+
+
+def bearer_credential(authorization: str) -> str | None:
+    """The token of an `Authorization: Bearer <token>` value; the scheme is case-insensitive (RFC 6750
+    section 2.1 builds on RFC 7235, whose auth-scheme is case-insensitive: `bearer` and `BEARER` are Bearer)."""
+    scheme, _, credential = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not credential.strip():
+        return None
+    return credential.strip()
 
 
 def _display_name(token: str) -> str:

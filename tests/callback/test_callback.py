@@ -79,7 +79,8 @@ def test_post_needs_a_sign_in_for_that_same_session(deployment: Deployment) -> N
     with httpx.Client() as browser:
         open_callback(browser, f"{deployment.callback}/oauth/callback?session_id={first}", login="alice")
         token = deployment.state.csrf.issue(second)
-        browser.cookies.set("oauth_callback_csrf", token, path="/oauth/callback")
+        browser.cookies.delete("oauth_callback_csrf")
+        browser.cookies.set("oauth_callback_csrf", token)
         refused = browser.post(
             f"{deployment.callback}/oauth/callback", data={"session_id": second, "csrf_token": token}
         )

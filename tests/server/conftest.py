@@ -16,6 +16,7 @@ from mcp.client.streamable_http import streamable_http_client
 from sandbox.server import Sandbox
 from server.__main__ import make_tools
 from server.app import Tools, build_server
+from server.exposure import http_app, transport_security
 from tests.asgi import serving_asgi
 from tests.sandbox.helpers import apply_stack
 
@@ -24,8 +25,8 @@ TOKEN_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Custom-User-Token"
 
 @contextmanager
 def serving(tools: Tools, *, stateful: bool = False) -> Iterator[str]:
-    """Run the server like `mcp-server` does (streamable HTTP, JSON) on a free loopback port."""
-    app = build_server(tools).streamable_http_app(stateless_http=not stateful, json_response=True, host="127.0.0.1")
+    """Run the server like `mcp-server` does (streamable HTTP, JSON, Host/Origin checked) on a free loopback port."""
+    app = http_app(build_server(tools), stateful=stateful, security=transport_security([], []))
     with serving_asgi(app) as base:
         yield base
 
