@@ -6,4 +6,5 @@ so each program loads only what it needs:
     config      config.json: one versioned pydantic model, its atomic writer, its loader, --config
     sessions    the OAuth session store (session URI -> initiator), SQLite now, an interface for others
     callers     who a session belongs to (caller identifier kinds) and the name shown for a JWT's user
+    logs        logging for both programs: third-party loggers pinned, tokens redacted on every handler
 """
