@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from demo.cli import demo_command
-from reconciler import cli
+from reconciler.cli import main as reconciler_commands
+from reconciler.command_line import Commands
 from sandbox.cli import sandbox_command
 
-main = cli.Commands(
+main = Commands(
     "reconcile",
-    commands={**cli.main.commands, "sandbox": sandbox_command, "demo": demo_command},
-    help=cli.main.help,
-    context_settings=cli.main.context_settings,
+    commands={**reconciler_commands.commands, "sandbox": sandbox_command, "demo": demo_command},
+    help=reconciler_commands.help,
+    context_settings=reconciler_commands.context_settings,
 )

@@ -1,0 +1,244 @@
+"""What every `reconcile` command shares: errors for people (one red line, exit 1; tracebacks only
+with --debug), exit codes a pipeline can trust, and the options (stack, AWS, view, lock, selection)
+with the values they become."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import click
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
+
+from handoff.config import ConfigError, config_option
+from reconciler.aws import error_code, error_message
+from reconciler.diagnostics import DiagnosticsError
+from reconciler.kinds.base import Context
+from reconciler.locking import stack_lock
+from reconciler.plan import Plan
+from reconciler.rendering import format_text, plan_document
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+
+class Fail(click.ClickException):
+    """One red line on stderr, exit 1."""
+
+    def show(self, file: Any = None) -> None:
+        click.secho(f"Error: {self.message}", fg="red", err=True)
+
+
+def progress(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(command)
+    def wrapper(*args: Any, debug: bool = False, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except DiagnosticsError as exc:
+            for d in exc.diagnostics:
+                click.secho(d.format(), fg="red" if d.severity == "error" else "yellow", err=True)
+            _traceback(debug)
+            sys.exit(EXIT_ERROR)
+        except NoCredentialsError as exc:
+            _traceback(debug)
+            raise Fail(
+                "no AWS credentials found: set AWS_PROFILE (or pass --profile), or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+            ) from exc
+        except NoRegionError as exc:
+            _traceback(debug)
+            raise Fail("no AWS region: pass --region, set AWS_REGION, or set `region:` in the stack file") from exc
+        except ClientError as exc:
+            _traceback(debug)
+            raise Fail(f"{exc.operation_name} failed with {error_code(exc)}: {error_message(exc)}") from exc
+        except EndpointConnectionError as exc:
+            _traceback(debug)
+            raise Fail(unreachable(str(exc.kwargs.get("endpoint_url", "")))) from exc
+        except (BotoCoreError, RuntimeError, ConfigError) as exc:
+            _traceback(debug)
+            raise Fail(str(exc)) from exc
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            _traceback(debug)
+            raise Fail(
+                f"internal error: {type(exc).__name__}: {exc} (re-run with --debug for the traceback, and report it)"
+            ) from exc
+        except KeyboardInterrupt:
+            click.secho(
+                "Interrupted. Calls in flight were allowed to finish; run `reconcile apply` again to converge.",
+                fg="yellow",
+                err=True,
+            )
+            sys.exit(EXIT_ERROR)
+
+    return wrapper
+
+
+def unreachable(endpoint: str) -> str:
+    """Which endpoint did not answer, and the likely cause when it is this machine (the sandbox)."""
+    host = urlparse(endpoint).hostname or ""
+    message = f"cannot reach the AWS endpoint {endpoint or '(unknown)'}"
+    if host in ("localhost", "::1") or host.startswith("127."):
+        return message + ": nothing answers there. Is `reconcile sandbox` running? (AWS_ENDPOINT_URL points at it)"
+    return message + ": check the network, AWS_REGION and AWS_ENDPOINT_URL"
+
+
+def _traceback(debug: bool) -> None:
+    if debug:
+        traceback.print_exc()
+
+
+def stack_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option(
+        "--stack",
+        "stack_file",
+        type=click.Path(path_type=Path),
+        default=Path("stack.yaml"),
+        show_default=True,
+        help="Desired-state file.",
+    )(command)
+    return click.option("--debug", is_flag=True, help="Show tracebacks.")(command)
+
+
+def aws_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option("--profile", help="AWS profile (default: AWS_PROFILE / boto3's chain).")(command)
+    return click.option("--region", help="AWS region (default: AWS_REGION, then `region:` in the stack file).")(command)
+
+
+@dataclass(frozen=True)
+class View:
+    """How a plan is shown to people."""
+
+    show_unchanged: bool = False
+    compact: bool = False
+    colour: bool = False
+
+    def print_plan(self, the_plan: Plan) -> None:
+        text = format_text(
+            plan_document(the_plan), show_unchanged=self.show_unchanged, compact=self.compact, colour=self.colour
+        )
+        click.echo(text, color=self.colour)
+
+
+def view_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--show-unchanged, --compact, --no-color; turned into `view: View` for the command."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, show_unchanged: bool, compact: bool, no_color: bool, **kwargs: Any) -> Any:
+        colour = not no_color and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
+        return command(*args, view=View(show_unchanged, compact, colour), **kwargs)
+
+    wrapper = click.option(
+        "--no-color", is_flag=True, help="No colour (also off with NO_COLOR set or when not a terminal)."
+    )(wrapper)
+    wrapper = click.option("--compact", is_flag=True, help="Values on one line, long ones cut (default: in full).")(
+        wrapper
+    )
+    return click.option("--show-unchanged", is_flag=True, help="Show unchanged resources and fields too.")(wrapper)
+
+
+@dataclass(frozen=True)
+class Lock:
+    enabled: bool
+    timeout: float
+
+
+def lock_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--lock / --lock-timeout, turned into `lock: Lock` for the command."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, lock: bool, lock_timeout: str, **kwargs: Any) -> Any:
+        return command(*args, lock=Lock(lock, parse_duration(lock_timeout)), **kwargs)
+
+    wrapper = click.option(
+        "--lock-timeout",
+        default="0s",
+        show_default=True,
+        help="How long to wait for another run's lock (e.g. 30s, 5m) before giving up.",
+    )(wrapper)
+    return click.option(
+        "--lock",
+        type=click.BOOL,
+        default=True,
+        show_default=True,
+        help="Hold the stack's lock (an SSM parameter /reconcile/<stack>/lock) while changing AWS; --lock=false skips it.",
+    )(wrapper)
+
+
+def parse_duration(text: str) -> float:
+    """`90`, `90s`, `5m`, `1h` -> seconds."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    number, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "s")
+    try:
+        return float(number) * units[unit]
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not a duration like 30s, 5m or 1h", param_hint="--lock-timeout"
+        ) from None
+
+
+@contextmanager
+def locked(ctx: Context, stack: str, command: str, lock: Lock) -> Iterator[None]:
+    if not lock.enabled:
+        yield
+        return
+    with stack_lock(ctx.clients.ssm, stack, command=command, timeout=lock.timeout, progress=progress):
+        yield
+
+
+def selection_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--target and --replace (repeatable), as frozensets `targets` and `forced`."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, target: tuple[str, ...], replace: tuple[str, ...], **kwargs: Any) -> Any:
+        return command(*args, targets=frozenset(target), forced=frozenset(replace), **kwargs)
+
+    wrapper = click.option(
+        "--replace",
+        multiple=True,
+        metavar="ADDRESS",
+        help="Replace this resource even where an update would do (repeatable).",
+    )(wrapper)
+    return click.option(
+        "--target",
+        multiple=True,
+        metavar="ADDRESS",
+        help="Only this resource and what it depends on (repeatable; removed ones as removed.<name>).",
+    )(wrapper)
+
+
+def config_written_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return config_option(help="Where apply writes the hand-off for mcp-server and oauth-callback.")(command)
+
+
+class Commands(click.Group):
+    """Usage errors (a mistyped flag) exit 1, not click's 2: a pipeline reads 2 from
+    `plan --detailed-exitcode` as "changes present"."""
+
+    def main(  # type: ignore[override]
+        self, args: list[str] | None = None, prog_name: str | None = None, standalone_mode: bool = True, **extra: Any
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, standalone_mode=False, **extra)
+        try:
+            return super().main(args, prog_name, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            exc.show()
+            sys.exit(EXIT_ERROR)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(EXIT_ERROR)
