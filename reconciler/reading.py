@@ -121,11 +121,21 @@ def _orphans(
         for kind in KINDS.values()
         if kind.kind not in early
     }
+    # A name a declared resource's live outputs claim (a gateway's own workload identity) is that
+    # resource's part, never a removed resource of this stack: not read again.
+    claimed = {
+        v
+        for live in state.resources.values()
+        if live
+        for k, v in live.outputs.items()
+        if k != "name" and isinstance(v, str)
+    }
     candidates = [
         (kind, name, read_spec)
         for kind in KINDS.values()
         for name, read_spec in listings[kind.kind].result()
         if (kind.kind, name, read_spec.get(kind.owner_field) if kind.owner_field else None) not in declared
+        and name not in claimed
     ]
     reads = [pool.submit(kind.read, ctx, name, read_spec) for kind, name, read_spec in candidates]
     found: list[Orphan] = []
