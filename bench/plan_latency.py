@@ -151,13 +151,15 @@ def main() -> None:
             + ", ".join(f"{op.split(':')[1]} {n}" for op, n in sorted(counter.calls.items()))
         )
     for name, target in (("shipped", 5), ("generated (50)", 8)):
-        ours, _, counter, cpu = results[name]
+        ours, _, _, cpu = results[name]
         waiting = (ours - cpu) / delay
-        if cpu > delay * target:  # the no-latency run alone takes longer than the target: CPU-bound here
-            verdict = f"not measurable here: {counter.total} calls take {cpu * 1000:.0f} ms of CPU without latency"
-        else:
-            verdict = "met" if waiting <= target else "NOT met"
-        print(f"RESULT {name}: {waiting:.1f} waiting RT, {ours / delay:.1f} RT in all; target <= {target}: {verdict}")
+        # The measure: wall <= target round trips + CPU (CPU: the same plan against a sandbox
+        # without latency, which here includes the sandbox's own work for every call).
+        verdict = "met" if ours <= target * delay + cpu else "NOT met"
+        print(
+            f"RESULT {name}: {ours * 1000:.0f} ms = {ours / delay:.1f} RT in all, {waiting:.1f} waiting RT "
+            f"+ {cpu * 1000:.0f} ms CPU; target <= {target} RT + CPU: {verdict}"
+        )
 
 
 if __name__ == "__main__":
