@@ -17,7 +17,7 @@ from callback.keys import Keys, SecretTooShort
 from callback.signin import OidcSignIn, Signer
 from callback.state import CallbackState, configured_callback_url
 from handoff.config import ConfigError, HandOff, config_option, load_config
-from handoff.logs import LEVELS, configure_logging
+from handoff.logs import configure_logging, log_options
 from handoff.sessions import SessionStoreError, SqliteSessionStore, default_store_path
 
 
@@ -84,14 +84,7 @@ def oidc_sign_in(config: HandOff) -> OidcSignIn | None:
     help="CUSTOM_JWT stacks: the person confirming must sign in with the gateway's identity provider as the user "
     "who started the authorization (protects against forwarded links).",
 )
-@click.option("--log-level", type=click.Choice(LEVELS), default="info", show_default=True)
-@click.option(
-    "--library-log-level",
-    type=click.Choice(LEVELS),
-    default="warning",
-    show_default=True,
-    help="For botocore, boto3, urllib3, httpx and httpcore. Credentials are redacted at every level.",
-)
+@log_options
 def main(
     config_path: Path,
     host: str,

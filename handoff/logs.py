@@ -12,9 +12,27 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from typing import TextIO
+from collections.abc import Callable
+from typing import Any, TextIO, TypeVar
+
+import click
 
 LEVELS = ("debug", "info", "warning", "error")
+FC = TypeVar("FC", bound=Callable[..., Any])
+
+
+def log_options(command: FC) -> FC:
+    """`--log-level` and `--library-log-level`, the same for mcp-server and oauth-callback."""
+    command = click.option(
+        "--library-log-level",
+        type=click.Choice(LEVELS),
+        default="warning",
+        show_default=True,
+        help="For botocore, boto3, urllib3, httpx, httpcore and the MCP SDK. Credentials are redacted at every level.",
+    )(command)
+    return click.option("--log-level", type=click.Choice(LEVELS), default="info", show_default=True)(command)
+
+
 THIRD_PARTY = ("botocore", "boto3", "s3transfer", "urllib3", "httpcore", "httpx", "mcp", "starlette")
 """Held at WARNING unless `--library-log-level` asks for more. (uvicorn's loggers follow `--log-level`:
 `uvicorn.run(log_level=...)` sets them; they log the listening address and request lines.)"""

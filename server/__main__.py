@@ -10,7 +10,7 @@ import click
 import uvicorn
 
 from handoff.config import config_option
-from handoff.logs import LEVELS, configure_logging
+from handoff.logs import configure_logging, log_options
 from handoff.sessions import SessionStoreError, SqliteSessionStore, default_store_path
 from server.app import Tools, build_server
 from server.config import ConfigError, load_server_config
@@ -92,14 +92,7 @@ def make_tools(config_path: Path, *, session_store: Path | None, token_header: s
     envvar="MCP_USER_TOKEN_FILE",
     help="stdio only: file holding the user's JWT (or set MCP_USER_TOKEN).",
 )
-@click.option("--log-level", type=click.Choice(LEVELS), default="info", show_default=True)
-@click.option(
-    "--library-log-level",
-    type=click.Choice(LEVELS),
-    default="warning",
-    show_default=True,
-    help="For botocore, httpx, httpcore, urllib3 and the MCP SDK. Credentials are redacted at every level.",
-)
+@log_options
 def main(
     config_path: Path,
     transport: Literal["http", "stdio"],
