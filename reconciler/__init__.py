@@ -15,6 +15,7 @@ Layers (imports flow one way, top to bottom; `lint-imports` enforces them, see p
     plan                     frozen data
     stack                    stack.yaml -> validated Stack, with Diagnostics (file, line, key)
     kinds/                   one module per resource kind; the only code that calls AWS
-    spec/                    expressions, YAML with lines (hostile input bounded), OpenAPI checks
+    spec/ · packaging/       expressions, YAML with lines (hostile input bounded), OpenAPI checks ·
+                             the server's code artifact for AgentCore Runtime (reproducible zip, cached)
     aws · diagnostics · secrets
 """

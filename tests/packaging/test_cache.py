@@ -1,0 +1,44 @@
+"""Packaging is cached: an unchanged server is found, a code change reinstalls no dependency."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from reconciler.packaging.dependencies import root_requirements
+from tests.packaging.conftest import ROOT, build
+
+
+def _copy_project(target: Path) -> Path:
+    for name in ("server", "handoff"):
+        shutil.copytree(ROOT / name, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "uv.lock"):
+        shutil.copy2(ROOT / name, target / name)
+    return target
+
+
+def test_an_unchanged_server_is_the_cached_zip(tmp_path: Path) -> None:
+    first = build(tmp_path / "cache")
+    messages: list[str] = []
+    second = build(tmp_path / "cache", messages=messages)
+    assert second.cached and second.sha256 == first.sha256
+    assert messages == [m for m in messages if "unchanged, cached zip" in m] and messages
+
+
+def test_a_code_change_is_a_new_zip_without_reinstalling(tmp_path: Path) -> None:
+    project = _copy_project(tmp_path / "project")
+    before = build(tmp_path / "cache", root=project)
+    (project / "server" / "app.py").write_text((project / "server" / "app.py").read_text() + "\n# changed\n")
+    messages: list[str] = []
+    after = build(tmp_path / "cache", root=project, messages=messages)
+    assert after.sha256 != before.sha256 and not after.cached
+    assert any("dependencies cached" in m for m in messages)
+    assert not any("installing" in m for m in messages)
+
+
+def test_the_roots_are_what_the_server_and_hand_off_import() -> None:
+    roots = root_requirements(ROOT, [ROOT / "server", ROOT / "handoff"])
+    names = {root.split("[")[0].split(">")[0].split("=")[0].split("<")[0] for root in roots}
+    assert {"mcp", "pydantic", "httpx", "uvicorn", "starlette", "click", "botocore"} <= names
+    assert "pyjwt[crypto]>=2.9" in roots  # extras as the project declares them
+    assert not names & {"moto", "deepdiff", "werkzeug", "openapi-spec-validator"}  # reconciler/sandbox only
