@@ -8,8 +8,8 @@ Record the fixture from the server as it is (only when its behaviour is meant to
 
 from __future__ import annotations
 
-import json
 import itertools
+import json
 import re
 import sys
 from collections.abc import Iterator
@@ -61,7 +61,12 @@ async def fake_gateway(scope: Any, receive: Any, send: Any) -> None:
 def _gateway_answer(token: str, request: dict[str, Any]) -> dict[str, Any] | bytes:
     rpc = {"jsonrpc": "2.0", "id": request["id"]}
     if token == "consent":
-        elicitation = {"mode": "url", "url": f"{CONSENT_URL}wire-{next(_sessions)}", "elicitationId": "wire-elicitation", "message": "Authorize"}
+        elicitation = {
+            "mode": "url",
+            "url": f"{CONSENT_URL}wire-{next(_sessions)}",
+            "elicitationId": "wire-elicitation",
+            "message": "Authorize",
+        }
         error = {"code": -32042, "message": "URL elicitation required", "data": {"elicitations": [elicitation]}}
         return {**rpc, "error": error}
     if token == "refused":
@@ -100,7 +105,9 @@ def call(tool: str, arguments: dict[str, Any] | None = None, id: int = 7) -> dic
 
 
 URL_CAPS = {"elicitation": {"form": {}, "url": {}}}
-INIT = rpc("initialize", {"protocolVersion": LEGACY, "capabilities": {}, "clientInfo": {"name": "wire", "version": "1"}})
+INIT = rpc(
+    "initialize", {"protocolVersion": LEGACY, "capabilities": {}, "clientInfo": {"name": "wire", "version": "1"}}
+)
 INIT_URL = rpc(
     "initialize", {"protocolVersion": LEGACY, "capabilities": URL_CAPS, "clientInfo": {"name": "wire", "version": "1"}}
 )
@@ -212,10 +219,12 @@ def serving_both(workdir: Path) -> Iterator[dict[bool, str]]:
         # one Tools (one gateway pool) per server: each serves from its own thread's event loop
         stateless_tools, stateful_tools = (make_tools(f"{gateway}/mcp", workdir) for _ in range(2))
         with (
-            serving_asgi(_closing(stateless_tools, http_app(build_server(stateless_tools), stateful=False,
-                                                            security=security))) as stateless,
-            serving_asgi(_closing(stateful_tools, http_app(build_server(stateful_tools), stateful=True,
-                                                           security=security))) as stateful,
+            serving_asgi(
+                _closing(stateless_tools, http_app(build_server(stateless_tools), stateful=False, security=security))
+            ) as stateless,
+            serving_asgi(
+                _closing(stateful_tools, http_app(build_server(stateful_tools), stateful=True, security=security))
+            ) as stateful,
         ):
             yield {False: stateless, True: stateful}
 
