@@ -5,9 +5,11 @@
     /identities/oauth2/callback/<id>   3LO: GitHub's redirect back (GET, browser)
     /tags/<identity or provider ARN>   tags of the above
     /gateway-mcp/<region>/<id>/mcp     each gateway's MCP endpoint (its gatewayUrl)
+    /runtimes/...                      AgentCore Runtime control plane (sandbox.runtime_control)
+    /runtimes/<ARN>/invocations        InvokeAgentRuntime, answered by the deployed zip (sandbox.runtime_invoke)
     /oidc/...                          test OIDC issuer (discovery, JWKS, POST /oidc/token)
     /github/...                        GitHub stand-in (OAuth pages and API)
-    everything else                    moto (IAM, AgentCore control plane)
+    everything else                    moto (IAM, S3, DynamoDB, AgentCore gateways and targets)
 
 Only loopback clients are served.
 """
@@ -32,6 +34,9 @@ from sandbox.github import GitHubStandIn
 from sandbox.identity_control import IdentityControl
 from sandbox.identity_flow import IdentityFlow
 from sandbox.oidc import OidcIssuer
+from sandbox.runtime_code import DeployedCode
+from sandbox.runtime_control import RuntimeControl
+from sandbox.runtime_invoke import INVOCATIONS, RuntimeDataPlane
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
@@ -43,6 +48,8 @@ ROUTES = [
     "GET /identities/oauth2/authorize?request_uri=...",
     "GET /identities/oauth2/callback/<id>",
     "POST /gateway-mcp/<region>/<gateway id>/mcp",
+    "PUT|POST|GET|DELETE /runtimes/... (AgentCore Runtime control plane)",
+    "POST /runtimes/<url-encoded runtime ARN>/invocations?qualifier=DEFAULT",
     "GET /oidc/.well-known/openid-configuration",
     "GET /oidc/jwks",
     "POST /oidc/token (JSON {user} for a test token; form grant_type=authorization_code)",
@@ -60,9 +67,19 @@ class SandboxApp:
         self.credentials, self.latency = credentials, latency
         self.moto: WSGIApp = DomainDispatcherApplication(create_backend_app)
         self.oidc = OidcIssuer()
+        self.code: DeployedCode | None = None
         self.reset()
 
+    def close(self) -> None:
+        """Stops the processes of deployed runtimes."""
+        if self.code is not None:
+            self.code.stop_all()
+
     def reset(self) -> None:
+        self.close()
+        self.code = DeployedCode(self.credentials)
+        self.runtimes = RuntimeControl(self.code)
+        self.runtime_data = RuntimeDataPlane(self.runtimes, self.code, self.credentials)
         self.identity = IdentityControl()
         gateway_identity.attach(self.identity)
         self.flow = IdentityFlow()
@@ -104,10 +121,19 @@ class SandboxApp:
             return self._identities(request, path.removeprefix("/identities/"), base)
         if path.startswith("/tags/"):
             arn = unquote(path.removeprefix("/tags/"))
-            if self.identity.owns_arn(arn):
-                result = self.identity.tag_op(method, arn, _json(request), request.args.getlist("tagKeys"))
+            owner = (
+                self.identity if self.identity.owns_arn(arn) else self.runtimes if self.runtimes.owns_arn(arn) else None
+            )
+            if owner is not None:
+                result = owner.tag_op(method, arn, _json(request), request.args.getlist("tagKeys"))
                 return _ok(result, status=204 if method != "GET" and not result else 200)
             return None
+        if match := INVOCATIONS.fullmatch(path):
+            return self.runtime_data.handle(request, match["arn"], region=_region(request), base_url=base)
+        if path.startswith("/runtimes/"):
+            parts = [part for part in path.removeprefix("/runtimes/").split("/") if part]
+            status, body = self.runtimes.handle(method, parts, _json(request), dict(request.args), _region(request))
+            return _ok(body, status=status)
         if match := GATEWAY_MCP.fullmatch(path):
             if method != "POST":
                 return Response(status=405, headers={"Allow": "POST"})

@@ -82,6 +82,7 @@ class Sandbox:
         self._server.serve_forever()
 
     def stop(self) -> None:
+        self.app.close()
         self._server.shutdown()
         self._server.server_close()
         if self._thread:

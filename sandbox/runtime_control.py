@@ -1,0 +1,318 @@
+"""AgentCore Runtime control plane (`/runtimes/...` of bedrock-agentcore-control), in place of moto's
+model, whose ids, ARNs (`agent/<uuid>:<version>`), missing DEFAULT endpoint, endless UPDATING and
+partial updates differ from AWS (request rules: sandbox.runtime_requests).
+
+Lifecycle, modelled on what Terraform's waiters expect (hashicorp/terraform-provider-aws
+internal/service/bedrockagentcore/agent_runtime.go: CREATING -> READY, UPDATING -> READY, DELETING
+-> not found) and deterministic, like the sandbox's gateways: a created or updated runtime is
+CREATING/UPDATING until one GetAgentRuntime has seen it so; the next read settles it to READY, or to
+CREATE_FAILED/UPDATE_FAILED with a failureReason when the code cannot run (the zip is missing from
+S3, is not a zip, lacks its entry point, or names a Python the sandbox does not have). A deleted one
+answers DELETING once, then ResourceNotFound. Statuses come from botocore's AgentRuntimeStatus enum.
+
+Each create or update is a new version holding the whole document; UpdateAgentRuntime resets every
+optional field it leaves out (UNCONFIRMED, the stricter reading, as the API doc says of
+UpdateGateway; Terraform sends the whole document). The DEFAULT endpoint is created with the runtime
+and follows the newest READY version (devguide "AgentCore Runtime versioning and endpoints"); it
+cannot be updated or deleted by hand (UNCONFIRMED). CreateAgentRuntime checks the role: it must
+exist and trust bedrock-agentcore.amazonaws.com, else ValidationException "Role validation failed"
+(the message Terraform retries on for IAM propagation; the exact checks are UNCONFIRMED).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from urllib.parse import unquote
+
+from moto.iam.models import iam_backends
+
+from sandbox.errors import AwsError, conflict, not_found, validation
+from sandbox.identity_control import ACCOUNT as DEFAULT_ACCOUNT_ID
+from sandbox.identity_requests import tags_of
+from sandbox.runtime_requests import (
+    DEFAULT_LIFECYCLE,
+    code_location,
+    environment,
+    header_allowlist,
+    network,
+    protocol,
+    runtime_name,
+    same_artifact_type,
+)
+
+ACCOUNT = DEFAULT_ACCOUNT_ID
+DEFAULT_ENDPOINT = "DEFAULT"
+SERVICE_PRINCIPAL = "bedrock-agentcore.amazonaws.com"
+OPTIONAL_FIELDS = (
+    "description",
+    "authorizerConfiguration",
+    "requestHeaderConfiguration",
+    "protocolConfiguration",
+    "environmentVariables",
+)
+
+
+class Artifacts(Protocol):
+    def problem(self, document: dict[str, Any]) -> str | None: ...
+    def stop(self, runtime_id: str) -> None: ...
+
+
+def _now() -> float:
+    return datetime.now(UTC).timestamp()
+
+
+@dataclass
+class Version:
+    number: str
+    document: dict[str, Any]
+    status: str
+    updated: float = field(default_factory=_now)
+    failure: str | None = None
+    seen: bool = False  # CREATING/UPDATING has been read once; the next read settles it
+
+
+@dataclass
+class Runtime:
+    id: str
+    name: str
+    arn: str
+    identity_arn: str
+    versions: list[Version]
+    created: float = field(default_factory=_now)
+    deleting: bool = False
+
+    @property
+    def latest(self) -> Version:
+        return self.versions[-1]
+
+    @property
+    def live(self) -> Version | None:
+        """The version the DEFAULT endpoint serves: the newest that became READY."""
+        return next((v for v in reversed(self.versions) if v.status == "READY"), None)
+
+
+class RuntimeControl:
+    """Thread-safe in-memory runtimes; one per sandbox."""
+
+    def __init__(self, artifacts: Artifacts) -> None:
+        self.artifacts = artifacts
+        self.lock = threading.Lock()
+        self.runtimes: dict[str, Runtime] = {}
+        self.tags: dict[str, dict[str, str]] = {}
+        self.client_tokens: dict[str, dict[str, Any]] = {}
+
+    def owns_arn(self, arn: str) -> bool:
+        return ":runtime/" in arn
+
+    def handle(self, method: str, parts: list[str], body: dict[str, Any], query: dict[str, str], region: str) -> Any:
+        """parts: the path after /runtimes/, split on '/' (empty segments dropped)."""
+        with self.lock:
+            if not parts:
+                if method == "PUT":
+                    return 202, self._create(body, region)
+                if method == "POST":
+                    summaries = [self._summary(r, r.latest) for r in self.runtimes.values()]
+                    return 200, _page(summaries, query, "agentRuntimes")
+            elif len(parts) == 1:
+                runtime = self._runtime(parts[0])
+                if method == "GET":
+                    return 200, self._get(runtime, query.get("version"))
+                if method == "PUT":
+                    return 202, self._update(runtime, body)
+                if method == "DELETE":
+                    return 202, self._delete(runtime, query)
+            elif parts[1] == "versions" and len(parts) == 2 and method == "POST":
+                runtime = self._runtime(parts[0])
+                summaries = [self._summary(runtime, v) for v in reversed(runtime.versions)]
+                return 200, _page(summaries, query, "agentRuntimes")
+            elif parts[1] == "runtime-endpoints":
+                return self._endpoints(method, self._runtime(parts[0]), parts[2:], query)
+        raise AwsError("UnknownOperationException", f"no route {method} /runtimes/{'/'.join(parts)}", 404)
+
+    def tag_op(self, method: str, arn: str, body: dict[str, Any], tag_keys: list[str]) -> dict[str, Any]:
+        with self.lock:
+            if arn not in self.tags:
+                raise not_found(f"resource {arn}")
+            if method == "GET":
+                return {"tags": dict(self.tags[arn])}
+            if method == "POST":
+                self.tags[arn].update(tags_of(body.get("tags")))
+            elif method == "DELETE":
+                for key in tag_keys:
+                    self.tags[arn].pop(key, None)
+            return {}
+
+    def find_by_arn(self, arn: str) -> Runtime | None:
+        with self.lock:
+            runtime = self.runtimes.get(arn.rsplit("/", 1)[-1])
+            return runtime if runtime is not None and runtime.arn == arn and not runtime.deleting else None
+
+    # operations
+    def _create(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        token = body.get("clientToken")
+        if token and token in self.client_tokens:
+            return self.client_tokens[token]
+        name = runtime_name(body)
+        if any(r.name == name for r in self.runtimes.values()):
+            raise conflict(f"An agent runtime named {name} already exists")
+        document = self._document(body)
+        self._check_role(document["roleArn"])
+        runtime_id = f"{name}-{''.join(secrets.choice(string.ascii_letters + string.digits) for _ in range(10))}"
+        arn = f"arn:aws:bedrock-agentcore:{region}:{ACCOUNT}:runtime/{runtime_id}"
+        identity = f"arn:aws:bedrock-agentcore:{region}:{ACCOUNT}:workload-identity-directory/default/workload-identity/{runtime_id}"
+        runtime = Runtime(runtime_id, name, arn, identity, [Version("1", document, "CREATING")])
+        self.runtimes[runtime_id], self.tags[arn] = runtime, tags_of(body.get("tags"))
+        answer = {**self._head(runtime, runtime.latest), "createdAt": runtime.created}
+        if token:
+            self.client_tokens[token] = answer
+        return answer
+
+    def _update(self, runtime: Runtime, body: dict[str, Any]) -> dict[str, Any]:
+        if runtime.deleting or runtime.latest.status in ("CREATING", "UPDATING"):
+            raise conflict(f"agent runtime {runtime.id} is {self._status(runtime)}; wait until it settles")
+        document = self._document(body)
+        same_artifact_type(runtime.latest.document["agentRuntimeArtifact"], document["agentRuntimeArtifact"])
+        runtime.versions.append(Version(str(len(runtime.versions) + 1), document, "UPDATING"))
+        return {**self._head(runtime, runtime.latest), "createdAt": runtime.created, "lastUpdatedAt": _now()}
+
+    def _delete(self, runtime: Runtime, query: dict[str, str]) -> dict[str, Any]:
+        if "version" in query:
+            raise validation("the sandbox deletes whole runtimes only (agentRuntimeVersion is not modelled)")
+        if runtime.deleting:
+            raise conflict(f"agent runtime {runtime.id} is already being deleted")
+        runtime.deleting = True
+        self.artifacts.stop(runtime.id)
+        return {"status": "DELETING", "agentRuntimeId": runtime.id, "agentRuntimeVersion": runtime.latest.number}
+
+    def _get(self, runtime: Runtime, number: str | None) -> dict[str, Any]:
+        if runtime.deleting:  # seen DELETING once; gone from now on
+            del self.runtimes[runtime.id]
+            self.tags.pop(runtime.arn, None)
+            return {**self._doc(runtime, runtime.latest), "status": "DELETING"}
+        if number is None:
+            self._settle(runtime)
+            return self._doc(runtime, runtime.latest)
+        version = next((v for v in runtime.versions if v.number == number), None)
+        if version is None:
+            raise not_found(f"version {number} of agent runtime {runtime.id}")
+        return self._doc(runtime, version)
+
+    def _settle(self, runtime: Runtime) -> None:
+        latest = runtime.latest
+        if latest.status not in ("CREATING", "UPDATING") or not latest.seen:
+            latest.seen = True
+            return
+        latest.failure = self.artifacts.problem(latest.document)
+        failed = "CREATE_FAILED" if latest.status == "CREATING" else "UPDATE_FAILED"
+        latest.status, latest.updated = (failed if latest.failure else "READY"), _now()
+        if latest.status == "READY":
+            self.artifacts.stop(runtime.id)  # the DEFAULT endpoint moves on: older versions stop serving
+
+    def _endpoints(self, method: str, runtime: Runtime, rest: list[str], query: dict[str, str]) -> Any:
+        if not rest and method == "POST":
+            return 200, _page([self._endpoint(runtime)], query, "runtimeEndpoints")
+        if rest == [DEFAULT_ENDPOINT] and method == "GET":
+            return 200, self._endpoint(runtime)
+        if rest and rest[0] != DEFAULT_ENDPOINT and method == "GET":
+            raise not_found(f"endpoint {rest[0]} of agent runtime {runtime.id}")
+        if rest == [DEFAULT_ENDPOINT]:
+            raise validation("the DEFAULT endpoint is managed by AgentCore; it follows the latest version")
+        raise AwsError("UnknownOperationException", "the sandbox models only the DEFAULT endpoint", 404)
+
+    # documents
+    def _document(self, body: dict[str, Any]) -> dict[str, Any]:
+        code_location(body.get("agentRuntimeArtifact"))
+        header_allowlist(body)
+        document: dict[str, Any] = {
+            "agentRuntimeArtifact": body["agentRuntimeArtifact"],
+            "roleArn": body["roleArn"],
+            "networkConfiguration": network(body),
+            "lifecycleConfiguration": {**DEFAULT_LIFECYCLE, **(body.get("lifecycleConfiguration") or {})},
+        }
+        values = {**body, "environmentVariables": environment(body), "protocolConfiguration": protocol(body)}
+        document.update({key: values[key] for key in OPTIONAL_FIELDS if values.get(key) is not None})
+        return document
+
+    def _check_role(self, role_arn: str) -> None:
+        roles = iam_backends[ACCOUNT]["global"].roles.values()
+        found = next((role for role in roles if role.arn == role_arn), None)
+        trust = json.loads(unquote(found.assume_role_policy_document)) if found else {}
+        services = [
+            s.get("Principal", {}).get("Service")
+            for s in trust.get("Statement", [])
+            if s.get("Effect") == "Allow" and "sts:AssumeRole" in _listed(s.get("Action"))
+        ]
+        if not any(SERVICE_PRINCIPAL in _listed(service) for service in services):
+            raise validation(
+                f"Role validation failed for {role_arn}: the role must exist and trust {SERVICE_PRINCIPAL} (sts:AssumeRole)"
+            )
+
+    def _status(self, runtime: Runtime) -> str:
+        return "DELETING" if runtime.deleting else runtime.latest.status
+
+    def _head(self, runtime: Runtime, version: Version) -> dict[str, Any]:
+        return {
+            "agentRuntimeArn": runtime.arn,
+            "agentRuntimeId": runtime.id,
+            "agentRuntimeVersion": version.number,
+            "workloadIdentityDetails": {"workloadIdentityArn": runtime.identity_arn},
+            "status": self._status(runtime) if version is runtime.latest else version.status,
+        }
+
+    def _doc(self, runtime: Runtime, version: Version) -> dict[str, Any]:
+        doc = {**self._head(runtime, version), **version.document, "agentRuntimeName": runtime.name}
+        doc.update(createdAt=runtime.created, lastUpdatedAt=version.updated)
+        return {**doc, "failureReason": version.failure} if version.failure else doc
+
+    def _summary(self, runtime: Runtime, version: Version) -> dict[str, Any]:
+        head = self._head(runtime, version)
+        return {
+            "agentRuntimeArn": runtime.arn,
+            "agentRuntimeId": runtime.id,
+            "agentRuntimeVersion": version.number,
+            "agentRuntimeName": runtime.name,
+            "description": version.document.get("description", ""),
+            "lastUpdatedAt": version.updated,
+            "status": head["status"],
+        }
+
+    def _endpoint(self, runtime: Runtime) -> dict[str, Any]:
+        live, latest = runtime.live, runtime.latest
+        status = {"CREATING": "CREATING", "UPDATING": "UPDATING", "CREATE_FAILED": "CREATE_FAILED"}
+        endpoint: dict[str, Any] = {
+            "name": DEFAULT_ENDPOINT,
+            "id": DEFAULT_ENDPOINT,
+            "agentRuntimeEndpointArn": f"{runtime.arn}/runtime-endpoint/{DEFAULT_ENDPOINT}",
+            "agentRuntimeArn": runtime.arn,
+            "status": "DELETING" if runtime.deleting else status.get(latest.status, "READY"),
+            "createdAt": runtime.created,
+            "lastUpdatedAt": (live or latest).updated,
+        }
+        if live is not None:
+            endpoint["liveVersion"] = live.number
+        if latest.status in ("CREATING", "UPDATING"):
+            endpoint["targetVersion"] = latest.number
+        return endpoint
+
+    def _runtime(self, runtime_id: str) -> Runtime:
+        if runtime_id not in self.runtimes:
+            raise not_found(f"agent runtime {runtime_id}")
+        return self.runtimes[runtime_id]
+
+
+def _page(items: list[dict[str, Any]], query: dict[str, str], key: str) -> dict[str, Any]:
+    size, start = int(query.get("maxResults") or 100), int(query.get("nextToken") or 0)
+    result: dict[str, Any] = {key: items[start : start + size]}
+    if start + size < len(items):
+        result["nextToken"] = str(start + size)
+    return result
+
+
+def _listed(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
