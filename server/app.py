@@ -5,6 +5,8 @@ declared it, and a plain "authorization needed" result with the link for every o
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
 import anyio
@@ -80,8 +82,19 @@ class Tools:
         return AuthorizationRequired(url=elicitation.url, message=message)
 
 
+@asynccontextmanager
+async def _gateway_pool(tools: Tools) -> AsyncIterator[dict[str, Any]]:
+    """The server's lifespan (entered once, on the serving loop): the gateway pool closes with it."""
+    try:
+        yield {}
+    finally:
+        await tools.gateway.aclose()
+
+
 def build_server(tools: Tools) -> MCPServer:
-    server = MCPServer(name="github-mcp", instructions=INSTRUCTIONS, version="0.1.0")
+    server = MCPServer(
+        name="github-mcp", instructions=INSTRUCTIONS, version="0.1.0", lifespan=lambda _: _gateway_pool(tools)
+    )
 
     @server.tool(annotations=READ_ONLY)
     async def get_user_profile(ctx: Context) -> Annotated[CallToolResult, Profile]:

@@ -1,4 +1,4 @@
-"""JSON-RPC `tools/call` to the AgentCore gateway over one pooled async httpx client.
+"""JSON-RPC `tools/call` to the AgentCore gateway over one pooled connection (server/gateway_http.py).
 
 Outcomes are values the tools turn into results: `Elicitation` (-32042: the user must authorize),
 `GatewayFailure` (anything that went wrong, with a message for people), or the parsed body.
@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 
+from server.gateway_http import AiohttpTransport, Answer, GatewayTransport, HttpxTransport, TimedOut, Unreachable
 from server.identity import Caller, IdentitySettings, sign_headers
 
 PROTOCOL_VERSION = "2025-11-25"
@@ -43,8 +44,8 @@ class GatewayFailure(Exception):
 
 
 class GatewayClient:
-    """Requests go straight to one pooled httpx transport: the gateway needs no cookies, redirects or
-    auth flows, and skipping AsyncClient's handling of them cuts per-call CPU (bench/server_overhead.py)."""
+    """Calls go straight to one pooled transport: the gateway needs no cookies, redirects or auth flows.
+    `transport`: a GatewayTransport, or an httpx transport (tests hand in `httpx.MockTransport`)."""
 
     def __init__(
         self,
@@ -52,26 +53,16 @@ class GatewayClient:
         identity: IdentitySettings,
         *,
         timeout: float = 30.0,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: GatewayTransport | httpx.AsyncBaseTransport | None = None,
     ):
         self.url, self.identity = url, identity
         self._ids = itertools.count(1)
-        self._timeout = httpx.Timeout(timeout, connect=5.0).as_dict()
-        self._transport = transport or httpx.AsyncHTTPTransport(
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=32)
-        )
+        if isinstance(transport, httpx.AsyncBaseTransport):
+            transport = HttpxTransport(transport, timeout=timeout)
+        self._transport: GatewayTransport = transport or AiohttpTransport(timeout=timeout)
 
     async def aclose(self) -> None:
         await self._transport.aclose()
-
-    async def _send(self, body: bytes, headers: dict[str, str]) -> httpx.Response:
-        request = httpx.Request("POST", self.url, content=body, headers=headers, extensions={"timeout": self._timeout})
-        response = await self._transport.handle_async_request(request)
-        try:
-            await response.aread()
-        finally:
-            await response.aclose()
-        return response
 
     async def call_tool(self, name: str, arguments: dict[str, Any], caller: Caller) -> Any | Elicitation:
         """The tool's data (parsed JSON), or an Elicitation; raises GatewayFailure."""
@@ -84,23 +75,24 @@ class GatewayClient:
             }
         ).encode()
         response = await self._post(body, caller)
+        log.debug("%s: the gateway answered HTTP %d (%d bytes)", name, response.status, len(response.body))
         return _outcome(response, name)
 
-    async def _post(self, body: bytes, caller: Caller) -> httpx.Response:
+    async def _post(self, body: bytes, caller: Caller) -> Answer:
         for attempt, delay in enumerate((*RETRY_DELAYS, None)):
             headers = self._headers(body, caller)
             try:
-                response = await self._send(body, headers)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as exc:
+                response = await self._transport.post(self.url, body, headers)
+            except Unreachable as exc:
                 if delay is None:
-                    raise GatewayFailure(f"cannot reach the gateway ({type(exc).__name__}); try again shortly") from exc
+                    raise GatewayFailure(f"cannot reach the gateway ({exc}); try again shortly") from exc
                 log.warning("gateway unreachable (attempt %d), retrying", attempt + 1)
-            except httpx.TimeoutException as exc:
+            except TimedOut as exc:
                 raise GatewayFailure("the gateway did not answer in time; try again") from exc
             else:
-                if response.status_code not in RETRY_STATUS or delay is None:
+                if response.status not in RETRY_STATUS or delay is None:
                     return response
-                log.warning("gateway answered HTTP %d (attempt %d), retrying", response.status_code, attempt + 1)
+                log.warning("gateway answered HTTP %d (attempt %d), retrying", response.status, attempt + 1)
             await asyncio.sleep(delay)
         raise AssertionError("unreachable")
 
@@ -117,24 +109,24 @@ class GatewayClient:
         return headers
 
 
-def _outcome(response: httpx.Response, tool: str) -> Any | Elicitation:
+def _outcome(response: Answer, tool: str) -> Any | Elicitation:
     try:
-        message = response.json()
+        message = json.loads(response.body)
     except ValueError:
-        raise GatewayFailure(f"the gateway answered HTTP {response.status_code} with a body that is not JSON") from None
+        raise GatewayFailure(f"the gateway answered HTTP {response.status} with a body that is not JSON") from None
     if not isinstance(message, dict):
-        raise GatewayFailure(f"the gateway answered HTTP {response.status_code} with an unexpected body")
+        raise GatewayFailure(f"the gateway answered HTTP {response.status} with an unexpected body")
     error = message.get("error")
     if isinstance(error, dict):
         if error.get("code") == URL_ELICITATION_REQUIRED:
             return _elicitation(error)
-        if response.status_code in (401, 403):
+        if response.status in (401, 403):
             raise GatewayFailure(f"the gateway rejected your credential: {error.get('message', 'unauthorized')}")
         raise GatewayFailure(
             f"the gateway refused {tool}: {error.get('message', 'unknown error')} (code {error.get('code')})"
         )
-    if response.status_code >= 400:
-        raise GatewayFailure(f"the gateway answered HTTP {response.status_code}")
+    if response.status >= 400:
+        raise GatewayFailure(f"the gateway answered HTTP {response.status}")
     result = message.get("result")
     if not isinstance(result, dict):
         raise GatewayFailure("the gateway's answer has no result")
