@@ -68,10 +68,13 @@ class SandboxApp:
         self.moto: WSGIApp = DomainDispatcherApplication(create_backend_app)
         self.oidc = OidcIssuer()
         self.code: DeployedCode | None = None
+        self.runtime_data: RuntimeDataPlane | None = None
         self.reset()
 
     def close(self) -> None:
-        """Stops the processes of deployed runtimes."""
+        """Stops the processes of deployed runtimes and closes the connections to them."""
+        if self.runtime_data is not None:
+            self.runtime_data.close()
         if self.code is not None:
             self.code.stop_all()
 
@@ -128,7 +131,7 @@ class SandboxApp:
                 result = owner.tag_op(method, arn, _json(request), request.args.getlist("tagKeys"))
                 return _ok(result, status=204 if method != "GET" and not result else 200)
             return None
-        if match := INVOCATIONS.fullmatch(path):
+        if (match := INVOCATIONS.fullmatch(path)) and self.runtime_data is not None:
             return self.runtime_data.handle(request, match["arn"], region=_region(request), base_url=base)
         if path.startswith("/runtimes/"):
             parts = [part for part in path.removeprefix("/runtimes/").split("/") if part]

@@ -71,6 +71,9 @@ class RuntimeDataPlane:
         returned = {name: answer.headers[name] for name in RETURNED_HEADERS if name in answer.headers}
         return Response(answer.content, status=answer.status_code, headers={**returned, SESSION_HEADER: session})
 
+    def close(self) -> None:
+        self.http.close()
+
     def _authenticate(self, request: Request) -> None:
         try:
             verify_sigv4(request, self.credentials, service="bedrock-agentcore")
