@@ -15,7 +15,7 @@ from callback.app import build_app
 from callback.csrf import Csrf
 from callback.keys import Keys, SecretTooShort
 from callback.signin import OidcSignIn, Signer
-from callback.state import CallbackState, configured_callback_url
+from callback.state import CallbackState
 from handoff.config import ConfigError, HandOff, config_option, load_config
 from handoff.logs import configure_logging, log_options
 from handoff.sessions import SessionStoreError, SqliteSessionStore, default_store_path
@@ -31,7 +31,7 @@ def make_state(
     except SecretTooShort as exc:
         raise ConfigError(str(exc)) from None
     signin = oidc_sign_in(config) if sign_in else None
-    public_url = configured_callback_url(config)
+    public_url = config.callback_address
     if signin is not None and public_url is None:
         raise ConfigError(
             f"{config_path} names no callback URL (callback_url), which the sign-in's redirect URI is built from: "

@@ -14,8 +14,8 @@ from starlette.routing import Route
 
 from callback import routes
 from callback.hardening import Hardening
-from callback.signin import RETURN_PATH
 from callback.state import CallbackState
+from handoff.links import CALLBACK_PATH, RETURN_PATH, START_PATH
 
 
 def build_app(state: CallbackState) -> Starlette:
@@ -23,8 +23,9 @@ def build_app(state: CallbackState) -> Starlette:
         routes=[
             Route("/", routes.home, methods=["GET"]),
             Route("/healthz", routes.healthz, methods=["GET"]),
-            Route("/oauth/callback", routes.show, methods=["GET"]),
-            Route("/oauth/callback", routes.complete, methods=["POST"]),
+            Route(START_PATH, routes.start, methods=["GET"]),
+            Route(CALLBACK_PATH, routes.show, methods=["GET"]),
+            Route(CALLBACK_PATH, routes.complete, methods=["POST"]),
             Route(RETURN_PATH, routes.signed_in, methods=["GET"]),
         ],
         middleware=[Middleware(Hardening)],

@@ -1,11 +1,16 @@
 """The callback's consent decisions, as plain values and functions without HTTP: which session URI
-is well formed, what to say when a session is unusable, whether the person at the browser may
-confirm a session, and the single attempt at `CompleteResourceTokenAuth` (final and retryable
-failures, release on throttling). callback/routes.py calls these and renders their answers with
-callback/pages.py."""
+and link value are well formed, what to say when a session is unusable, whether this browser and the
+person at it may confirm a session, and the single attempt at `CompleteResourceTokenAuth` (final and
+retryable failures, release on throttling). callback/routes.py calls these and renders their answers
+with callback/pages.py.
+
+A session is bound to the browser that first opened its one-time consent link (a cookie whose hash
+the store keeps): a landing from any other browser, or a sign-in as anyone but the initiator, cancels
+the session for good (`Problem.burns`), because it means the link or AgentCore's URL was passed on."""
 
 from __future__ import annotations
 
+import hmac
 import logging
 import re
 from dataclasses import dataclass
@@ -14,6 +19,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from callback.signin import Identity, identity_of_token
+from handoff.links import digest
 from handoff.sessions import OAuthSession, SessionStore, SessionUnavailable
 
 SESSION_URI = re.compile(r"urn:ietf:params:oauth:request_uri:[a-zA-Z0-9\-._~]{1,900}")
@@ -23,6 +29,11 @@ RETRYABLE = frozenset({"ThrottlingException", "ServiceUnavailableException", "In
 log = logging.getLogger("callback")
 
 
+LINK_VALUE = re.compile(r"[A-Za-z0-9_-]{43}")
+"""The shape of a one-time link value and of a browser cookie (secrets.token_urlsafe(32))."""
+CANCELLED = "For your safety this authorization is now cancelled: nothing was linked."
+
+
 @dataclass(frozen=True)
 class Problem:
     """Why the answer is no, for a person: a page title, an HTTP status and one sentence."""
@@ -30,6 +41,8 @@ class Problem:
     title: str
     status: int
     message: str
+    burns: bool = False
+    """The session must be cancelled (stored as used): the link has reached someone it was not meant for."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +60,20 @@ UNAVAILABLE = {
         "Authorization link expired", 410, "This authorization link has expired (they last about ten minutes)."
     ),
     "used": Problem("Authorization link already used", 409, "This authorization link has already been used."),
+    "elsewhere": Problem(
+        "Authorization link already opened",
+        403,
+        f"This link was already opened in another browser; a link works in one browser only. {CANCELLED}",
+        burns=True,
+    ),
 }
+OTHER_BROWSER = Problem(
+    "Authorization cancelled",
+    403,
+    "This authorization was not started in this browser (the link was opened elsewhere, or this browser "
+    f"does not keep this site's cookies). {CANCELLED}",
+    burns=True,
+)
 CANNOT_VERIFY = Problem("Cannot verify this authorization", 403, "The session does not say who started it.")
 SIGN_IN_REQUIRED = Problem("Sign-in required", 403, "Sign in as the user who started this authorization first.")
 AWS_BUSY = Problem("Try again in a moment", 503, "AWS is busy right now; reload this page and press the button again.")
@@ -63,6 +89,18 @@ def well_formed(session_uri: str) -> bool:
     return SESSION_URI.fullmatch(session_uri) is not None
 
 
+def well_formed_value(value: str) -> bool:
+    """A one-time link value or browser cookie as this app and the MCP server make them."""
+    return LINK_VALUE.fullmatch(value) is not None
+
+
+def browser_check(session: OAuthSession, cookie: str) -> Problem | None:
+    """None when `cookie` is the one of the browser that opened the session's consent link."""
+    if session.browser_hash is None or not well_formed_value(cookie):
+        return OTHER_BROWSER
+    return None if hmac.compare_digest(session.browser_hash, digest(cookie)) else OTHER_BROWSER
+
+
 def unavailable(exc: SessionUnavailable) -> Problem:
     """Unknown, expired or already used."""
     return UNAVAILABLE[exc.reason]
@@ -72,8 +110,9 @@ def someone_else(signed_in: Identity, initiator: Identity) -> Problem:
     return Problem(
         "This link belongs to someone else",
         403,
-        f"You signed in as {signed_in.name}, but this authorization was started by {initiator.name}. "
-        "Nothing was linked. If you want GitHub access for yourself, run the tool yourself.",
+        f"You signed in as {signed_in.name}, but this authorization was started by {initiator.name}. {CANCELLED} "
+        "If you want GitHub access for yourself, run the tool yourself.",
+        burns=True,
     )
 
 

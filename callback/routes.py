@@ -2,9 +2,12 @@
 `CallbackState` from the app (`callback_state(request)`), takes its decisions from
 callback/consent.py and answers with a page from callback/pages.py.
 
-AgentCore sends the browser to `GET /oauth/callback?session_id=<session URI>`; for a CUSTOM_JWT
-stack the person first signs in (`GET /oauth/signed-in` is the return from the identity provider);
-the confirmation page's `POST /oauth/callback` completes the session."""
+The MCP server's one-time link, `GET /oauth/start?link=<value>`, comes first: for a CUSTOM_JWT stack
+the person signs in as the session's initiator (`GET /oauth/signed-in` is the identity provider's
+return), the browser gets a random cookie whose hash the store keeps with the session, and is sent on
+to AgentCore's authorization URL. After GitHub consent AgentCore sends it to
+`GET /oauth/callback?session_id=<session URI>`, which shows the confirmation only to that browser and
+that person; its `POST /oauth/callback` completes the session. Anything else cancels the session."""
 
 from __future__ import annotations
 
@@ -16,7 +19,16 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from callback.consent import Problem, SignInNeeded, complete_once, confirmer_check, unavailable, well_formed
+from callback.consent import (
+    Problem,
+    SignInNeeded,
+    browser_check,
+    complete_once,
+    confirmer_check,
+    unavailable,
+    well_formed,
+    well_formed_value,
+)
 from callback.csrf import COOKIE as CSRF_COOKIE
 from callback.hardening import MAX_BODY
 from callback.pages import confirm_page, done_page, home_page, problem_page, problem_page_for
@@ -24,13 +36,13 @@ from callback.signin import (
     PENDING_COOKIE,
     SESSION_URI_KEY,
     USER_COOKIE,
-    Identity,
     SignInFailed,
     signed_in_user,
     user_cookie_value,
 )
 from callback.state import CallbackState, callback_state
-from handoff.sessions import OAuthSession, SessionUnavailable
+from handoff.links import CALLBACK_PATH, LINK_PARAM, START_PATH, digest, new_link_value
+from handoff.sessions import SESSION_TTL_SECONDS, OAuthSession, SessionUnavailable
 
 SESSION_URI_PARAM = "session_id"
 """The external name of the session URI: AgentCore's query parameter, and the confirmation form's field."""
@@ -38,6 +50,10 @@ FORM_FIELDS = 2
 """The confirmation form's fields (session_id, csrf_token): a form with more, or with a file, is refused."""
 SIGN_IN_COOKIE_SECONDS = 600
 CSRF_COOKIE_SECONDS = 900
+BROWSER_COOKIE = "oauth_callback_browser"
+"""The random value that marks the browser which opened a consent link; the store keeps its hash."""
+NEXT_KEY = "next"
+"""Where the pending sign-in cookie's signed value says to go back to after the sign-in (a path of this app)."""
 log = logging.getLogger("callback")
 
 
@@ -49,6 +65,31 @@ async def home(request: Request) -> Response:
 async def healthz(request: Request) -> Response:
     config = callback_state(request).config
     return JSONResponse({"status": "ok", "config_loaded": True, "stack": config.stack, "region": config.region})
+
+
+async def start(request: Request) -> Response:
+    """The MCP server's one-time link: sign the initiator in, mark this browser, go on to AgentCore."""
+    state = callback_state(request)
+    value = request.query_params.get(LINK_PARAM, "")
+    if not well_formed_value(value):
+        return problem_page("Invalid authorization link", "The link is missing its value or it is malformed.", 400)
+    try:
+        session = await anyio.to_thread.run_sync(state.store.get_by_link, digest(value))
+    except SessionUnavailable as exc:
+        return problem_page_for(unavailable(exc))
+    verdict = await person_check(request, state, session, then=f"{START_PATH}?{urlencode({LINK_PARAM: value})}")
+    if verdict is not None:
+        return verdict
+    cookie = state.cookies.get(request, BROWSER_COOKIE)
+    if not well_formed_value(cookie):
+        cookie = new_link_value()
+    try:
+        await anyio.to_thread.run_sync(state.store.bind_browser, session.session_uri, digest(cookie))
+    except SessionUnavailable as exc:
+        return await refuse(state, session.session_uri, unavailable(exc))
+    response = RedirectResponse(session.authorization_url, status_code=303)
+    state.cookies.set(response, BROWSER_COOKIE, cookie, max_age=int(SESSION_TTL_SECONDS), samesite="lax")
+    return response
 
 
 async def show(request: Request) -> Response:
@@ -80,7 +121,7 @@ async def complete(request: Request) -> Response:
         return checked
     outcome = await anyio.to_thread.run_sync(complete_once, state.store, state.identity_client, session_uri)
     if isinstance(outcome, Problem):
-        return problem_page_for(outcome)
+        return await refuse(state, session_uri, outcome)
     response = done_page(outcome.display_name)
     state.cookies.delete(response, CSRF_COOKIE)
     return response
@@ -108,7 +149,8 @@ async def signed_in(request: Request) -> Response:
     except SignInFailed as exc:
         return problem_page("Sign-in failed", str(exc), 403)
     session_uri = pending[SESSION_URI_KEY]
-    response = RedirectResponse(f"/oauth/callback?{urlencode({SESSION_URI_PARAM: session_uri})}", status_code=303)
+    then = pending.get(NEXT_KEY) or f"{CALLBACK_PATH}?{urlencode({SESSION_URI_PARAM: session_uri})}"
+    response = RedirectResponse(str(then), status_code=303)
     set_signed_cookie(response, state, USER_COOKIE, user_cookie_value(session_uri, user))
     state.cookies.delete(response, PENDING_COOKIE)
     return response
@@ -122,22 +164,45 @@ async def usable_session(
         session = await anyio.to_thread.run_sync(state.store.get, session_uri)
     except SessionUnavailable as exc:
         return problem_page_for(unavailable(exc))
+    problem = browser_check(session, state.cookies.get(request, BROWSER_COOKIE))
+    if problem is not None:
+        return await refuse(state, session_uri, problem)
+    then = f"{CALLBACK_PATH}?{urlencode({SESSION_URI_PARAM: session_uri})}" if may_redirect else None
+    verdict = await person_check(request, state, session, then=then)
+    return session if verdict is None else verdict
+
+
+async def person_check(
+    request: Request, state: CallbackState, session: OAuthSession, *, then: str | None
+) -> Response | None:
+    """None when the person at this browser may act on `session`; else the sign-in redirect (back to `then`),
+    or the refusal page. Without `then` (a POST) a missing sign-in is refused."""
     user = signed_in_user(state.signer.loads(state.cookies.get(request, USER_COOKIE)), session.session_uri)
     verdict = confirmer_check(
-        session, sign_in_enabled=state.signin is not None, signed_in=user, may_redirect=may_redirect
+        session, sign_in_enabled=state.signin is not None, signed_in=user, may_redirect=then is not None
     )
     if verdict is None:
-        return session
+        return None
     if isinstance(verdict, SignInNeeded):
-        return await start_sign_in(request, state, session.session_uri, verdict.initiator)
-    return problem_page_for(verdict)
+        assert then is not None, "confirmer_check asks for a sign-in only when it may redirect"
+        return await start_sign_in(state, session.session_uri, then)
+    return await refuse(state, session.session_uri, verdict)
 
 
-async def start_sign_in(request: Request, state: CallbackState, session_uri: str, initiator: Identity) -> Response:
-    """Send the browser to the identity provider, keeping the pending sign-in in a signed cookie.
+async def refuse(state: CallbackState, session_uri: str, problem: Problem) -> Response:
+    """The page for `problem`, after cancelling the session when the problem says it must be."""
+    if problem.burns:
+        await anyio.to_thread.run_sync(state.store.burn, session_uri)
+        log.warning("authorization session cancelled: %s", problem.title)
+    return problem_page_for(problem)
+
+
+async def start_sign_in(state: CallbackState, session_uri: str, then: str) -> Response:
+    """Send the browser to the identity provider, keeping the pending sign-in (and `then`, the path to come
+    back to) in a signed cookie.
 
     No login_hint: whoever opens a forwarded link would see (and the provider's page would show) the
-    initiator's subject. `initiator` is checked when the person comes back."""
+    initiator's subject. The initiator is checked when the person comes back."""
     assert state.signin is not None, "consent asks for a sign-in only when sign-in is enabled"
     assert state.return_uri is not None, "make_state refuses sign-in without a configured callback URL"
     try:
@@ -145,7 +210,7 @@ async def start_sign_in(request: Request, state: CallbackState, session_uri: str
     except SignInFailed as exc:
         return problem_page("Sign-in unavailable", str(exc), 503)
     response = RedirectResponse(url, status_code=302)
-    set_signed_cookie(response, state, PENDING_COOKIE, pending)
+    set_signed_cookie(response, state, PENDING_COOKIE, {**pending, NEXT_KEY: then})
     return response
 
 

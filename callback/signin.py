@@ -28,7 +28,6 @@ from handoff.callers import display_name, unverified_claims
 
 PENDING_COOKIE = "oauth_callback_signin"
 USER_COOKIE = "oauth_callback_user"
-RETURN_PATH = "/oauth/signed-in"
 SESSION_URI_KEY = "session_id"
 """Where the session URI sits in both sign-in cookies' signed values. A stored key, not a variable
 name: it keeps the wire name of earlier versions so that cookies already issued stay valid."""

@@ -7,17 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
 from callback.cookies import CookiePolicy
 from callback.csrf import Csrf
-from callback.signin import RETURN_PATH, OidcSignIn, Signer
+from callback.signin import OidcSignIn, Signer
 from handoff.config import HandOff
+from handoff.links import RETURN_PATH, callback_address
 from handoff.sessions import SessionStore
-
-CALLBACK_PATH = "/oauth/callback"
 
 
 @dataclass
@@ -39,20 +37,11 @@ class CallbackState:
     def return_uri(self) -> str | None:
         """The identity provider's redirect URI: the configured callback URL with RETURN_PATH, never a
         value from the request (its Host header is the client's to choose)."""
-        if self.public_url is None:
-            return None
-        parts = urlsplit(self.public_url)
-        prefix = parts.path[: -len(CALLBACK_PATH)] if parts.path.endswith(CALLBACK_PATH) else ""
-        return f"{parts.scheme}://{parts.netloc}{prefix}{RETURN_PATH}"
+        return None if self.public_url is None else callback_address(self.public_url, RETURN_PATH)
 
     @property
     def cookies(self) -> CookiePolicy:
         return CookiePolicy(secure=(self.public_url or "").startswith("https://"))
-
-
-def configured_callback_url(config: HandOff) -> str | None:
-    """The stack's callback URL: `callback_url`, else the first target's return URL."""
-    return config.callback_url or next((t.return_url for t in config.targets if t.return_url), None)
 
 
 def callback_state(request: Request) -> CallbackState:

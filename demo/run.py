@@ -52,10 +52,13 @@ def authorize(timed: Steps, run: Run) -> None:
     link = timed.run(
         "Call get_user_profile through an MCP client: authorization is needed", lambda: steps.first_call(run)
     )
-    landing = timed.run("Open the link: approve on GitHub (stand-in), as a browser would", lambda: steps.approve(link))
+    landing = timed.run(
+        "Open the link in a browser: sign in at the callback as the same user, approve on GitHub (stand-in)",
+        lambda: steps.approve(run, link),
+    )
     who = timed.run(
-        "Sign in at the callback as the same user, then confirm (POST, CSRF-checked): CompleteResourceTokenAuth",
-        lambda: steps.confirm(landing),
+        "Confirm at the callback, in the same browser (POST, CSRF-checked): CompleteResourceTokenAuth",
+        lambda: steps.confirm(run, landing),
     )
     click.echo(f"    linked GitHub for {who}")
     timed.run("Call the tools again: the user's own GitHub data", lambda: steps.call_again(run))

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 import httpx
 
+from demo.browser import Browser
 from demo.errors import StepFailed
 from demo.mcp_client import call_tool, text_of
 from demo.processes import ReservedPort, child, reserve_port
@@ -28,6 +29,8 @@ class Run:
     ports: dict[str, ReservedPort] = field(default_factory=dict)
     """Held from the moment they are picked until the child serving each answers on it."""
     token: str = ""
+    browser: Browser | None = None
+    """The demo user's browser, from the consent link to the confirmation (it keeps the callback's cookies)."""
 
     @property
     def stack(self) -> str:
@@ -119,18 +122,21 @@ def first_call(run: Run) -> str:
     return str(needed["url"])
 
 
-def approve(link: str) -> str:
-    """GitHub's consent page (the stand-in), as a browser would; returns where the browser lands."""
-    from demo.browser import approve_on_github
+def approve(run: Run, link: str) -> httpx.Response:
+    """Open the server's link in the demo user's browser: sign in at the callback, approve on GitHub's
+    consent page (the stand-in); returns the page the browser lands on (the callback's confirmation)."""
+    browser = run.running.enter_context(Browser(DEMO_USER))
+    run.browser = browser
+    landing = browser.approve(browser.open(link))
+    if "id='confirm'" not in landing.text:
+        raise StepFailed(f"the callback did not show its confirmation: HTTP {landing.status_code}")
+    return landing
 
-    return approve_on_github(link, login=DEMO_USER)
 
-
-def confirm(landing: str) -> str:
-    """Sign in as the demo user and press the callback's confirm button; returns who was linked."""
-    from demo.browser import confirm_on_callback
-
-    done = confirm_on_callback(landing, login=DEMO_USER)
+def confirm(run: Run, landing: httpx.Response) -> str:
+    """Press the callback's confirm button in the same browser; returns who was linked."""
+    assert run.browser is not None, "approve opened the browser"
+    done = run.browser.confirm(landing)
     if done.status_code != 200 or "id='done'" not in done.text:
         raise StepFailed(f"the callback did not complete the authorization: HTTP {done.status_code}")
     found = re.search(r"linked for <strong>([^<]*)</strong>", done.text)

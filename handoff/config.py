@@ -75,6 +75,11 @@ class HandOff(_Part):
     roles: dict[str, str] = {}
     """address -> role ARN."""
 
+    @property
+    def callback_address(self) -> str | None:
+        """Where AgentCore sends browsers after consent: `callback_url`, else the first target's return URL."""
+        return self.callback_url or next((t.return_url for t in self.targets if t.return_url), None)
+
 
 class ConfigError(Exception):
     """config.json is missing or unusable; the message names the file and the fix."""

@@ -1,16 +1,20 @@
 """The store of OAuth sessions shared by `mcp-server` (writes) and `oauth-callback` (reads, consumes).
 
-When the gateway answers -32042, the MCP server records `session URI -> initiator` here; the
-callback later binds the consent to exactly that initiator. One schema, one module, used by both.
-SQLite by default (one host, several processes: WAL + busy timeout, and `consume` is one atomic
-transaction); `SessionStore` is the small interface a network store would implement.
+When the gateway answers -32042, the MCP server records `session URI -> initiator` here, with
+AgentCore's authorization URL and the hash of the one-time consent link it hands out instead
+(handoff/links.py). The callback binds the session to the first browser that opens that link (the
+hash of a cookie it sets), and later completes it only for that browser and the initiator. One
+schema, one module, used by both. SQLite by default (one host, several processes: WAL + busy
+timeout, and each change is one atomic transaction); `SessionStore` is the interface a network
+store implements.
 
 The initiator of a CUSTOM_JWT session is the user's bearer token, a secret at rest. It is kept only
 while the session can still be completed:
 
 - the file is created 0600 with O_EXCL|O_NOFOLLOW; an existing file that other users can read or
   write, that another user owns, or that is a link or not a regular file is refused (SessionStoreError);
-- `consume` and `burn` blank the identifier (`release` puts it back after a retryable failure);
+- `consume` and `burn` blank the identifier and the authorization URL (`release` puts the identifier
+  back after a retryable failure);
 - every call blanks the identifiers of expired sessions and deletes rows a further TTL later (kept
   that long only so that a late click says "expired" or "already used" rather than "unknown");
 - `secure_delete` zeroes what SQLite frees, and the WAL is checkpointed (TRUNCATE) after each blanking
@@ -19,6 +23,7 @@ while the session can still be completed:
 
 from __future__ import annotations
 
+import hmac
 import os
 import sqlite3
 import stat
@@ -26,7 +31,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -41,21 +46,30 @@ TOMBSTONE_SECONDS = 600.0
 class OAuthSession:
     session_uri: str
     identifier_kind: IdentifierKind
-    identifier: str
+    identifier: str = field(repr=False)
     display_name: str
     created_at: float
     expires_at: float
     used_at: float | None = None
+    authorization_url: str = field(default="", repr=False)
+    """AgentCore's URL for this session: where the callback sends the browser that opened the consent link."""
+    link_hash: str | None = None
+    """digest() of the one-time consent link's value (handoff/links.py)."""
+    browser_hash: str | None = None
+    """digest() of the cookie of the browser that opened the consent link; None until one has."""
 
     @property
     def expired(self) -> bool:
         return time.time() >= self.expires_at
 
 
-class SessionUnavailable(Exception):
-    """Unknown, expired or already used: the user must call the tool again for a fresh link."""
+Reason = Literal["unknown", "expired", "used", "elsewhere"]
 
-    def __init__(self, reason: Literal["unknown", "expired", "used"]):
+
+class SessionUnavailable(Exception):
+    """Unknown, expired, already used, or opened in another browser: the user must call the tool again."""
+
+    def __init__(self, reason: Reason):
         super().__init__(reason)
         self.reason = reason
 
@@ -66,11 +80,27 @@ class SessionStoreError(Exception):
 
 class SessionStore(Protocol):
     def record(
-        self, *, session_uri: str, identifier_kind: IdentifierKind, identifier: str, display_name: str
+        self,
+        *,
+        session_uri: str,
+        identifier_kind: IdentifierKind,
+        identifier: str,
+        display_name: str,
+        authorization_url: str,
+        link_hash: str,
     ) -> OAuthSession: ...
 
     def get(self, session_uri: str) -> OAuthSession:
         """Raises SessionUnavailable."""
+        ...
+
+    def get_by_link(self, link_hash: str) -> OAuthSession:
+        """The usable session whose consent link hashes to `link_hash`. Raises SessionUnavailable."""
+        ...
+
+    def bind_browser(self, session_uri: str, browser_hash: str) -> OAuthSession:
+        """Atomically tie the session to the browser whose cookie hashes to `browser_hash`, the first time;
+        again for that same browser, a no-op. Raises SessionUnavailable ("elsewhere": another browser has it)."""
         ...
 
     def consume(self, session_uri: str) -> OAuthSession:
@@ -87,18 +117,29 @@ class SessionStore(Protocol):
         ...
 
 
-COLUMNS = ("session_uri", "identifier_kind", "identifier", "display_name", "created_at", "expires_at", "used_at")
+FIRST_COLUMNS = ("session_uri", "identifier_kind", "identifier", "display_name", "created_at", "expires_at", "used_at")
+ADDED_COLUMNS = {
+    "authorization_url": "TEXT NOT NULL DEFAULT ''",
+    "link_hash": "TEXT",
+    "browser_hash": "TEXT",
+}
+"""Columns added after the first layout: a store file of that layout gains them (ALTER TABLE) when opened."""
+COLUMNS = (*FIRST_COLUMNS, *ADDED_COLUMNS)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS oauth_sessions (
-    session_uri     TEXT PRIMARY KEY,
-    identifier_kind TEXT NOT NULL CHECK (identifier_kind IN ('userToken', 'userId')),
-    identifier      TEXT NOT NULL,
-    display_name    TEXT NOT NULL,
-    created_at      REAL NOT NULL,
-    expires_at      REAL NOT NULL,
-    used_at         REAL
+    session_uri       TEXT PRIMARY KEY,
+    identifier_kind   TEXT NOT NULL CHECK (identifier_kind IN ('userToken', 'userId')),
+    identifier        TEXT NOT NULL,
+    display_name      TEXT NOT NULL,
+    created_at        REAL NOT NULL,
+    expires_at        REAL NOT NULL,
+    used_at           REAL,
+    authorization_url TEXT NOT NULL DEFAULT '',
+    link_hash         TEXT,
+    browser_hash      TEXT
 )
 """
+LINK_INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS oauth_sessions_link ON oauth_sessions (link_hash)"
 
 
 class SqliteSessionStore:
@@ -114,6 +155,12 @@ class SqliteSessionStore:
                 db.execute(SCHEMA)
                 check = db.execute("PRAGMA quick_check").fetchone()
                 columns = tuple(str(row[1]) for row in db.execute("PRAGMA table_info(oauth_sessions)"))
+                if check == ("ok",) and columns == FIRST_COLUMNS:
+                    for name, declaration in ADDED_COLUMNS.items():
+                        db.execute(f"ALTER TABLE oauth_sessions ADD COLUMN {name} {declaration}")
+                    columns = COLUMNS
+                if columns == COLUMNS:
+                    db.execute(LINK_INDEX)
         except sqlite3.DatabaseError as exc:
             self._close()
             raise SessionStoreError(
@@ -125,33 +172,79 @@ class SqliteSessionStore:
             raise SessionStoreError(f"{path} {problem}; move it away and a new one is created")
 
     def record(
-        self, *, session_uri: str, identifier_kind: IdentifierKind, identifier: str, display_name: str
+        self,
+        *,
+        session_uri: str,
+        identifier_kind: IdentifierKind,
+        identifier: str,
+        display_name: str,
+        authorization_url: str,
+        link_hash: str,
     ) -> OAuthSession:
         now = time.time()
-        session = OAuthSession(session_uri, identifier_kind, identifier, display_name, now, now + self.ttl)
+        session = OAuthSession(
+            session_uri,
+            identifier_kind,
+            identifier,
+            display_name,
+            now,
+            now + self.ttl,
+            authorization_url=authorization_url,
+            link_hash=link_hash,
+        )
         with self._writing(now) as db:
             db.execute(
-                "INSERT OR REPLACE INTO oauth_sessions VALUES (?, ?, ?, ?, ?, ?, NULL)",
-                (session_uri, identifier_kind, identifier, display_name, session.created_at, session.expires_at),
+                f"INSERT OR REPLACE INTO oauth_sessions ({', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL)",
+                (
+                    session_uri,
+                    identifier_kind,
+                    identifier,
+                    display_name,
+                    session.created_at,
+                    session.expires_at,
+                    authorization_url,
+                    link_hash,
+                ),
             )
         return session
 
     def get(self, session_uri: str) -> OAuthSession:
         _check_storable(session_uri)
+        with self._writing(time.time()) as db:  # the purge commits even when the session is unusable
+            found = _select(db, "session_uri", session_uri)
+        return _usable(found)
+
+    def get_by_link(self, link_hash: str) -> OAuthSession:
         with self._writing(time.time()) as db:
-            row = db.execute("SELECT * FROM oauth_sessions WHERE session_uri = ?", (session_uri,)).fetchone()
-        return _usable(_session(row) if row else None)
+            found = _select(db, "link_hash", link_hash)
+        return _usable(found)
+
+    def bind_browser(self, session_uri: str, browser_hash: str) -> OAuthSession:
+        _check_storable(session_uri)
+        with self._writing(time.time()) as db:
+            found = _select(db, "session_uri", session_uri)
+            reason = _unusable(found)
+            if reason is None and found is not None:
+                if found.browser_hash is None:
+                    db.execute(
+                        "UPDATE oauth_sessions SET browser_hash = ? WHERE session_uri = ?", (browser_hash, session_uri)
+                    )
+                elif not hmac.compare_digest(found.browser_hash, browser_hash):
+                    reason = "elsewhere"
+        return replace(_usable(found, reason), browser_hash=browser_hash)
 
     def consume(self, session_uri: str) -> OAuthSession:
         _check_storable(session_uri)
         now = time.time()
         with self._writing(now, forgets=True) as db:
-            row = db.execute("SELECT * FROM oauth_sessions WHERE session_uri = ?", (session_uri,)).fetchone()
-            session = _usable(_session(row) if row else None)
-            db.execute(
-                "UPDATE oauth_sessions SET used_at = ?, identifier = '' WHERE session_uri = ?", (now, session_uri)
-            )
-        return session
+            found = _select(db, "session_uri", session_uri)
+            if _unusable(found) is None:
+                db.execute(
+                    "UPDATE oauth_sessions SET used_at = ?, identifier = '', authorization_url = '' "
+                    "WHERE session_uri = ?",
+                    (now, session_uri),
+                )
+        return _usable(found)
 
     def release(self, session: OAuthSession) -> None:
         now = time.time()
@@ -170,7 +263,8 @@ class SqliteSessionStore:
         now = time.time()
         with self._writing(now, forgets=True) as db:
             db.execute(
-                "UPDATE oauth_sessions SET used_at = COALESCE(used_at, ?), identifier = '' WHERE session_uri = ?",
+                "UPDATE oauth_sessions SET used_at = COALESCE(used_at, ?), identifier = '', authorization_url = '' "
+                "WHERE session_uri = ?",
                 (now, session_uri),
             )
 
@@ -180,7 +274,9 @@ class SqliteSessionStore:
         anything was forgotten (by the purge, or by the caller: `forgets`)."""
         with self._transaction() as db:
             blanked = db.execute(
-                "UPDATE oauth_sessions SET identifier = '' WHERE identifier != '' AND expires_at <= ?", (now,)
+                "UPDATE oauth_sessions SET identifier = '', authorization_url = '' "
+                "WHERE (identifier != '' OR authorization_url != '') AND expires_at <= ?",
+                (now,),
             ).rowcount
             deleted = db.execute(
                 "DELETE FROM oauth_sessions WHERE expires_at <= ?", (now - TOMBSTONE_SECONDS,)
@@ -268,20 +364,44 @@ def _check_storable(session_uri: str) -> None:
         raise SessionUnavailable("unknown") from None
 
 
+def _select(db: sqlite3.Connection, column: Literal["session_uri", "link_hash"], value: str) -> OAuthSession | None:
+    row = db.execute(f"SELECT {', '.join(COLUMNS)} FROM oauth_sessions WHERE {column} = ?", (value,)).fetchone()
+    return None if row is None else _session(row)
+
+
 def _session(row: tuple[Any, ...]) -> OAuthSession:
-    uri, kind, identifier, name, created, expires, used = row
+    uri, kind, identifier, name, created, expires, used, authorization_url, link_hash, browser_hash = row
     return OAuthSession(
-        uri, kind, identifier, name, float(created), float(expires), None if used is None else float(used)
+        uri,
+        kind,
+        identifier,
+        name,
+        float(created),
+        float(expires),
+        None if used is None else float(used),
+        authorization_url=authorization_url,
+        link_hash=link_hash,
+        browser_hash=browser_hash,
     )
 
 
-def _usable(session: OAuthSession | None) -> OAuthSession:
+def _unusable(session: OAuthSession | None) -> Reason | None:
+    """Why `session` cannot be used, or None. Checked inside a transaction, raised after it, so that the
+    transaction's purge commits either way."""
     if session is None:
-        raise SessionUnavailable("unknown")
+        return "unknown"
     if session.used_at is not None:
-        raise SessionUnavailable("used")
+        return "used"
     if session.expired:
-        raise SessionUnavailable("expired")
+        return "expired"
+    return None
+
+
+def _usable(session: OAuthSession | None, reason: Reason | None = None) -> OAuthSession:
+    """`session`, or SessionUnavailable for `reason` or for why it is unusable."""
+    reason = reason or _unusable(session)
+    if reason is not None or session is None:
+        raise SessionUnavailable(reason or "unknown")
     return session
 
 

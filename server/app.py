@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from handoff.links import consent_link, digest, new_link_value
 from handoff.sessions import SessionStore
 from server.config import ServerConfig
 from server.gateway import Elicitation, GatewayClient, GatewayFailure
@@ -53,33 +54,36 @@ class Tools:
     async def _authorization_needed(
         self, ctx: Context, elicitation: Elicitation, caller: Caller
     ) -> AuthorizationRequired:
-        if elicitation.session_uri is None:
-            log.warning(
-                "authorization URL without a session URI (its request_uri parameter); the callback cannot bind it"
+        """Record the session and answer with a one-time consent link to the callback, never AgentCore's URL:
+        whoever holds that URL could approve with their own GitHub account (DESIGN §5, consent binding)."""
+        session_uri = elicitation.session_uri
+        if session_uri is None:
+            raise ToolError(
+                "the gateway asked for authorization with a URL that names no session (request_uri), so the "
+                "consent cannot be bound to you; report this to the stack's operator"
             )
-        else:
-            await anyio.to_thread.run_sync(
-                lambda: self.store.record(
-                    session_uri=str(elicitation.session_uri),
-                    identifier_kind=caller.identifier_kind,
-                    identifier=caller.identifier,
-                    display_name=caller.display_name,
-                )
+        value = new_link_value()
+        await anyio.to_thread.run_sync(
+            lambda: self.store.record(
+                session_uri=session_uri,
+                identifier_kind=caller.identifier_kind,
+                identifier=caller.identifier,
+                display_name=caller.display_name,
+                authorization_url=elicitation.url,
+                link_hash=digest(value),
             )
+        )
+        link = consent_link(self.config.callback_url, value)
         message = (
-            f"{caller.display_name}, GitHub access is not authorized yet. Open the link, approve, "
-            "then call the tool again (the link expires in about 10 minutes)."
+            f"{caller.display_name}, GitHub access is not authorized yet. Open the link in your browser (sign in if "
+            "asked), approve, then call the tool again (the link works in one browser and expires in about 10 minutes)."
         )
         capabilities = ctx.client_capabilities
         if capabilities and capabilities.elicitation and capabilities.elicitation.url is not None:
             raise UrlElicitationRequiredError(
-                [
-                    ElicitRequestURLParams(
-                        message=message, url=elicitation.url, elicitation_id=elicitation.elicitation_id or None
-                    )
-                ]
+                [ElicitRequestURLParams(message=message, url=link, elicitation_id=elicitation.elicitation_id or None)]
             )
-        return AuthorizationRequired(url=elicitation.url, message=message)
+        return AuthorizationRequired(url=link, message=message)
 
 
 @asynccontextmanager

@@ -19,6 +19,8 @@ class ServerConfig:
     region: str
     gateway: GatewayConfig
     tools: dict[str, str]
+    callback_url: str
+    """The OAuth callback app's URL: the consent links the server hands out point beside it (handoff/links.py)."""
 
     def tool(self, operation_id: str) -> str:
         return self.tools[operation_id]
@@ -28,7 +30,12 @@ def load_server_config(path: Path) -> ServerConfig:
     handoff = load_config(path)
     if handoff.gateway is None:
         raise ConfigError(f"{path} names no gateway: declare one in the stack file, then run `reconcile apply`")
-    config = ServerConfig(handoff.stack, handoff.region, handoff.gateway, handoff.tools)
+    if handoff.callback_address is None:
+        raise ConfigError(
+            f"{path} names no OAuth callback URL, which the server's consent links point at: set CALLBACK_URL "
+            "(the stack's callback_url) and run `reconcile apply`"
+        )
+    config = ServerConfig(handoff.stack, handoff.region, handoff.gateway, handoff.tools, handoff.callback_address)
     missing = [op for op in REQUIRED_TOOLS if op not in config.tools]
     if missing:
         raise ConfigError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -12,11 +13,13 @@ import pytest
 from callback.__main__ import make_state
 from callback.app import build_app
 from callback.state import CallbackState
+from demo.browser import Browser
 from handoff.sessions import SqliteSessionStore
 from sandbox.server import Sandbox
 from tests.asgi import free_port, serving_asgi
 from tests.sandbox.helpers import apply_stack
 from tests.server.conftest import Stack, serving
+from tests.sessions import link_for, record
 
 
 @dataclass
@@ -41,6 +44,24 @@ def deployment(sandbox: Sandbox, workdir: Path, monkeypatch: pytest.MonkeyPatch)
     state = make_state(workdir / "config.json", session_store=None, csrf_secret=None)
     with serving_asgi(build_app(state), port=port) as callback, serving(stack.tools()) as mcp:
         yield Deployment(stack, callback, f"{mcp}/mcp", state)
+
+
+def landing_url(deployment: Deployment, uri: str) -> str:
+    """Where AgentCore sends the browser after consent for session `uri`."""
+    return f"{deployment.callback}/oauth/callback?{urlencode({'session_id': uri})}"
+
+
+def recorded_link(deployment: Deployment, uri: str, token: str, *, name: str = "alice") -> str:
+    """Record session `uri` as mcp-server does, with an "AgentCore URL" that comes straight back to the
+    callback (as if consent were instant); returns the consent link the server would hand out."""
+    value = record(deployment.store, uri, token, name=name, authorization_url=landing_url(deployment, uri))
+    return link_for(deployment.callback, value)
+
+
+def opened(deployment: Deployment, browser: Browser, uri: str, token: str, *, name: str = "alice") -> httpx.Response:
+    """Record session `uri` and open its consent link in `browser` (signing in as its person); returns the
+    page it ends on: the confirmation when all is well."""
+    return browser.open(recorded_link(deployment, uri, token, name=name))
 
 
 def confirm_form(html: str) -> dict[str, str]:

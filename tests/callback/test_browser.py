@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
@@ -36,22 +37,18 @@ FLAGS = [
 def test_user_clicks_through_github_consent_and_the_confirmation(deployment: Deployment, tmp_path: Path) -> None:
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: `apt-get install chromium` (.ci/run does)"
     alice = mint(deployment.stack.sandbox.url, "alice")
-    reply = call_tool(deployment.stack.config["gateway"]["url"], "GitHubTarget___getAuthenticatedUser", token=alice)
-    link = reply["error"]["data"]["elicitations"][0]["url"]
-    session_uri = link.split("request_uri=")[1].replace("%3A", ":")
-    deployment.store.record(
-        session_uri=session_uri, identifier_kind="userToken", identifier=alice, display_name="alice"
-    )
+    link = asyncio.run(first_link(deployment.mcp, alice))  # the server's one-time link, to the callback
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
         try:
             page = browser.new_page()
             page.goto(link)
-            page.screenshot(path=str(tmp_path / "github-consent.png"))
-            page.click("#authorize")
-            page.wait_for_selector("#sign-in")  # the callback asks who is confirming
+            page.wait_for_selector("#sign-in")  # the callback first asks who is opening the link
             page.screenshot(path=str(tmp_path / "sign-in.png"))
             page.click("#sign-in")
+            page.wait_for_selector("#authorize")  # then on to AgentCore and GitHub's consent page
+            page.screenshot(path=str(tmp_path / "github-consent.png"))
+            page.click("#authorize")
             page.wait_for_url(f"{deployment.callback}/oauth/callback?session_id=*")
             confirm = page.locator("#confirm")
             assert confirm.count() == 1, "the confirmation page has no confirm button"

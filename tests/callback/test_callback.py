@@ -11,10 +11,12 @@ import httpx
 import pytest
 from botocore.stub import Stubber
 
-from demo.browser import approve_on_github, open_callback
+from demo.browser import Browser
+from handoff.links import digest
 from handoff.sessions import SessionUnavailable, SqliteSessionStore
-from tests.callback.conftest import Deployment, confirm_form
+from tests.callback.conftest import Deployment, confirm_form, landing_url, opened, recorded_link
 from tests.sandbox.helpers import mint
+from tests.sessions import link_for, record, stored_session
 
 PROFILE_TOOL = "get_user_profile"
 pytestmark = pytest.mark.anyio
@@ -42,57 +44,122 @@ async def profile(deployment: Deployment, token: str) -> dict:
 
 async def test_confirm_then_the_tool_works(deployment: Deployment) -> None:
     alice = mint(deployment.stack.sandbox.url, "alice")
-    landing = approve_on_github(await authorization_link(deployment, alice), login="alice")
-    assert landing.startswith(f"{deployment.callback}/oauth/callback?session_id=urn")
-    with httpx.Client() as browser:
-        assert browser.get(landing).status_code == 302  # sent to sign in first
-        page = open_callback(browser, landing, login="alice")
+    link = await authorization_link(deployment, alice)
+    assert link.startswith(f"{deployment.callback}/oauth/start?link=")
+    with Browser("alice") as browser:
+        consent_page = browser.open(link)  # signs in as alice, then on to AgentCore and GitHub's consent page
+        assert any(url.startswith(f"{deployment.callback}/oauth/signed-in") for url in browser.visited)
+        assert "request_uri=" in browser.agentcore_url
+        page = browser.approve(consent_page)
         assert page.status_code == 200
         assert "<strong id='who'>alice</strong>" in page.text and "id='confirm'" in page.text
         assert deployment.stack.sandbox.app.flow.vault == {}  # nothing bound on GET
-        done = browser.post(f"{deployment.callback}/oauth/callback", data=confirm_form(page.text))
+        done = browser.confirm(page)
         assert done.status_code == 200 and "run the tool again" in done.text
-        replay = browser.post(f"{deployment.callback}/oauth/callback", data=confirm_form(page.text))
+        replay = browser.http.post(f"{deployment.callback}/oauth/callback", data=confirm_form(page.text))
         assert replay.status_code == 403  # its CSRF cookie is gone with the success page
-        again = browser.get(landing)
+        again = browser.open(str(page.url))
         assert again.status_code == 409 and "already been used" in again.text
+        reopened = browser.open(link)
+        assert reopened.status_code == 409 and "already been used" in reopened.text
     assert (await profile(deployment, alice))["login"] == "alice"
 
 
-async def test_forwarded_link_cannot_be_confirmed_by_someone_else(deployment: Deployment) -> None:
-    """Alice forwards her link; Bob approves with his GitHub and signs in as himself: nothing is linked."""
+def test_the_link_works_in_one_browser_only(deployment: Deployment) -> None:
+    """A second browser opening the same consent link is refused, and the session is cancelled for both."""
     alice = mint(deployment.stack.sandbox.url, "alice")
-    landing = approve_on_github(await authorization_link(deployment, alice), login="bob")
-    with httpx.Client() as browser:
-        page = open_callback(browser, landing, login="bob")
+    uri = "urn:ietf:params:oauth:request_uri:one-browser"
+    link = recorded_link(deployment, uri, alice)
+    with Browser("alice") as first, Browser("alice") as second:
+        assert "id='confirm'" in first.open(link).text
+        again = first.open(link)  # the same browser may open it again
+        assert again.status_code == 200 and "id='confirm'" in again.text
+        refused = second.open(link)
+        assert refused.status_code == 403 and "another browser" in refused.text and "cancelled" in refused.text
+        cancelled = first.open(landing_url(deployment, uri))
+        assert cancelled.status_code == 409
+    with pytest.raises(SessionUnavailable, match="used"):
+        deployment.store.get(uri)
+
+
+def test_landing_without_the_browser_cookie_cancels_the_session(deployment: Deployment) -> None:
+    alice = mint(deployment.stack.sandbox.url, "alice")
+    uri = "urn:ietf:params:oauth:request_uri:no-cookie"
+    with Browser("alice") as browser:
+        opened(deployment, browser, uri, alice)
+    with Browser("alice") as elsewhere:  # the same person, signed in, but not the browser that opened the link
+        page = elsewhere.open(landing_url(deployment, uri))
+        assert (
+            page.status_code == 403 and "not started in this browser" in page.text and "id='confirm'" not in page.text
+        )
+    with pytest.raises(SessionUnavailable, match="used"):
+        deployment.store.get(uri)
+
+
+def test_a_landing_for_a_link_never_opened_cancels_the_session(deployment: Deployment) -> None:
+    """AgentCore's URL reached without the consent link (it was copied from the server's records, say)."""
+    alice = mint(deployment.stack.sandbox.url, "alice")
+    uri = "urn:ietf:params:oauth:request_uri:never-opened"
+    recorded_link(deployment, uri, alice)
+    with Browser("alice") as browser:
+        page = browser.open(landing_url(deployment, uri))
+    assert page.status_code == 403 and "cancelled" in page.text
+    with pytest.raises(SessionUnavailable, match="used"):
+        deployment.store.get(uri)
+
+
+def test_signing_in_as_someone_else_at_the_link_cancels_it(deployment: Deployment) -> None:
+    alice = mint(deployment.stack.sandbox.url, "alice")
+    uri = "urn:ietf:params:oauth:request_uri:bob-signs-in"
+    link = recorded_link(deployment, uri, alice)
+    with Browser("bob") as bob:
+        page = bob.open(link)
         assert page.status_code == 403 and "You signed in as bob" in page.text and "started by alice" in page.text
-        assert "id='confirm'" not in page.text
+        assert not any("request_uri" in url or "/oauth/callback" in url for url in bob.visited)  # never sent on
+    with Browser("alice") as alice_browser:
+        assert alice_browser.open(link).status_code == 409  # cancelled for alice too
     assert deployment.stack.sandbox.app.flow.vault == {}
-    assert deployment.store.get(landing.split("session_id=")[1].replace("%3A", ":")).used_at is None
 
 
 def test_post_needs_a_sign_in_for_that_same_session(deployment: Deployment) -> None:
     alice = mint(deployment.stack.sandbox.url, "alice")
     first, second = "urn:ietf:params:oauth:request_uri:first", "urn:ietf:params:oauth:request_uri:second"
-    for uri in (first, second):
-        deployment.store.record(session_uri=uri, identifier_kind="userToken", identifier=alice, display_name="alice")
-    with httpx.Client() as browser:
-        open_callback(browser, f"{deployment.callback}/oauth/callback?session_id={first}", login="alice")
+    with Browser("alice") as browser:
+        opened(deployment, browser, first, alice)
+        recorded_link(deployment, second, alice)
+        cookie = browser.http.cookies["oauth_callback_browser"]
+        deployment.store.bind_browser(second, digest(cookie))  # this browser, but no sign-in for `second`
         token = deployment.state.csrf.issue(second)
-        browser.cookies.delete("oauth_callback_csrf")
-        browser.cookies.set("oauth_callback_csrf", token)
-        refused = browser.post(
+        browser.http.cookies.delete("oauth_callback_csrf")
+        browser.http.cookies.set("oauth_callback_csrf", token)
+        refused = browser.http.post(
             f"{deployment.callback}/oauth/callback", data={"session_id": second, "csrf_token": token}
         )
     assert refused.status_code == 403 and "Sign-in required" in refused.text
     assert deployment.store.get(second).used_at is None
 
 
+async def test_a_completion_before_consent_uses_the_session_up(deployment: Deployment) -> None:
+    """One attempt per session: CompleteResourceTokenAuth refused (GitHub consent not done) burns it, so an
+    initiator cannot poll until someone else approves."""
+    alice = mint(deployment.stack.sandbox.url, "alice")
+    first = await authorization_link(deployment, alice)
+    uri = stored_session(deployment.store, first).session_uri
+    with Browser("alice") as browser:
+        browser.open(first)  # signed in, cookie set, now at GitHub's consent page: not approved
+        page = browser.open(landing_url(deployment, uri))  # straight to the callback, as a forged landing would
+        assert page.status_code == 200 and "id='confirm'" in page.text
+        refused = browser.confirm(page)
+        assert refused.status_code == 403 and "Authorization not accepted" in refused.text
+        again = browser.open(landing_url(deployment, uri))
+        assert again.status_code == 409
+    with pytest.raises(SessionUnavailable, match="used"):
+        deployment.store.get(uri)
+
+
 def test_expired_session_is_refused(deployment: Deployment) -> None:
     uri = "urn:ietf:params:oauth:request_uri:expired-one"
-    SqliteSessionStore(deployment.store.path, ttl=-1).record(
-        session_uri=uri, identifier_kind="userToken", identifier="t", display_name="alice"
-    )
+    record(SqliteSessionStore(deployment.store.path, ttl=-1), uri, "t")
     response = httpx.get(f"{deployment.callback}/oauth/callback", params={"session_id": uri})
     assert response.status_code == 410 and "expired" in response.text
 
@@ -116,9 +183,8 @@ def test_display_name_is_escaped(deployment: Deployment) -> None:
     uri = "urn:ietf:params:oauth:request_uri:markup-name"
     name = "<script>alert('x')</script>\"&"
     alice = mint(deployment.stack.sandbox.url, "alice")
-    deployment.store.record(session_uri=uri, identifier_kind="userToken", identifier=alice, display_name=name)
-    with httpx.Client() as browser:
-        response = open_callback(browser, f"{deployment.callback}/oauth/callback?session_id={uri}", login="alice")
+    with Browser("alice") as browser:
+        response = opened(deployment, browser, uri, alice, name=name)
     assert response.status_code == 200
     assert name not in response.text and html.escape(name) in response.text
 
@@ -126,11 +192,10 @@ def test_display_name_is_escaped(deployment: Deployment) -> None:
 def test_post_without_csrf_token_is_refused(deployment: Deployment) -> None:
     uri = "urn:ietf:params:oauth:request_uri:no-csrf"
     alice = mint(deployment.stack.sandbox.url, "alice")
-    deployment.store.record(session_uri=uri, identifier_kind="userToken", identifier=alice, display_name="alice")
-    with httpx.Client() as browser:
-        page = open_callback(browser, f"{deployment.callback}/oauth/callback?session_id={uri}", login="alice")
+    with Browser("alice") as browser:
+        page = opened(deployment, browser, uri, alice)
         form = confirm_form(page.text)
-        assert browser.post(f"{deployment.callback}/oauth/callback", data={"session_id": uri}).status_code == 403
+        assert browser.http.post(f"{deployment.callback}/oauth/callback", data={"session_id": uri}).status_code == 403
     other = httpx.post(f"{deployment.callback}/oauth/callback", data=form)  # token without its cookie
     assert other.status_code == 403
     assert deployment.store.get(uri).used_at is None
@@ -151,36 +216,38 @@ def test_forged_session_is_refused_without_calling_aws(deployment: Deployment) -
     assert posted.status_code == 404 and "does not belong" in posted.text
 
 
-async def test_aws_access_denied_becomes_a_readable_page(deployment: Deployment) -> None:
-    alice, bob = mint(deployment.stack.sandbox.url, "alice"), mint(deployment.stack.sandbox.url, "bob")
-    landing = approve_on_github(await authorization_link(deployment, alice), login="alice")
-    uri = landing.split("session_id=")[1].replace("%3A", ":")
-    deployment.store.record(
-        session_uri=uri, identifier_kind="userToken", identifier=bob, display_name="alice"
-    )  # tampered
-    with httpx.Client() as browser:
-        page = open_callback(browser, landing, login="bob")
-        refused = browser.post(f"{deployment.callback}/oauth/callback", data=confirm_form(page.text))
+def test_aws_access_denied_becomes_a_readable_page(deployment: Deployment) -> None:
+    client = boto3.client("bedrock-agentcore")
+    deployment.state.identity_client = client
+    alice = mint(deployment.stack.sandbox.url, "alice")
+    uri = "urn:ietf:params:oauth:request_uri:denied"
+    with Stubber(client) as stub, Browser("alice") as browser:
+        stub.add_client_error(
+            "complete_resource_token_auth", "AccessDeniedException", "Invalid or expired session", 403
+        )
+        refused = browser.confirm(opened(deployment, browser, uri, alice))
     assert refused.status_code == 403 and "Authorization not accepted" in refused.text
-    assert bob not in refused.text and alice not in refused.text
+    assert alice not in refused.text and "Invalid or expired" not in refused.text
+    with pytest.raises(SessionUnavailable, match="used"):  # no second attempt
+        deployment.store.get(uri)
 
 
-def test_throttling_releases_the_session_for_a_retry(deployment: Deployment) -> None:
+def test_throttling_releases_the_session_for_a_retry_in_the_same_browser(deployment: Deployment) -> None:
     client = boto3.client("bedrock-agentcore")
     deployment.state.identity_client = client
     uri = "urn:ietf:params:oauth:request_uri:throttled"
     alice = mint(deployment.stack.sandbox.url, "alice")
-    deployment.store.record(session_uri=uri, identifier_kind="userToken", identifier=alice, display_name="alice")
-    landing = f"{deployment.callback}/oauth/callback?session_id={uri}"
-    with Stubber(client) as stub, httpx.Client() as browser:
+    with Stubber(client) as stub, Browser("alice") as browser, Browser("alice") as elsewhere:
         stub.add_client_error("complete_resource_token_auth", "ThrottlingException", "Rate exceeded", 429)
         expected = {"sessionUri": uri, "userIdentifier": {"userToken": alice}}
         stub.add_response("complete_resource_token_auth", {}, expected)
-        page = open_callback(browser, landing, login="alice")
-        busy = browser.post(f"{deployment.callback}/oauth/callback", data=confirm_form(page.text))
+        page = opened(deployment, browser, uri, alice)
+        busy = browser.confirm(page)
         assert busy.status_code == 503
-        page = open_callback(browser, landing, login="alice")
-        assert browser.post(f"{deployment.callback}/oauth/callback", data=confirm_form(page.text)).status_code == 200
+        assert deployment.store.get(uri).browser_hash is not None  # released, still tied to this browser
+        page = browser.open(landing_url(deployment, uri))
+        assert browser.confirm(page).status_code == 200
+        assert elsewhere.open(landing_url(deployment, uri)).status_code == 409
 
 
 def test_pages_carry_strict_headers(deployment: Deployment) -> None:
@@ -216,7 +283,7 @@ def _consume(path: str, uri: str, results: multiprocessing.Queue[str]) -> None:
 def test_store_is_single_use_across_processes(tmp_path: Path) -> None:
     store = SqliteSessionStore(tmp_path / "s.sqlite3")
     uri = "urn:ietf:params:oauth:request_uri:race"
-    store.record(session_uri=uri, identifier_kind="userToken", identifier="t", display_name="a")
+    record(store, uri, "t", name="a")
     results: multiprocessing.Queue[str] = multiprocessing.get_context("spawn").Queue()
     procs = [
         multiprocessing.get_context("spawn").Process(target=_consume, args=(str(store.path), uri, results))
@@ -252,7 +319,9 @@ def test_no_sign_in_mode_shows_the_confirmation_directly(deployment: Deployment)
     state = make_state(deployment.stack.workdir / "config.json", session_store=None, csrf_secret=None, sign_in=False)
     assert state.signin is None and deployment.state.signin is not None
     uri = "urn:ietf:params:oauth:request_uri:no-sign-in"
-    state.store.record(session_uri=uri, identifier_kind="userToken", identifier="t", display_name="alice")
     with serving_asgi(build_app(state)) as base:
-        page = httpx.get(f"{base}/oauth/callback", params={"session_id": uri})
+        value = record(state.store, uri, "t", authorization_url=f"{base}/oauth/callback?session_id={uri}")
+        with Browser("nobody") as browser:  # no sign-in: the browser's cookie is the only binding
+            page = browser.open(link_for(base, value))
+            assert not any("/oidc/" in url for url in browser.visited)
     assert page.status_code == 200 and "id='confirm'" in page.text

@@ -1,7 +1,11 @@
-"""The callback app against hostile requests: 45 hostile inputs (13 query strings, 9 cookies, 15 form
-posts, 5 sign-in returns, 3 methods and paths), each answered with the expected refusal - never a 5xx,
-never an echo of the input, never a call to AWS - with the strict headers on every answer, and the
-pending session left untouched.
+"""The callback app against hostile requests: 53 hostile inputs (13 query strings, 9 cookies, 15 form
+posts, 5 sign-in returns, 3 methods and paths, 8 consent links and browser cookies), each answered with
+the expected refusal - never a 5xx, never an echo of the input, never a call to AWS - with the strict
+headers on every answer, and the pending session left untouched, except where the request shows the
+link reached someone else (another browser, another user): then the session is cancelled.
+
+Every request carries the cookie of the browser that opened the session's consent link unless the
+case is about that cookie (`browser=False`), so each case tests its own hostility.
 
 In process (Starlette's TestClient): a CUSTOM_JWT stack published at http://127.0.0.1:8080, a
 stand-in identity provider that needs no network, and an AWS client that records any call."""
@@ -26,13 +30,31 @@ from callback.app import build_app
 from callback.hardening import SECURITY_HEADERS
 from callback.signin import Identity, OidcSignIn, Signer, user_cookie_value
 from callback.state import CallbackState
+from handoff.links import digest
+from handoff.sessions import SessionUnavailable
 
 BASE = "http://127.0.0.1:8080"
 ISSUER = "https://idp.example"
 URI = "urn:ietf:params:oauth:request_uri:pending-one"
 ALICE = jwt.encode({"iss": ISSUER, "sub": "alice", "username": "alice"}, "k" * 32, algorithm="HS256")
 MARKERS = ("<script", "onerror", "attacker", "x=y", "\x00")
-HOSTILE_COUNT = 45
+HOSTILE_COUNT = 53
+BROWSER = "b" * 43
+"""The cookie of the browser that opened the pending session's consent link."""
+LINK = "l" * 43
+"""The pending session's one-time link value."""
+
+
+def record_with(store: Any, value: str) -> None:
+    """The pending session, recorded as mcp-server does, with `value` as its link's value."""
+    store.record(
+        session_uri=URI,
+        identifier_kind="userToken",
+        identifier=ALICE,
+        display_name="alice",
+        authorization_url="https://agentcore.example/identities/oauth2/authorize?request_uri=x",
+        link_hash=digest(value),
+    )
 
 
 class OfflineSignIn(OidcSignIn):
@@ -65,7 +87,8 @@ def state(tmp_path: Path) -> Iterator[CallbackState]:
     state = make_state(path, session_store=tmp_path / "s.sqlite3", csrf_secret=None)
     state.signin = OfflineSignIn(discovery_url=authorizer["discovery_url"], client_id="demo")
     state.identity_client = RecordingAws()
-    state.store.record(session_uri=URI, identifier_kind="userToken", identifier=ALICE, display_name="alice")
+    record_with(state.store, LINK)
+    state.store.bind_browser(URI, digest(BROWSER))
     yield state
 
 
@@ -81,6 +104,10 @@ class Hostile:
     path: str
     expect: int
     make: Make = field(default=lambda state: {})
+    browser: bool = True
+    """Send the cookie of the browser that opened the consent link."""
+    burns: bool = False
+    """The refusal cancels the session (the link reached another browser or user)."""
 
 
 def signed(key: bytes, document: Any) -> str:
@@ -192,7 +219,9 @@ COOKIES = [
         id="user-cookie-other-session",
     ),
     pytest.param(
-        Hostile("GET", get(f"session_id={URI}"), 403, lambda s: {"headers": cookies(user_cookie(s, sub="bob"))}),
+        Hostile(
+            "GET", get(f"session_id={URI}"), 403, lambda s: {"headers": cookies(user_cookie(s, sub="bob"))}, burns=True
+        ),
         id="user-cookie-other-user",
     ),
     pytest.param(
@@ -293,6 +322,7 @@ POSTS = [
                 "data": {"session_id": URI, "csrf_token": (t := s.csrf.issue(URI))},
                 "headers": cookies(f"oauth_callback_csrf={t}", user_cookie(s, sub="bob")),
             },
+            burns=True,
         ),
         id="signed-in-as-someone-else",
     ),
@@ -397,10 +427,69 @@ OTHERS = [
 ]
 
 
-@pytest.mark.parametrize("hostile", [*QUERIES, *COOKIES, *POSTS, *RETURNS, *OTHERS])
+def start(value: str) -> str:
+    return f"/oauth/start?link={value}"
+
+
+BROWSERS = [
+    pytest.param(
+        Hostile("GET", get(f"session_id={URI}"), 403, lambda s: {"headers": cookies(user_cookie(s))}, False, True),
+        id="landing-without-browser-cookie",
+    ),
+    pytest.param(
+        Hostile(
+            "GET",
+            get(f"session_id={URI}"),
+            403,
+            lambda s: {"headers": cookies(user_cookie(s), f"oauth_callback_browser={'c' * 43}")},
+            False,
+            True,
+        ),
+        id="landing-with-another-browser-cookie",
+    ),
+    pytest.param(
+        Hostile(
+            "POST",
+            "/oauth/callback",
+            403,
+            lambda s: {
+                "data": {"session_id": URI, "csrf_token": (t := s.csrf.issue(URI))},
+                "headers": cookies(f"oauth_callback_csrf={t}", user_cookie(s), "oauth_callback_browser=<script>"),
+            },
+            False,
+            True,
+        ),
+        id="post-with-garbage-browser-cookie",
+    ),
+    pytest.param(
+        Hostile(
+            "GET",
+            start(LINK),
+            403,
+            lambda s: {"headers": cookies(user_cookie(s), f"oauth_callback_browser={'c' * 43}")},
+            False,
+            True,
+        ),
+        id="link-opened-in-a-second-browser",
+    ),
+    pytest.param(
+        Hostile("GET", start(LINK), 403, lambda s: {"headers": cookies(user_cookie(s, sub="bob"))}, burns=True),
+        id="link-opened-by-another-user",
+    ),
+    pytest.param(Hostile("GET", start("<script>alert(1)</script>"), 400), id="link-script"),
+    pytest.param(Hostile("GET", start("m" * 43), 404), id="link-unknown"),
+    pytest.param(Hostile("GET", start(LINK + "x"), 400), id="link-too-long"),
+]
+
+
+@pytest.mark.parametrize("hostile", [*QUERIES, *COOKIES, *POSTS, *RETURNS, *OTHERS, *BROWSERS])
 def test_hostile_request_gets_its_refusal(state: CallbackState, hostile: Hostile) -> None:
+    request = hostile.make(state)
+    if hostile.browser:
+        jar = request.setdefault("headers", {}).get("Cookie", "")
+        request["headers"]["Cookie"] = "; ".join(c for c in (jar, f"oauth_callback_browser={BROWSER}") if c)
     with TestClient(build_app(state), base_url=BASE, follow_redirects=False) as client:
-        response = client.request(hostile.method, hostile.path, **hostile.make(state))
+        response = client.request(hostile.method, hostile.path, **request)
     assert response.status_code == hostile.expect, response.text[:500]
     for name, value in SECURITY_HEADERS.items():
         assert response.headers[name] == value
@@ -410,21 +499,27 @@ def test_hostile_request_gets_its_refusal(state: CallbackState, hostile: Hostile
         assert response.headers["location"].startswith(f"{ISSUER}/authorize?")
         assert "login_hint" not in response.headers["location"]
     assert isinstance(state.identity_client, RecordingAws) and state.identity_client.calls == []
-    assert state.store.get(URI).identifier == ALICE  # still pending, for its initiator
+    if hostile.burns:
+        with pytest.raises(SessionUnavailable, match="used"):
+            state.store.get(URI)
+    else:
+        assert state.store.get(URI).identifier == ALICE  # still pending, for its initiator
 
 
 def test_the_legitimate_path_still_completes(state: CallbackState) -> None:
     """The same fixture, used properly: the session is completed once, for alice."""
+    request = form_post()(state)
+    request["headers"]["Cookie"] += f"; oauth_callback_browser={BROWSER}"
     with TestClient(build_app(state), base_url=BASE, follow_redirects=False) as client:
-        response = client.request("POST", "/oauth/callback", **form_post()(state))
+        response = client.request("POST", "/oauth/callback", **request)
     assert response.status_code == 200 and "id='done'" in response.text
     assert isinstance(state.identity_client, RecordingAws)
     assert state.identity_client.calls == [{"sessionUri": URI, "userIdentifier": {"userToken": ALICE}}]
 
 
 def test_the_docstring_counts_the_hostile_inputs() -> None:
-    counts = [len(QUERIES), len(COOKIES), len(POSTS), len(RETURNS), len(OTHERS)]
-    assert counts == [13, 9, 15, 5, 3] and sum(counts) == HOSTILE_COUNT
+    counts = [len(QUERIES), len(COOKIES), len(POSTS), len(RETURNS), len(OTHERS), len(BROWSERS)]
+    assert counts == [13, 9, 15, 5, 3, 8] and sum(counts) == HOSTILE_COUNT
     assert f"{HOSTILE_COUNT} hostile inputs" in (__doc__ or "")
 
 

@@ -15,11 +15,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from demo.browser import approve_on_github, confirm_on_callback
+from demo.browser import Browser
+from handoff.links import digest
 from handoff.sessions import SqliteSessionStore
 from sandbox.server import Sandbox
 from tests.asgi import free_port
 from tests.sandbox.helpers import apply_stack, call_tool, mint
+from tests.sessions import link_for, record
 
 LEVELS = [pytest.param(["--log-level", level], id=level) for level in ("debug", "info", "warning", "error")] + [
     pytest.param(["--log-level", "debug", "--library-log-level", "debug"], id="debug-with-libraries")
@@ -47,6 +49,15 @@ def callback_process(workdir: Path, port: int, args: list[str], log: Path) -> It
         process.wait(timeout=20)
 
 
+def recorded_elsewhere(workdir: Path, token: str) -> str:
+    """A second session of the same user, whose consent link was opened in some other browser."""
+    uri = "urn:ietf:params:oauth:request_uri:opened-elsewhere"
+    store = SqliteSessionStore(workdir / "oauth-sessions.sqlite3")
+    record(store, uri, token)
+    store.bind_browser(uri, digest("c" * 43))
+    return uri
+
+
 @pytest.mark.parametrize("args", LEVELS)
 def test_oauth_callback_never_logs_the_token(
     sandbox: Sandbox, workdir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
@@ -58,15 +69,17 @@ def test_oauth_callback_never_logs_the_token(
     reply = call_tool(config["gateway"]["url"], "GitHubTarget___getAuthenticatedUser", token=alice)
     link = reply["error"]["data"]["elicitations"][0]["url"]
     session_uri = link.split("request_uri=")[1].replace("%3A", ":")
-    store = SqliteSessionStore(workdir / "oauth-sessions.sqlite3")
-    store.record(session_uri=session_uri, identifier_kind="userToken", identifier=alice, display_name="alice")
+    value = record(SqliteSessionStore(workdir / "oauth-sessions.sqlite3"), session_uri, alice, authorization_url=link)
     log = tmp_path / "oauth-callback.log"
-    with callback_process(workdir, port, args, log):
-        landing = approve_on_github(link, login="alice")
-        done = confirm_on_callback(landing, login="alice")
+    with callback_process(workdir, port, args, log), Browser("alice") as browser:
+        landing = browser.approve(browser.open(link_for(f"http://127.0.0.1:{port}", value)))
+        done = browser.confirm(landing)
         assert done.status_code == 200 and "id='done'" in done.text
-        again = confirm_on_callback(landing, login="alice")  # a second try: refused, and logged as such
+        again = browser.open(str(landing.url))  # a second try: refused, and logged as such
         assert again.status_code == 409
+        with Browser("bob") as bob:  # a landing from another browser: cancelled, and logged as such
+            other = recorded_elsewhere(workdir, alice)
+            assert bob.open(f"http://127.0.0.1:{port}/oauth/callback?session_id={other}").status_code == 403
     profile = call_tool(config["gateway"]["url"], "GitHubTarget___getAuthenticatedUser", token=alice)
     assert '"login": "alice"' in profile["result"]["content"][0]["text"]
     output = log.read_text()

@@ -22,16 +22,15 @@ from callback.__main__ import make_state
 from callback.app import build_app
 from callback.signin import Signer
 from handoff.config import ConfigError
-from tests.callback.conftest import Deployment
+from tests.callback.conftest import Deployment, recorded_link
 from tests.sandbox.helpers import mint
 
 URI = "urn:ietf:params:oauth:request_uri:sign-in-safety"
 
 
 def record_alice(deployment: Deployment, uri: str = URI) -> str:
-    alice = mint(deployment.stack.sandbox.url, "alice")
-    deployment.store.record(session_uri=uri, identifier_kind="userToken", identifier=alice, display_name="alice")
-    return alice
+    """Alice's session `uri`; returns its consent link (where the sign-in starts)."""
+    return recorded_link(deployment, uri, mint(deployment.stack.sandbox.url, "alice"))
 
 
 def sign_in_redirect(response: httpx.Response) -> dict[str, list[str]]:
@@ -41,25 +40,22 @@ def sign_in_redirect(response: httpx.Response) -> dict[str, list[str]]:
 
 @pytest.mark.parametrize("host", ["attacker.example", "127.0.0.1:1", "localhost"])
 def test_redirect_uri_comes_from_the_configured_callback_url(deployment: Deployment, host: str) -> None:
-    record_alice(deployment)
-    response = httpx.get(f"{deployment.callback}/oauth/callback", params={"session_id": URI}, headers={"Host": host})
+    response = httpx.get(record_alice(deployment), headers={"Host": host})
     assert sign_in_redirect(response)["redirect_uri"] == [f"{deployment.callback}/oauth/signed-in"]
 
 
 def test_sign_in_request_does_not_name_the_initiator(deployment: Deployment) -> None:
     """A forwarded link must not tell whoever opens it (or the provider's page) who started it."""
-    record_alice(deployment)
-    response = httpx.get(f"{deployment.callback}/oauth/callback", params={"session_id": URI})
+    response = httpx.get(record_alice(deployment))
     query = sign_in_redirect(response)
     assert "login_hint" not in query and "alice" not in response.headers["location"]
 
 
 def test_the_sign_in_still_completes(deployment: Deployment) -> None:
-    from demo.browser import open_callback
+    from demo.browser import Browser
 
-    record_alice(deployment)
-    with httpx.Client() as browser:
-        page = open_callback(browser, f"{deployment.callback}/oauth/callback?session_id={URI}", login="alice")
+    with Browser("alice") as browser:
+        page = browser.open(record_alice(deployment))
     assert page.status_code == 200 and "id='confirm'" in page.text
 
 
@@ -123,9 +119,10 @@ def https_state(deployment: Deployment, tmp_path: Path, *, sign_in: bool) -> Tes
 
 
 def test_https_callback_uses_host_prefixed_secure_cookies(deployment: Deployment, tmp_path: Path) -> None:
-    record_alice(deployment)
+    link = urlparse(record_alice(deployment))
+    start = f"{link.path}?{link.query}"
     with https_state(deployment, tmp_path, sign_in=True) as client:
-        to_sign_in = client.get("/oauth/callback", params={"session_id": URI})
+        to_sign_in = client.get(start)
     assert parse_qs(urlparse(to_sign_in.headers["location"]).query)["redirect_uri"] == [
         "https://callback.example/oauth/signed-in"
     ]
@@ -133,15 +130,19 @@ def test_https_callback_uses_host_prefixed_secure_cookies(deployment: Deployment
     assert cookie.startswith("__Host-oauth_callback_signin=")
     assert "Secure" in cookie and "Path=/;" in cookie and "HttpOnly" in cookie and "Domain" not in cookie
     with https_state(deployment, tmp_path, sign_in=False) as client:
+        to_agentcore = client.get(start)
+        assert to_agentcore.status_code == 303
+        browser = to_agentcore.headers["set-cookie"]
+        assert browser.startswith("__Host-oauth_callback_browser=") and "Secure" in browser and "Path=/;" in browser
+        assert "HttpOnly" in browser and "SameSite=lax" in browser and "Domain" not in browser
         confirm = client.get("/oauth/callback", params={"session_id": URI})
-    assert confirm.status_code == 200
+    assert confirm.status_code == 200, confirm.text
     csrf = confirm.headers["set-cookie"]
     assert csrf.startswith("__Host-oauth_callback_csrf=") and "Secure" in csrf and "Path=/;" in csrf
 
 
 def test_plain_http_callback_cannot_use_the_prefix(deployment: Deployment) -> None:
     """`__Host-` requires Secure, which a plain http://127.0.0.1 callback cannot set for every client."""
-    record_alice(deployment)
-    response = httpx.get(f"{deployment.callback}/oauth/callback", params={"session_id": URI})
+    response = httpx.get(record_alice(deployment))
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("oauth_callback_signin=") and "Secure" not in cookie and "Max-Age=600" in cookie

@@ -35,7 +35,7 @@ def test_demo_command_runs_the_whole_mission() -> None:
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
-    assert "Authorization needed." in out and "/identities/oauth2/authorize?request_uri=" in out
+    assert "Authorization needed." in out and "/oauth/start?link=" in out
     assert "linked GitHub for alice" in out
     assert "alice (Alice Liddell)" in out and "alice/alice-project-" in out
     created = re.search(r"Plan: (\d+) to add", out)

@@ -11,7 +11,7 @@ import shutil
 import pytest
 from mcp import Client, StdioServerParameters
 
-from demo.browser import approve_on_github, confirm_on_callback
+from demo.browser import authorize
 from tests.callback.conftest import Deployment
 from tests.sandbox.helpers import mint
 from tests.server.conftest import TOKEN_HEADER
@@ -64,9 +64,8 @@ async def test_first_call_gives_a_clickable_link_and_after_consent_the_repositor
         text = first.content[0].text
         assert "Authorization needed" in text
         link = text.split("Authorize here: ")[1].split()[0]
-        assert link.startswith(f"{deployment.stack.sandbox.url}/identities/oauth2/authorize?request_uri=")
-        landing = approve_on_github(link, login="alice")
-        assert confirm_on_callback(landing, login="alice").status_code == 200
+        assert link.startswith(f"{deployment.callback}/oauth/start?link=")
+        assert authorize(link, login="alice").status_code == 200
         second = await client.call_tool("get_user_repos", {"per_page": 5})
     assert second.is_error is False
     assert "alice/alice-project-" in second.content[0].text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -68,3 +69,29 @@ async def connect(
     extra = {"elicitation_callback": decline} if url_elicitation else {}
     async with http, Client(streamable_http_client(url, http_client=http), mode=mode, **extra) as client:  # type: ignore[arg-type]
         yield client
+
+
+def write_config(folder: Path, authorizer: str = "CUSTOM_JWT") -> Path:
+    """A minimal config.json for programs that must start but never reach a gateway (port 9: discard)."""
+    path = folder / "config.json"
+    gateway = {
+        "id": "g",
+        "arn": "arn:aws:bedrock-agentcore:us-east-1:123456789012:gateway/g",
+        "url": "http://127.0.0.1:9/mcp",
+        "name": "g",
+        "authorizer": {"type": authorizer},
+    }
+    tools = {"getAuthenticatedUser": "T___getAuthenticatedUser", "listUserRepositories": "T___listUserRepositories"}
+    path.write_text(
+        json.dumps(
+            {
+                "format_version": 1,
+                "stack": "s",
+                "region": "us-east-1",
+                "callback_url": "http://127.0.0.1:9/oauth/callback",
+                "gateway": gateway,
+                "tools": tools,
+            }
+        )
+    )
+    return path

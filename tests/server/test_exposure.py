@@ -5,7 +5,6 @@ that inbound authentication is in front of it."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from click.testing import CliRunner, Result
 
 import server.__main__ as program
 from tests.asgi import serving_asgi
+from tests.server.conftest import write_config
 
 LIST_TOOLS = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
 MCP_HEADERS = {
@@ -24,22 +24,6 @@ MCP_HEADERS = {
     "Accept": "application/json, text/event-stream",
     "MCP-Protocol-Version": "2025-11-25",
 }
-
-
-def write_config(folder: Path, authorizer: str = "CUSTOM_JWT") -> Path:
-    path = folder / "config.json"
-    gateway = {
-        "id": "g",
-        "arn": "arn:aws:bedrock-agentcore:us-east-1:123456789012:gateway/g",
-        "url": "http://127.0.0.1:9/mcp",
-        "name": "g",
-        "authorizer": {"type": authorizer},
-    }
-    tools = {"getAuthenticatedUser": "T___getAuthenticatedUser", "listUserRepositories": "T___listUserRepositories"}
-    path.write_text(
-        json.dumps({"format_version": 1, "stack": "s", "region": "us-east-1", "gateway": gateway, "tools": tools})
-    )
-    return path
 
 
 @pytest.fixture(autouse=True)

@@ -24,8 +24,7 @@ from server.app import Tools
 from server.config import load_server_config
 from server.gateway import GatewayClient
 from server.identity import DEFAULT_TOKEN_HEADER, IdentitySettings
-from tests.server.conftest import serving
-from tests.server.test_exposure import write_config
+from tests.server.conftest import serving, write_config
 
 ISSUER = "https://idp.example"
 ALICE = jwt.encode({"iss": ISSUER, "sub": "alice", "username": "alice"}, "k" * 32, algorithm="HS256")
@@ -221,4 +220,5 @@ def test_no_credential_result_says_how_to_send_one(mcp: str) -> None:
 
 def test_a_valid_token_gets_the_link(mcp: str, tmp_path: Path) -> None:
     reply = httpx.post(f"{mcp}/mcp", json=call(), headers={**HEADERS, "Authorization": f"Bearer {ALICE}"}).json()
-    assert "request_uri=" in reply["result"]["structuredContent"]["authorization_required"]["url"]
+    link = reply["result"]["structuredContent"]["authorization_required"]["url"]
+    assert "/oauth/start?link=" in link and "request_uri" not in link

@@ -9,7 +9,6 @@ found in none of the store's files afterwards.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import stat
@@ -24,6 +23,8 @@ import pytest
 
 from handoff import sessions
 from handoff.sessions import SessionStoreError, SessionUnavailable, SqliteSessionStore
+from tests.server.conftest import write_config
+from tests.sessions import record as recorded
 
 URI = "urn:ietf:params:oauth:request_uri:hostile"
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSIsInBhZGRpbmciOiJ4eHh4eHh4eHh4eHh4In0.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
@@ -36,7 +37,7 @@ def leftovers(folder: Path, secret: str) -> list[str]:
 
 
 def record(store: SqliteSessionStore, uri: str = URI, identifier: str = TOKEN) -> None:
-    store.record(session_uri=uri, identifier_kind="userToken", identifier=identifier, display_name="alice")
+    recorded(store, uri, identifier)
 
 
 # --- tokens at rest ---------------------------------------------------------------------------------
@@ -71,9 +72,7 @@ def test_release_after_a_retryable_failure_restores_the_identifier(tmp_path: Pat
 
 
 def test_expired_sessions_lose_their_token_on_the_next_call_of_any_kind(tmp_path: Path) -> None:
-    SqliteSessionStore(tmp_path / "s.sqlite3", ttl=-1).record(
-        session_uri=URI, identifier_kind="userToken", identifier=TOKEN, display_name="alice"
-    )
+    recorded(SqliteSessionStore(tmp_path / "s.sqlite3", ttl=-1), URI, TOKEN)
     store = SqliteSessionStore(tmp_path / "s.sqlite3")
     with pytest.raises(SessionUnavailable, match="unknown"):
         store.get("urn:ietf:params:oauth:request_uri:another")
@@ -253,7 +252,7 @@ def test_hostile_values_touch_only_their_own_row(tmp_path: Path, uri: str) -> No
     store = SqliteSessionStore(tmp_path / "s.sqlite3")
     record(store)  # a bystander session that must survive untouched
     try:
-        store.record(session_uri=uri, identifier_kind="userToken", identifier=TOKEN + "2", display_name=uri[:50])
+        recorded(store, uri, TOKEN + "2", name=uri[:50])
     except (UnicodeEncodeError, ValueError):
         pass  # refused by sqlite3's binding: fine, nothing stored
     else:
@@ -275,22 +274,6 @@ def test_the_docstring_counts_the_hostile_inputs() -> None:
 # --- the programs: a clean error, no traceback ----------------------------------------------------------
 
 
-def _config(tmp_path: Path) -> Path:
-    path = tmp_path / "config.json"
-    gateway = {
-        "id": "g",
-        "arn": "arn:aws:bedrock-agentcore:us-east-1:123456789012:gateway/g",
-        "url": "http://127.0.0.1:9/mcp",
-        "name": "g",
-        "authorizer": {"type": "CUSTOM_JWT"},
-    }
-    tools = {"getAuthenticatedUser": "T___getAuthenticatedUser", "listUserRepositories": "T___listUserRepositories"}
-    path.write_text(
-        json.dumps({"format_version": 1, "stack": "s", "region": "us-east-1", "gateway": gateway, "tools": tools})
-    )
-    return path
-
-
 @pytest.mark.parametrize("program", ["server", "callback"])
 @pytest.mark.parametrize(
     ("make", "message"),
@@ -304,7 +287,7 @@ def test_programs_refuse_a_bad_store_without_a_traceback(
 ) -> None:
     store = make(tmp_path / "store.sqlite3")
     result = subprocess.run(
-        [sys.executable, "-m", program, "--config", str(_config(tmp_path)), "--session-store", str(store)],
+        [sys.executable, "-m", program, "--config", str(write_config(tmp_path)), "--session-store", str(store)],
         capture_output=True,
         text=True,
         timeout=60,

@@ -9,9 +9,10 @@ import boto3
 import pytest
 from mcp import MCPError
 
-from handoff.sessions import SqliteSessionStore
+from handoff.links import START_PATH, callback_address
 from tests.sandbox.helpers import consent, mint
 from tests.server.conftest import TOKEN_HEADER, Stack, connect, serving
+from tests.sessions import server_store, stored_session
 
 pytestmark = pytest.mark.anyio
 MODES = [pytest.param("legacy", id="2025-11-25"), pytest.param("auto", id="2026-07-28")]
@@ -21,12 +22,19 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def authorize(stack: Stack, url: str, token: str, *, login: str) -> None:
-    """What the user and the callback do with the link: consent on GitHub, then bind the session."""
-    session_id = consent(url, login=login)
+def authorize(stack: Stack, link: str, token: str, *, login: str) -> None:
+    """What the user and the callback do with the server's consent link: consent on GitHub (at the AgentCore
+    URL the callback would send the browser to), then bind the session."""
+    session_id = consent(stored_session(server_store(stack.workdir), link).authorization_url, login=login)
     boto3.client("bedrock-agentcore").complete_resource_token_auth(
         sessionUri=session_id, userIdentifier={"userToken": token}
     )
+
+
+def start_page(stack: Stack) -> str:
+    """The callback's start page, where the server's consent links point."""
+    config = json.loads((stack.workdir / "config.json").read_text())
+    return f"{callback_address(config['callback_url'], START_PATH)}?link="
 
 
 @pytest.fixture
@@ -48,9 +56,10 @@ async def test_first_call_needs_authorization_then_returns_the_users_data(
         assert first.is_error is False
         link = first.structured_content["authorization_required"]["url"]
         assert link in first.content[0].text and "Authorization needed" in first.content[0].text
-        session_uri = link.split("request_uri=")[1].replace("%3A", ":")
-        recorded = SqliteSessionStore(stack.workdir / "oauth-sessions.sqlite3").get(session_uri)
-        assert recorded.identifier == alice and recorded.display_name == "alice"
+        assert link.startswith(start_page(stack)) and "request_uri" not in link
+        recorded = stored_session(server_store(stack.workdir), link)
+        assert recorded.identifier == alice and recorded.display_name == "alice" and recorded.browser_hash is None
+        assert "/identities/oauth2/authorize?request_uri=" in recorded.authorization_url
         authorize(stack, link, alice, login="alice")
         profile = await client.call_tool("get_user_profile", {})
         assert profile.structured_content["login"] == "alice" and profile.structured_content["followers"] == 42
@@ -69,7 +78,7 @@ async def test_client_that_declared_url_elicitation_gets_the_error(stack: Stack,
             await client.call_tool("get_user_profile", {})
     assert raised.value.error.code == -32042
     (elicitation,) = raised.value.error.data["elicitations"]
-    assert elicitation["mode"] == "url" and "/identities/oauth2/authorize?request_uri=" in elicitation["url"]
+    assert elicitation["mode"] == "url" and elicitation["url"].startswith(start_page(stack))
 
 
 async def test_legacy_client_with_url_elicitation_gets_the_error_from_a_stateful_server(stack: Stack) -> None:
