@@ -22,6 +22,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from server.stateless_json import StatelessJSON
+
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 SELF_SIGNING_AUTHORIZERS = frozenset({"AWS_IAM", "NONE"})
 log = logging.getLogger("server.exposure")
@@ -71,9 +73,13 @@ def transport_security(allowed_hosts: Sequence[str], allowed_origins: Sequence[s
 
 
 def http_app(server: MCPServer, *, stateful: bool, security: TransportSecuritySettings) -> ASGIApp:
-    """The streamable HTTP app as `mcp-server` serves it (JSON responses; stateless unless `stateful`),
-    Host/Origin checked on every route."""
-    app = server.streamable_http_app(stateless_http=not stateful, json_response=True, transport_security=security)
+    """The streamable HTTP app as `mcp-server` serves it (JSON responses; stateless unless `stateful`, with
+    single tool calls answered on a direct path: server/stateless_json.py), Host/Origin checked on every route."""
+    app: ASGIApp = server.streamable_http_app(
+        stateless_http=not stateful, json_response=True, transport_security=security
+    )
+    if not stateful:
+        app = StatelessJSON(app, server)
     return HostOriginCheck(app, security)
 
 

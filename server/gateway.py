@@ -11,13 +11,14 @@ import itertools
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs, urlparse
 
-import httpx
-
-from server.gateway_http import AiohttpTransport, Answer, GatewayTransport, HttpxTransport, TimedOut, Unreachable
+from server.gateway_http import AiohttpTransport, Answer, GatewayTransport, TimedOut, Unreachable
 from server.identity import Caller, IdentitySettings, sign_headers
+
+if TYPE_CHECKING:
+    import httpx
 
 PROTOCOL_VERSION = "2025-11-25"
 URL_ELICITATION_REQUIRED = -32042
@@ -57,9 +58,15 @@ class GatewayClient:
     ):
         self.url, self.identity = url, identity
         self._ids = itertools.count(1)
-        if isinstance(transport, httpx.AsyncBaseTransport):
-            transport = HttpxTransport(transport, timeout=timeout)
-        self._transport: GatewayTransport = transport or AiohttpTransport(timeout=timeout)
+        self._transport: GatewayTransport
+        if transport is None:
+            self._transport = AiohttpTransport(timeout=timeout)
+        elif hasattr(transport, "handle_async_request"):
+            from server.gateway_httpx import HttpxTransport  # httpx only when a test hands one in
+
+            self._transport = HttpxTransport(cast("httpx.AsyncBaseTransport", transport), timeout=timeout)
+        else:
+            self._transport = transport
 
     async def aclose(self) -> None:
         await self._transport.aclose()

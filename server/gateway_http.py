@@ -1,17 +1,15 @@
 """How a gateway call travels: one POST, answered with a status and a body. The default is one pooled
 aiohttp session (chosen by measurement: ~110-130 us of client CPU per call against ~470 us for httpx2's
 transport and more for httpx's, whose pool checks every idle socket on every request; bench/server_overhead.py);
-`HttpxTransport` adapts an httpx transport (tests hand in `httpx.MockTransport`).
+server/gateway_httpx.py adapts an httpx transport (tests hand in `httpx.MockTransport`).
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Protocol
 
 import aiohttp
-import httpx
 
 
 class Unreachable(Exception):
@@ -55,7 +53,7 @@ class AiohttpTransport:
         try:
             async with self._current().post(url, data=body, headers=headers, allow_redirects=False) as answer:
                 return Answer(answer.status, await answer.read())
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
+        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise TimedOut(str(exc)) from exc
         except aiohttp.ClientError as exc:
             raise Unreachable(type(exc).__name__) from exc
@@ -63,27 +61,3 @@ class AiohttpTransport:
     async def aclose(self) -> None:
         if self._session is not None:
             await self._session.close()
-
-
-class HttpxTransport:
-    """An httpx transport behind the same interface (tests: `httpx.MockTransport`)."""
-
-    def __init__(self, transport: httpx.AsyncBaseTransport, *, timeout: float = 30.0):
-        self._transport = transport
-        self._timeout = httpx.Timeout(timeout, connect=5.0).as_dict()
-
-    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> Answer:
-        request = httpx.Request("POST", url, content=body, headers=headers, extensions={"timeout": self._timeout})
-        try:
-            response = await self._transport.handle_async_request(request)
-            try:
-                return Answer(response.status_code, await response.aread())
-            finally:
-                await response.aclose()
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as exc:
-            raise Unreachable(type(exc).__name__) from exc
-        except httpx.TimeoutException as exc:
-            raise TimedOut(str(exc)) from exc
-
-    async def aclose(self) -> None:
-        await self._transport.aclose()
