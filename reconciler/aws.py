@@ -45,10 +45,14 @@ class Clients:
     region: str
     ssm: Any = None
     """For the stack lock only (reconciler.locking)."""
+    s3: Any = None
+    dynamodb: Any = None
+    """For the Runtime deployment's kinds (artifact bucket and code, session table)."""
 
     def count_calls(self, counter: CallCounter) -> None:
-        for client in (self.iam, self.control):
-            client.meta.events.register("before-call.*.*", counter)
+        for client in (self.iam, self.control, self.s3, self.dynamodb):
+            if client is not None:
+                client.meta.events.register("before-call.*.*", counter)
 
 
 def make_clients(*, profile: str | None = None, region: str | None = None) -> Clients:
@@ -61,6 +65,8 @@ def make_clients(*, profile: str | None = None, region: str | None = None) -> Cl
         control=session.client(CONTROL_SERVICE, config=RETRIES),
         region=session.region_name,
         ssm=session.client("ssm", config=RETRIES),
+        s3=session.client("s3", config=RETRIES),
+        dynamodb=session.client("dynamodb", config=RETRIES),
     )
 
 

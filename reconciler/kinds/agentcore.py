@@ -61,6 +61,9 @@ DELETE_FAILED = frozenset({"FAILED"})
 # Status (credential providers): CREATING, CREATE_FAILED, UPDATING, UPDATE_FAILED, READY, DELETING, DELETE_FAILED.
 PROVIDER_FAILED = frozenset({"CREATE_FAILED", "UPDATE_FAILED"})
 PROVIDER_DELETE_FAILED = frozenset({"DELETE_FAILED"})
+# AgentRuntimeStatus: CREATING, CREATE_FAILED, UPDATING, UPDATE_FAILED, READY, DELETING, DELETE_FAILED.
+RUNTIME_FAILED = frozenset({"CREATE_FAILED", "UPDATE_FAILED"})
+RUNTIME_DELETE_FAILED = frozenset({"DELETE_FAILED"})
 
 
 def pending_auth_refusal(kind: str, name: str, status: str, url: str | None) -> str:

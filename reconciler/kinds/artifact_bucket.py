@@ -1,0 +1,129 @@
+"""The S3 bucket the Runtime's code artifacts are uploaded to (issue 14).
+
+Private: all four public-access blocks on; encrypted by default (SSE-S3, AES256); tagged with the
+owner. Destroy deletes it only when every object in it is this stack's (under `<stack>/`, where
+code_artifact puts them); anything else in it makes the delete fail, naming what was found, and
+the bucket is kept. Names are global across all AWS accounts: the default `<stack>-<resource>`
+may be taken; set `name:` (lower-case, 3-63 characters).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from botocore.exceptions import ClientError
+
+from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec
+from reconciler.kinds.s3_common import add_bucket_tags, bucket_tags, list_keys, s3_missing
+from reconciler.kinds.waiting import ResourceFailed
+
+BLOCK_ALL = {
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": True,
+    "BlockPublicPolicy": True,
+    "RestrictPublicBuckets": True,
+}
+SSE_S3 = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
+
+
+class ArtifactBucketSpec(ResourceSpec):
+    kind: Literal["artifact_bucket"]
+
+
+class ArtifactBucket(Kind):
+    kind = "artifact_bucket"
+    spec_model = ArtifactBucketSpec
+    attributes = frozenset({"name", "arn"})
+    name_pattern = r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
+    name_hint = "3-63 lower-case letters, digits, dots or hyphens, globally unique"
+
+    def default_name(self, stack: str, logical: str) -> str:
+        return f"{stack}-{logical.replace('_', '-')}".lower()
+
+    def desired(self, name: str, spec: dict[str, Any], *, stack: str, current: Live | None = None) -> dict[str, Any]:
+        return {"public_access_block": dict(BLOCK_ALL), "encryption": "AES256"}
+
+    def read(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live | None:
+        s3 = ctx.clients.s3
+        try:
+            s3.head_bucket(Bucket=name)
+        except ClientError as exc:
+            if s3_missing(exc):
+                return None
+            raise
+        block, encryption, tags = ctx.gather(
+            lambda: _public_access_block(ctx, name), lambda: _encryption(ctx, name), lambda: bucket_tags(ctx, name)
+        )
+        return Live(
+            name=name,
+            owned=tags.get(OWNER_TAG) == ctx.stack,
+            document={"public_access_block": block, "encryption": encryption},
+            outputs={"id": name, "name": name, "arn": f"arn:aws:s3:::{name}"},
+            tags=tags,
+        )
+
+    def discover(self, ctx: Context, parents: dict[str, Live]) -> list[tuple[str, dict[str, Any]]]:
+        buckets = ctx.clients.s3.list_buckets().get("Buckets", [])
+        return [(b["Name"], {}) for b in buckets if b["Name"].startswith(f"{ctx.stack}-".lower())]
+
+    def create(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live:
+        s3 = ctx.clients.s3
+        region = ctx.clients.region
+        where = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        s3.create_bucket(Bucket=name, **where)
+        add_bucket_tags(ctx, name, ctx.owner_tags)
+        return self._secure(ctx, name, spec)
+
+    def update(self, ctx: Context, live: Live, spec: dict[str, Any]) -> Live:
+        return self._secure(ctx, live.name, spec)
+
+    def delete(self, ctx: Context, live: Live) -> None:
+        keys = [item["Key"] for item in list_keys(ctx, live.name)]
+        foreign = [key for key in keys if not key.startswith(f"{ctx.stack}/")]
+        if foreign:
+            raise ResourceFailed(
+                f"bucket {live.name} kept: it holds {len(foreign)} object(s) that are not this stack's artifacts "
+                f"(e.g. {foreign[0]!r}); move or delete them, then destroy again"
+            )
+        for start in range(0, len(keys), 1000):
+            batch = [{"Key": key} for key in keys[start : start + 1000]]
+            ctx.clients.s3.delete_objects(Bucket=live.name, Delete={"Objects": batch, "Quiet": True})
+        try:
+            ctx.clients.s3.delete_bucket(Bucket=live.name)
+        except ClientError as exc:
+            if not s3_missing(exc):
+                raise
+
+    def owners(self, ctx: Context) -> list[tuple[str, str]]:
+        buckets = [b["Name"] for b in ctx.clients.s3.list_buckets().get("Buckets", [])]
+        return [(stack, name) for name in buckets if (stack := bucket_tags(ctx, name).get(OWNER_TAG))]
+
+    def tag(self, ctx: Context, live: Live, tags: dict[str, str]) -> None:
+        add_bucket_tags(ctx, live.name, tags)
+
+    def _secure(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live:
+        ctx.clients.s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=dict(BLOCK_ALL))
+        ctx.clients.s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration=SSE_S3)
+        found = self.read(ctx, name, spec)
+        assert found is not None
+        return found
+
+
+def _public_access_block(ctx: Context, name: str) -> dict[str, bool]:
+    try:
+        found = ctx.clients.s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
+    except ClientError as exc:
+        if "NoSuchPublicAccessBlockConfiguration" in str(exc) or s3_missing(exc):
+            return {key: False for key in BLOCK_ALL}
+        raise
+    return {key: bool(found.get(key)) for key in BLOCK_ALL}
+
+
+def _encryption(ctx: Context, name: str) -> str | None:
+    try:
+        rules = ctx.clients.s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
+    except ClientError as exc:
+        if "ServerSideEncryptionConfigurationNotFound" in str(exc) or s3_missing(exc):
+            return None
+        raise
+    return str(rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"]) if rules else None

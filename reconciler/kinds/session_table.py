@@ -1,0 +1,163 @@
+"""The OAuth session table: a DynamoDB table shared by mcp-server on AgentCore Runtime and
+oauth-callback wherever it runs (issue 14), in place of the one-host SQLite file.
+
+On-demand billing, server-side encryption with KMS (SSESpecification Enabled, SSEType KMS: the AWS
+managed key; DynamoDB always encrypts at rest, this makes the key KMS rather than AWS-owned), TTL
+on the expiry attribute so expired sessions disappear without a sweeper (DynamoDB deletes them
+within days: the store must still check the expiry itself), and the ownership tag. Status values
+from botocore's TableStatus enum. The key schema forces a replace (DynamoDB cannot change it).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, Literal
+
+from botocore.exceptions import ClientError
+
+from reconciler.aws import is_not_found
+from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec
+from reconciler.kinds.waiting import wait_for_status, wait_until_gone
+
+ACTIVE = frozenset({"ACTIVE"})
+FAILED = frozenset({"INACCESSIBLE_ENCRYPTION_CREDENTIALS", "ARCHIVED", "REPLICATION_NOT_AUTHORIZED"})
+
+
+class SessionTableSpec(ResourceSpec):
+    kind: Literal["session_table"]
+    partition_key: str = "session_uri"
+    ttl_attribute: str = "expires_at"
+
+
+class SessionTable(Kind):
+    kind = "session_table"
+    spec_model = SessionTableSpec
+    attributes = frozenset({"name", "arn"})
+    force_new = frozenset({("partition_key",)})
+    name_pattern = r"[a-zA-Z0-9_.-]{3,255}"
+    name_hint = "3-255 letters, digits or _.-"
+
+    def desired(self, name: str, spec: dict[str, Any], *, stack: str, current: Live | None = None) -> dict[str, Any]:
+        return {
+            "partition_key": spec["partition_key"],
+            "ttl_attribute": spec["ttl_attribute"],
+            "billing_mode": "PAY_PER_REQUEST",
+            "encryption": "KMS",
+        }
+
+    def read(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live | None:
+        dynamodb = ctx.clients.dynamodb
+        try:
+            table = dynamodb.describe_table(TableName=name)["Table"]
+        except ClientError as exc:
+            if is_not_found(exc):
+                return None
+            raise
+        ttl, tags = ctx.gather(
+            lambda: dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"],
+            lambda: _tags(ctx, table["TableArn"]),
+        )
+        return _live(table, ttl, tags, ctx.stack)
+
+    def discover(self, ctx: Context, parents: dict[str, Live]) -> list[tuple[str, dict[str, Any]]]:
+        pages = ctx.clients.dynamodb.get_paginator("list_tables").paginate()
+        return [(name, {}) for page in pages for name in page["TableNames"] if name.startswith(f"{ctx.stack}-")]
+
+    def create(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live:
+        doc, dynamodb = self.desired(name, spec, stack=ctx.stack), ctx.clients.dynamodb
+        dynamodb.create_table(
+            TableName=name,
+            AttributeDefinitions=[{"AttributeName": doc["partition_key"], "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": doc["partition_key"], "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+            SSESpecification={"Enabled": True, "SSEType": "KMS"},
+            Tags=[{"Key": k, "Value": v} for k, v in ctx.owner_tags.items()],
+        )
+        self._wait_active(ctx, name)
+        dynamodb.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": doc["ttl_attribute"]}
+        )
+        found = self.read(ctx, name, spec)
+        assert found is not None
+        return found
+
+    def update(self, ctx: Context, live: Live, spec: dict[str, Any]) -> Live:
+        doc, dynamodb = self.desired(live.name, spec, stack=ctx.stack), ctx.clients.dynamodb
+        if live.document["billing_mode"] != doc["billing_mode"]:
+            dynamodb.update_table(TableName=live.name, BillingMode="PAY_PER_REQUEST")
+            self._wait_active(ctx, live.name)
+        if live.document["encryption"] != doc["encryption"]:
+            dynamodb.update_table(TableName=live.name, SSESpecification={"Enabled": True, "SSEType": "KMS"})
+            self._wait_active(ctx, live.name)
+        if live.document["ttl_attribute"] != doc["ttl_attribute"]:
+            # One attribute at a time: the old one is switched off first (UpdateTimeToLive API doc).
+            if live.document["ttl_attribute"]:
+                dynamodb.update_time_to_live(
+                    TableName=live.name,
+                    TimeToLiveSpecification={"Enabled": False, "AttributeName": live.document["ttl_attribute"]},
+                )
+            dynamodb.update_time_to_live(
+                TableName=live.name, TimeToLiveSpecification={"Enabled": True, "AttributeName": doc["ttl_attribute"]}
+            )
+        found = self.read(ctx, live.name, spec)
+        assert found is not None
+        return found
+
+    def delete(self, ctx: Context, live: Live) -> None:
+        dynamodb = ctx.clients.dynamodb
+        try:
+            dynamodb.delete_table(TableName=live.name)
+        except ClientError as exc:
+            if is_not_found(exc):
+                return
+            raise
+        describe = partial(_status, dynamodb, live.name)
+        wait_until_gone(ctx, label=f"table {live.name}", describe=describe, failed=FAILED)
+
+    def owners(self, ctx: Context) -> list[tuple[str, str]]:
+        pages = ctx.clients.dynamodb.get_paginator("list_tables").paginate()
+        found = []
+        for name in (n for page in pages for n in page["TableNames"]):
+            arn = ctx.clients.dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
+            if stack := _tags(ctx, arn).get(OWNER_TAG):
+                found.append((stack, name))
+        return found
+
+    def tag(self, ctx: Context, live: Live, tags: dict[str, str]) -> None:
+        ctx.clients.dynamodb.tag_resource(
+            ResourceArn=live.outputs["arn"], Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
+        )
+
+    def _wait_active(self, ctx: Context, name: str) -> None:
+        describe = partial(_status, ctx.clients.dynamodb, name)
+        wait_for_status(ctx, label=f"table {name}", describe=describe, done=ACTIVE, failed=FAILED, after="create")
+
+
+def _status(dynamodb: Any, name: str) -> dict[str, Any]:
+    """DescribeTable in the shape the waiters read (`status`)."""
+    return {"status": dynamodb.describe_table(TableName=name)["Table"]["TableStatus"]}
+
+
+def _tags(ctx: Context, arn: str) -> dict[str, str]:
+    pages = ctx.clients.dynamodb.list_tags_of_resource(ResourceArn=arn)
+    return {tag["Key"]: tag["Value"] for tag in pages.get("Tags", [])}
+
+
+def _live(table: dict[str, Any], ttl: dict[str, Any], tags: dict[str, str], stack: str) -> Live:
+    key = next(k["AttributeName"] for k in table["KeySchema"] if k["KeyType"] == "HASH")
+    sse = table.get("SSEDescription") or {}
+    encrypted = sse.get("SSEType", "AES256") if sse.get("Status") in ("ENABLED", "UPDATING") else "AWS_OWNED"
+    ttl_on = ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING")
+    return Live(
+        name=table["TableName"],
+        owned=tags.get(OWNER_TAG) == stack,
+        document={
+            "partition_key": key,
+            "ttl_attribute": ttl.get("AttributeName") if ttl_on else None,
+            "billing_mode": (table.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED"),
+            "encryption": encrypted,
+        },
+        outputs={"name": table["TableName"], "arn": table["TableArn"]},
+        status=table["TableStatus"],
+        tags=tags,
+    )

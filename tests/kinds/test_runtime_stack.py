@@ -1,0 +1,113 @@
+"""The Runtime deployment's kinds through `reconcile` against the sandbox (tests/kinds/runtime_stack):
+apply -> READY, an unchanged server is a no-op, a changed one updates the artifact and the runtime
+only, destroy removes runtime, table, artifacts and bucket (and keeps a bucket holding anything else)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from sandbox.server import Sandbox
+from tests.conftest import ROOT, reconcile
+
+STACK = Path(__file__).parent / "runtime_stack" / "stack.yaml"
+BUCKET, TABLE, RUNTIME = "rt-test-artifacts", "rt-test-sessions", "rt_test_server"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the project's server sources, so a test can change them."""
+    target = tmp_path / "project"
+    for name in ("server", "handoff"):
+        shutil.copytree(ROOT / name, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "uv.lock"):
+        shutil.copy2(ROOT / name, target / name)
+    return target
+
+
+@pytest.fixture
+def stack(sandbox: Sandbox, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SERVER_SOURCE", str(project))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # this test's own packaging cache
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    shutil.copy(STACK, workdir / "stack.yaml")
+    monkeypatch.chdir(workdir)
+    return workdir / "stack.yaml"
+
+
+def _plan() -> dict[str, str]:
+    result = reconcile("plan", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output[result.output.index("{") :])
+    return {change["address"].split(".", 1)[1]: change["action"] for change in document["resource_changes"]}
+
+
+def _runtime() -> dict[str, Any]:
+    control = boto3.client("bedrock-agentcore-control")
+    summary = next(r for r in control.list_agent_runtimes()["agentRuntimes"] if r["agentRuntimeName"] == RUNTIME)
+    return dict(control.get_agent_runtime(agentRuntimeId=summary["agentRuntimeId"]))
+
+
+def test_apply_creates_a_ready_runtime_from_the_packaged_server(stack: Path) -> None:
+    applied = reconcile("apply", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    runtime = _runtime()
+    assert runtime["status"] == "READY" and runtime["protocolConfiguration"] == {"serverProtocol": "MCP"}
+    assert "authorizerConfiguration" not in runtime  # IAM (SigV4) inbound
+    assert runtime["requestHeaderConfiguration"]["requestHeaderAllowlist"] == [
+        "X-Amzn-Bedrock-AgentCore-Runtime-Custom-User-Token"
+    ]
+    assert runtime["environmentVariables"] == {"OAUTH_SESSION_TABLE": TABLE}
+    key = runtime["agentRuntimeArtifact"]["codeConfiguration"]["code"]["s3"]["prefix"]
+    assert key.startswith("rt-test/rt-test-server-code/") and key.endswith(".zip")
+    s3 = boto3.client("s3")
+    assert all(s3.get_public_access_block(Bucket=BUCKET)["PublicAccessBlockConfiguration"].values())
+    rules = s3.get_bucket_encryption(Bucket=BUCKET)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    dynamodb = boto3.client("dynamodb")
+    table = dynamodb.describe_table(TableName=TABLE)["Table"]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["SSEDescription"]["Status"] == "ENABLED"
+    ttl = dynamodb.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]
+    assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires_at")
+    assert set(_plan().values()) == {"no-op"}
+
+
+def test_a_changed_server_updates_the_artifact_and_the_runtime_only(stack: Path, project: Path) -> None:
+    assert reconcile("apply", "--auto-approve").exit_code == 0
+    before = _runtime()
+    (project / "server" / "app.py").write_text((project / "server" / "app.py").read_text() + "\n# v2\n")
+    changes = {address: action for address, action in _plan().items() if action != "no-op"}
+    assert changes == {"server_code": "update", "server": "update"}
+    applied = reconcile("apply", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    after = _runtime()
+    assert after["agentRuntimeId"] == before["agentRuntimeId"]  # an update, not a replace
+    assert (before["agentRuntimeVersion"], after["agentRuntimeVersion"]) == ("1", "2")
+    assert set(_plan().values()) == {"no-op"}
+
+
+def test_destroy_removes_runtime_table_artifacts_and_bucket(stack: Path) -> None:
+    assert reconcile("apply", "--auto-approve").exit_code == 0
+    destroyed = reconcile("destroy", "--auto-approve")
+    assert destroyed.exit_code == 0, destroyed.output
+    names = [
+        r["agentRuntimeName"] for r in boto3.client("bedrock-agentcore-control").list_agent_runtimes()["agentRuntimes"]
+    ]
+    assert RUNTIME not in names
+    assert TABLE not in boto3.client("dynamodb").list_tables()["TableNames"]
+    assert BUCKET not in [b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]]
+
+
+def test_a_bucket_holding_other_objects_is_kept_and_named(stack: Path) -> None:
+    assert reconcile("apply", "--auto-approve").exit_code == 0
+    boto3.client("s3").put_object(Bucket=BUCKET, Key="someone-else/notes.txt", Body=b"mine")
+    destroyed = reconcile("destroy", "--auto-approve")
+    assert destroyed.exit_code == 1 and f"bucket {BUCKET} kept" in destroyed.output, destroyed.output
+    assert "someone-else/notes.txt" in [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=BUCKET)["Contents"]]
