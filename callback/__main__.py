@@ -18,7 +18,7 @@ from callback.signin import OidcSignIn, Signer
 from callback.state import CallbackState
 from handoff.config import ConfigError, HandOff, config_option, load_config
 from handoff.logs import configure_logging, log_options
-from handoff.sessions import SessionStoreError, SqliteSessionStore, default_store_path
+from handoff.sessions import SessionStoreError, open_store
 
 
 def make_state(
@@ -40,7 +40,7 @@ def make_state(
     return CallbackState(
         config=config,
         config_path=config_path,
-        store=SqliteSessionStore(session_store or default_store_path(config_path)),
+        store=open_store(config, config_path, session_store),
         identity_client=boto3.client("bedrock-agentcore", region_name=config.region),
         csrf=Csrf(keys.csrf),
         signer=Signer(keys.cookies),

@@ -74,6 +74,8 @@ class HandOff(_Part):
     workload_identities: list[IdentityConfig] = []
     roles: dict[str, str] = {}
     """address -> role ARN."""
+    session_table: str | None = None
+    """The DynamoDB table of OAuth sessions, when the stack declares one (else each program's SQLite file)."""
 
     @property
     def callback_address(self) -> str | None:

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from handoff.callers import IdentifierKind
+from handoff.config import HandOff
 
 SESSION_TTL_SECONDS = 600.0
 TOMBSTONE_SECONDS = 600.0
@@ -109,7 +110,8 @@ class SessionStore(Protocol):
         ...
 
     def release(self, session: OAuthSession) -> None:
-        """Undo `consume` after a failure worth retrying (throttling), so the user can try again."""
+        """Undo `consume` after a failure worth retrying (throttling), so the user can try again; a session
+        burned in the meantime stays burned."""
         ...
 
     def burn(self, session_uri: str) -> None:
@@ -122,8 +124,10 @@ ADDED_COLUMNS = {
     "authorization_url": "TEXT NOT NULL DEFAULT ''",
     "link_hash": "TEXT",
     "browser_hash": "TEXT",
+    "burned": "INTEGER NOT NULL DEFAULT 0",
 }
-"""Columns added after the first layout: a store file of that layout gains them (ALTER TABLE) when opened."""
+"""Columns added after the first layout, in order: a store file of an earlier layout gains the ones it lacks
+(ALTER TABLE) when opened."""
 COLUMNS = (*FIRST_COLUMNS, *ADDED_COLUMNS)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS oauth_sessions (
@@ -136,7 +140,8 @@ CREATE TABLE IF NOT EXISTS oauth_sessions (
     used_at           REAL,
     authorization_url TEXT NOT NULL DEFAULT '',
     link_hash         TEXT,
-    browser_hash      TEXT
+    browser_hash      TEXT,
+    burned            INTEGER NOT NULL DEFAULT 0
 )
 """
 LINK_INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS oauth_sessions_link ON oauth_sessions (link_hash)"
@@ -155,9 +160,10 @@ class SqliteSessionStore:
                 db.execute(SCHEMA)
                 check = db.execute("PRAGMA quick_check").fetchone()
                 columns = tuple(str(row[1]) for row in db.execute("PRAGMA table_info(oauth_sessions)"))
-                if check == ("ok",) and columns == FIRST_COLUMNS:
-                    for name, declaration in ADDED_COLUMNS.items():
-                        db.execute(f"ALTER TABLE oauth_sessions ADD COLUMN {name} {declaration}")
+                earlier = len(FIRST_COLUMNS) <= len(columns) < len(COLUMNS) and COLUMNS[: len(columns)] == columns
+                if check == ("ok",) and earlier:
+                    for name in COLUMNS[len(columns) :]:
+                        db.execute(f"ALTER TABLE oauth_sessions ADD COLUMN {name} {ADDED_COLUMNS[name]}")
                     columns = COLUMNS
                 if columns == COLUMNS:
                     db.execute(LINK_INDEX)
@@ -194,7 +200,7 @@ class SqliteSessionStore:
         )
         with self._writing(now) as db:
             db.execute(
-                f"INSERT OR REPLACE INTO oauth_sessions ({', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL)",
+                f"INSERT OR REPLACE INTO oauth_sessions ({', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, 0)",
                 (
                     session_uri,
                     identifier_kind,
@@ -212,18 +218,18 @@ class SqliteSessionStore:
         _check_storable(session_uri)
         with self._writing(time.time()) as db:  # the purge commits even when the session is unusable
             found = _select(db, "session_uri", session_uri)
-        return _usable(found)
+        return usable(found)
 
     def get_by_link(self, link_hash: str) -> OAuthSession:
         with self._writing(time.time()) as db:
             found = _select(db, "link_hash", link_hash)
-        return _usable(found)
+        return usable(found)
 
     def bind_browser(self, session_uri: str, browser_hash: str) -> OAuthSession:
         _check_storable(session_uri)
         with self._writing(time.time()) as db:
             found = _select(db, "session_uri", session_uri)
-            reason = _unusable(found)
+            reason = why_unusable(found)
             if reason is None and found is not None:
                 if found.browser_hash is None:
                     db.execute(
@@ -231,27 +237,27 @@ class SqliteSessionStore:
                     )
                 elif not hmac.compare_digest(found.browser_hash, browser_hash):
                     reason = "elsewhere"
-        return replace(_usable(found, reason), browser_hash=browser_hash)
+        return replace(usable(found, reason), browser_hash=browser_hash)
 
     def consume(self, session_uri: str) -> OAuthSession:
         _check_storable(session_uri)
         now = time.time()
         with self._writing(now, forgets=True) as db:
             found = _select(db, "session_uri", session_uri)
-            if _unusable(found) is None:
+            if why_unusable(found) is None:
                 db.execute(
                     "UPDATE oauth_sessions SET used_at = ?, identifier = '', authorization_url = '' "
                     "WHERE session_uri = ?",
                     (now, session_uri),
                 )
-        return _usable(found)
+        return usable(found)
 
     def release(self, session: OAuthSession) -> None:
         now = time.time()
         with self._writing(now) as db:
             db.execute(
                 "UPDATE oauth_sessions SET used_at = NULL, identifier = ? "
-                "WHERE session_uri = ? AND used_at IS NOT NULL AND expires_at > ?",
+                "WHERE session_uri = ? AND used_at IS NOT NULL AND burned = 0 AND expires_at > ?",
                 (session.identifier, session.session_uri, now),
             )
 
@@ -263,8 +269,8 @@ class SqliteSessionStore:
         now = time.time()
         with self._writing(now, forgets=True) as db:
             db.execute(
-                "UPDATE oauth_sessions SET used_at = COALESCE(used_at, ?), identifier = '', authorization_url = '' "
-                "WHERE session_uri = ?",
+                "UPDATE oauth_sessions SET used_at = COALESCE(used_at, ?), identifier = '', authorization_url = '', "
+                "burned = 1 WHERE session_uri = ?",
                 (now, session_uri),
             )
 
@@ -370,7 +376,7 @@ def _select(db: sqlite3.Connection, column: Literal["session_uri", "link_hash"],
 
 
 def _session(row: tuple[Any, ...]) -> OAuthSession:
-    uri, kind, identifier, name, created, expires, used, authorization_url, link_hash, browser_hash = row
+    uri, kind, identifier, name, created, expires, used, authorization_url, link_hash, browser_hash, _ = row
     return OAuthSession(
         uri,
         kind,
@@ -385,7 +391,7 @@ def _session(row: tuple[Any, ...]) -> OAuthSession:
     )
 
 
-def _unusable(session: OAuthSession | None) -> Reason | None:
+def why_unusable(session: OAuthSession | None) -> Reason | None:
     """Why `session` cannot be used, or None. Checked inside a transaction, raised after it, so that the
     transaction's purge commits either way."""
     if session is None:
@@ -397,9 +403,9 @@ def _unusable(session: OAuthSession | None) -> Reason | None:
     return None
 
 
-def _usable(session: OAuthSession | None, reason: Reason | None = None) -> OAuthSession:
+def usable(session: OAuthSession | None, reason: Reason | None = None) -> OAuthSession:
     """`session`, or SessionUnavailable for `reason` or for why it is unusable."""
-    reason = reason or _unusable(session)
+    reason = reason or why_unusable(session)
     if reason is not None or session is None:
         raise SessionUnavailable(reason or "unknown")
     return session
@@ -408,3 +414,14 @@ def _usable(session: OAuthSession | None, reason: Reason | None = None) -> OAuth
 def default_store_path(config_path: Path) -> Path:
     """Next to config.json, so the server and the callback find the same file by default."""
     return config_path.resolve().parent / "oauth-sessions.sqlite3"
+
+
+def open_store(config: HandOff, config_path: Path, path: Path | None = None) -> SessionStore:
+    """The store both programs share: the SQLite file `path` when given (--session-store), else the stack's
+    DynamoDB table when config.json names one (the server on AgentCore Runtime, the callback elsewhere),
+    else the SQLite file beside config.json. Raises SessionStoreError."""
+    if path is None and config.session_table is not None:
+        from handoff.dynamodb_sessions import DynamoDbSessionStore
+
+        return DynamoDbSessionStore(config.session_table, region=config.region)
+    return SqliteSessionStore(path or default_store_path(config_path))
