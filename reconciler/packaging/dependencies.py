@@ -1,7 +1,9 @@
 """The server's runtime dependencies, installed for a target platform with uv.
 
 The roots are what `server/` and `handoff/` import (read from their source, so a new import cannot
-be forgotten), as the project declares them (extras kept: `pyjwt[crypto]`); every version is pinned
+be forgotten), as the project declares them (extras kept: `pyjwt[crypto]`), plus declared
+dependencies the code names only in a string (uvicorn's `loop="uvloop"`, `http="httptools"`: imported
+by name at run time, invisible to an import scan); every version is pinned
 by the project's lock file (`uv export` as constraints). uv then resolves the markers for the
 *target* platform, not the host's, and refuses source builds (`--only-binary :all:`): a wheel built
 here would be built for here.
@@ -40,16 +42,30 @@ def imported_modules(directories: list[Path]) -> set[str]:
     return names
 
 
+def named_modules(directories: list[Path]) -> set[str]:
+    """String constants that look like module names (`"uvloop"`): candidates for imports by name."""
+    names: set[str] = set()
+    for directory in directories:
+        for path in sorted(directory.rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_bytes(), filename=str(path))):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier():
+                    names.add(node.value)
+    return names
+
+
 def root_requirements(project_root: Path, directories: list[Path]) -> list[str]:
-    """Requirement strings for the distributions the directories import, extras as the project declares them."""
-    ours = {directory.name for directory in directories}
-    third_party = imported_modules(directories) - ours - set(sys.stdlib_module_names) - {"__future__"}
+    """Requirement strings for the distributions the directories import (or name, when the project
+    declares them), extras as the project declares them."""
+    ours = {directory.name for directory in directories} | set(sys.stdlib_module_names) | {"__future__"}
+    third_party = imported_modules(directories) - ours
     by_module = packages_distributions()
     missing = sorted(name for name in third_party if name not in by_module)
     if missing:
         raise PackagingError(f"imported but not installed in this environment: {', '.join(missing)} (run uv sync)")
     declared = {_normalize(_name_of(req)): req for req in _declared(project_root)}
     distributions = {_normalize(dist) for name in third_party for dist in by_module[name]}
+    named = {_normalize(dist) for name in named_modules(directories) - ours for dist in by_module.get(name, [])}
+    distributions |= named & set(declared)
     return sorted(declared.get(dist, dist) for dist in distributions)
 
 

@@ -42,3 +42,12 @@ def test_the_roots_are_what_the_server_and_hand_off_import() -> None:
     assert {"mcp", "pydantic", "httpx", "uvicorn", "starlette", "click", "botocore"} <= names
     assert "pyjwt[crypto]>=2.9" in roots  # extras as the project declares them
     assert not names & {"moto", "deepdiff", "werkzeug", "openapi-spec-validator"}  # reconciler/sandbox only
+
+
+def test_a_declared_dependency_named_only_in_a_string_is_a_root(tmp_path: Path) -> None:
+    """uvicorn imports its loop and HTTP implementations by name (`loop="uvloop"`): no import statement shows them."""
+    project = _copy_project(tmp_path / "project")
+    (project / "server" / "serving_by_name.py").write_text('OPTIONS = {"loop": "uvloop", "http": "httptools"}\n')
+    roots = root_requirements(project, [project / "server", project / "handoff"])
+    assert {"uvloop>=0.23.0", "httptools>=0.9.0"} <= set(roots)
+    assert not [root for root in roots if root.startswith(("moto", "werkzeug"))]  # undeclared-or-unnamed stay out
