@@ -11,24 +11,14 @@ import uvicorn
 
 from handoff.config import config_option
 from handoff.logs import configure_logging, log_options
-from handoff.sessions import SessionStoreError, SqliteSessionStore, default_store_path
-from server.app import Tools, build_server
-from server.config import ConfigError, load_server_config
-from server.exposure import ExposureError, check_bind, http_app, split_list, transport_security
-from server.gateway import GatewayClient
-from server.identity import DEFAULT_TOKEN_HEADER, IdentitySettings
+from handoff.sessions import SessionStoreError
+from server.app import build_server
+from server.config import ConfigError
+from server.exposure import ExposureError, check_bind, split_list
+from server.identity import DEFAULT_TOKEN_HEADER
+from server.serving import HttpOptions, WorkersRefused, build_app, check_workers, make_tools, uvicorn_target
 
-
-def make_tools(config_path: Path, *, session_store: Path | None, token_header: str, token_file: Path | None) -> Tools:
-    config = load_server_config(config_path)
-    identity = IdentitySettings(
-        authorizer=config.gateway.authorizer.type,
-        region=config.region,
-        token_header=token_header,
-        token_file=token_file,
-    )
-    store = SqliteSessionStore(session_store or default_store_path(config_path))
-    return Tools(config, identity, store, GatewayClient(config.gateway.url, identity))
+__all__ = ["main", "make_tools"]
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -74,6 +64,15 @@ def make_tools(config_path: Path, *, session_store: Path | None, token_header: s
     "what a 2025-11-25 client declared at initialize, so such clients get the link as a normal result.",
 )
 @click.option(
+    "--workers",
+    type=int,
+    default=1,
+    show_default=True,
+    envvar="MCP_SERVER_WORKERS",
+    help="HTTP worker processes (stateless only; they share the SQLite session store). One is enough for "
+    "hundreds of calls per second; more use more cores.",
+)
+@click.option(
     "--session-store",
     type=click.Path(path_type=Path),
     envvar="OAUTH_SESSION_STORE",
@@ -102,6 +101,7 @@ def main(
     allowed_origins: tuple[str, ...],
     behind_authenticating_proxy: bool,
     stateful: bool,
+    workers: int,
     session_store: Path | None,
     token_header: str,
     token_file: Path | None,
@@ -129,21 +129,31 @@ def main(
     """
     configure_logging(log_level, library_level=library_log_level)
     try:
+        check_workers(workers, transport=transport, stateful=stateful)
         tools = make_tools(config_path, session_store=session_store, token_header=token_header, token_file=token_file)
         if transport == "http":
             check_bind(
                 host, tools.config.gateway.authorizer.type, behind_authenticating_proxy=behind_authenticating_proxy
             )
-    except (ConfigError, SessionStoreError, ExposureError) as exc:
+    except (WorkersRefused, ConfigError, SessionStoreError, ExposureError) as exc:
         click.secho(f"Error: {exc}", fg="red", err=True)
         sys.exit(1)
-    server = build_server(tools)
     if transport == "stdio":
-        server.run("stdio")
+        build_server(tools).run("stdio")
         return
-    security = transport_security(split_list(allowed_hosts), split_list(allowed_origins))
-    app = http_app(server, stateful=stateful, security=security)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, log_config=None)
+    options = HttpOptions(
+        config_path=str(config_path.resolve()),
+        session_store=str(session_store.resolve()) if session_store else None,
+        token_header=token_header,
+        token_file=str(token_file.resolve()) if token_file else None,
+        allowed_hosts=split_list(allowed_hosts),
+        allowed_origins=split_list(allowed_origins),
+        stateful=stateful,
+        log_level=log_level,
+        library_log_level=library_log_level,
+    )
+    target, settings = uvicorn_target(options, build_app(options, tools) if workers == 1 else None, workers)
+    uvicorn.run(target, host=host, port=port, **settings)
 
 
 if __name__ == "__main__":

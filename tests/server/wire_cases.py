@@ -30,6 +30,8 @@ FIXTURE = Path(__file__).with_name("wire_fixture.json")
 LEGACY, MODERN = "2025-11-25", "2026-07-28"
 CONSENT_URL = "http://127.0.0.1:9/identities/oauth2/authorize?request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3A"
 _sessions = itertools.count(1)
+ISSUED: list[str] = []
+"""Session URIs the fake gateway handed out, in order (tests/server/test_workers.py checks the store has each)."""
 PROFILE = {"login": "alice", "name": "Alice", "bio": None, "public_repos": 3, "followers": 1, "following": 2,
            "html_url": "https://github.com/alice"}  # fmt: skip
 REPOS = [
@@ -61,9 +63,10 @@ async def fake_gateway(scope: Any, receive: Any, send: Any) -> None:
 def _gateway_answer(token: str, request: dict[str, Any]) -> dict[str, Any] | bytes:
     rpc = {"jsonrpc": "2.0", "id": request["id"]}
     if token == "consent":
+        ISSUED.append(f"urn:ietf:params:oauth:request_uri:wire-{next(_sessions)}")
         elicitation = {
             "mode": "url",
-            "url": f"{CONSENT_URL}wire-{next(_sessions)}",
+            "url": CONSENT_URL + ISSUED[-1].rsplit(":", 1)[1],
             "elicitationId": "wire-elicitation",
             "message": "Authorize",
         }
