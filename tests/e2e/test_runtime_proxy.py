@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 import pytest
 from mcp import Client, StdioServerParameters
+from mcp.types import CallToolResult, TextContent
 
 from demo.browser import authorize
 from reconciler.packaging import ENTRY_POINT, Artifact
@@ -58,6 +59,12 @@ def deploy(workdir: Path, artifact: Artifact) -> dict[str, Any]:
     return runtime
 
 
+def text_of(result: CallToolResult) -> str:
+    item = result.content[0]
+    assert isinstance(item, TextContent), item
+    return item.text
+
+
 async def test_through_the_proxy_and_the_runtime_the_consent_flow_completes(
     deployment: Deployment, workdir: Path, host_zip: Artifact
 ) -> None:
@@ -90,11 +97,11 @@ async def test_through_the_proxy_and_the_runtime_the_consent_flow_completes(
         names = {t.name for t in (await client.list_tools()).tools}
         assert {"get_user_profile", "get_user_repos"} <= names
         first = await client.call_tool("get_user_repos", {"per_page": 5})
-        text = first.content[0].text
+        text = text_of(first)
         assert "Authorization needed" in text
         link = text.split("Authorize here: ")[1].split()[0]
         assert link.startswith(f"{deployment.callback}/oauth/start?link=")
         assert authorize(link, login="alice").status_code == 200
         second = await client.call_tool("get_user_repos", {"per_page": 5})
     assert second.is_error is False
-    assert "alice/alice-project-" in second.content[0].text
+    assert "alice/alice-project-" in text_of(second)
