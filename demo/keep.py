@@ -9,7 +9,7 @@ import time
 import click
 
 from demo.steps import Run
-from reconciler.client_config import claude_desktop_config, proxy_command_line
+from reconciler.client_config import client_config_text, proxy_command_line
 
 
 def serve_until_interrupted(run: Run) -> None:
@@ -25,7 +25,8 @@ def serve_until_interrupted(run: Run) -> None:
 def print_client_setups(run: Run) -> None:
     region = json.loads(run.config.read_text())["region"]
     click.secho("\nEverything stays up until Ctrl-C. Connect a client:", fg="cyan", bold=True)
-    click.echo(json.dumps(claude_desktop_config(mcp_url=run.mcp_url, region=region, token=run.token), indent=2))
+    click.echo("Claude Desktop (reconcile output --client NAME for Claude Code, Cursor, VS Code):")
+    click.echo(client_config_text("claude-desktop", endpoint=run.mcp_url, region=region, token=run.token))
     click.echo("\nmcp-proxy-for-aws (SigV4; export the sandbox's AWS_* credentials first):")
     click.echo(
         f"  AWS_ENDPOINT_URL={run.sandbox_url} AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox-secret "

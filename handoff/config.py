@@ -62,6 +62,16 @@ class IdentityConfig(_Part):
     arn: str
 
 
+class RuntimeConfig(_Part):
+    """The AgentCore Runtime that hosts mcp-server; clients reach it through mcp-proxy-for-aws (SigV4)."""
+
+    address: str
+    name: str
+    arn: str
+    invocation_url: str
+    """https://bedrock-agentcore.<region>.amazonaws.com/runtimes/<url-encoded ARN>/invocations?qualifier=DEFAULT"""
+
+
 class HandOff(_Part):
     format_version: int = FORMAT_VERSION
     stack: str
@@ -74,6 +84,7 @@ class HandOff(_Part):
     workload_identities: list[IdentityConfig] = []
     roles: dict[str, str] = {}
     """address -> role ARN."""
+    runtime: RuntimeConfig | None = None
     session_table: str | None = None
     """The DynamoDB table of OAuth sessions, when the stack declares one (else each program's SQLite file)."""
 

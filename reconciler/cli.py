@@ -14,7 +14,7 @@ import click
 from handoff.config import ConfigError, read_raw, write_config
 from reconciler.applying import ApplyResult, apply_plan
 from reconciler.aws import make_clients
-from reconciler.client_config import claude_desktop_config
+from reconciler.client_config import CLIENTS, client_config_text
 from reconciler.command_line import (
     EXIT_CHANGES,
     EXIT_OK,
@@ -326,28 +326,49 @@ def stacks(profile: str | None, region: str | None) -> None:
 @main.command()
 @config_written_option
 @click.option("--json", "as_json", is_flag=True, help="Print config.json as JSON.")
-@click.option("--claude-desktop", is_flag=True, help="Print an MCP client configuration (Claude Desktop's mcpServers).")
 @click.option(
-    "--mcp-url",
-    default="http://localhost:8000/mcp",
-    show_default=True,
-    help="Where mcp-server listens (with --claude-desktop).",
+    "--client",
+    type=click.Choice(sorted(CLIENTS)),
+    help="Print the entry that connects this MCP client to the stack's server (through mcp-proxy-for-aws), "
+    "and where it goes.",
 )
 @click.option(
-    "--token", default="<your JWT>", show_default=True, help="The user's JWT to put in it (with --claude-desktop)."
+    "--mcp-url",
+    help="A locally run mcp-server's URL (e.g. http://localhost:8000/mcp) instead of the stack's AgentCore "
+    "Runtime (with --client).",
+)
+@click.option(
+    "--token", default="<your JWT>", show_default=True, help="The user's JWT to put in the entry (with --client)."
 )
 @click.argument("key", required=False)
 @handle_errors
-def output(config_path: Path, as_json: bool, claude_desktop: bool, mcp_url: str, token: str, key: str | None) -> None:
+def output(
+    config_path: Path, as_json: bool, client: str | None, mcp_url: str | None, token: str, key: str | None
+) -> None:
     """Print the values apply wrote to config.json (or one KEY, e.g. gateway.url).
 
-    With --claude-desktop, print the mcpServers entries that connect a client to mcp-server:
-    directly over streamable HTTP with a bearer JWT, and through mcp-proxy-for-aws (SigV4, the JWT
-    in a signed header).
+    With --client NAME (claude-desktop, claude-code, cursor, vscode), print the JSON to merge into that
+    client's MCP configuration, and (on stderr) where its file lives. Every client runs mcp-proxy-for-aws
+    over stdio: it signs with SigV4, as the Runtime's IAM inbound authorization requires, and sends the
+    JWT in a signed header.
+
+    \b
+    reconcile output --client cursor --token "$JWT"
+    reconcile output --client claude-desktop --mcp-url http://localhost:8000/mcp
     """
     config: Any = read_raw(config_path)
-    if claude_desktop:
-        click.echo(json.dumps(claude_desktop_config(mcp_url=mcp_url, region=config["region"], token=token), indent=2))
+    if client:
+        endpoint = mcp_url or (config.get("runtime") or {}).get("invocation_url")
+        if not endpoint:
+            raise Fail(
+                f"{config_path} names no AgentCore Runtime (declare an agent_runtime in the stack and apply), "
+                "so say where your mcp-server runs: --mcp-url http://localhost:8000/mcp"
+            )
+        click.echo(client_config_text(client, endpoint=endpoint, region=config["region"], token=token))
+        spec = CLIENTS[client]
+        click.echo(f"\n{spec.label}: merge the entry under {spec.key!r} into", err=True)
+        for where in spec.files:
+            click.echo(f"  {where}", err=True)
         return
     if key:
         for part in key.split("."):

@@ -1,29 +1,67 @@
-"""MCP client configurations for a deployed stack (`reconcile output --claude-desktop`): the MCP
-server over streamable HTTP with the user's bearer JWT, and through mcp-proxy-for-aws (SigV4)
-with the JWT in a signed custom header."""
+"""MCP client entries for a deployed stack (`reconcile output --client NAME`).
+
+Every client gets one form: `mcp-proxy-for-aws` over stdio, which signs with SigV4 (what AgentCore
+Runtime's IAM inbound authorization needs) and carries the user's JWT in a signed custom header. It
+points at the stack's Runtime invocation URL, or at a locally run mcp-server (which ignores the
+signature). Claude Desktop's config file takes only stdio servers (remote servers are added in its
+Connectors UI), so stdio is the form every client below accepts in a file.
+"""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any
 
 PROXY_VERSION = "1.7.0"
 TOKEN_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Custom-User-Token"
+SERVER_NAME = "github"
 
 
-def claude_desktop_config(
-    *, mcp_url: str, region: str, token: str, proxy_endpoint: str | None = None
-) -> dict[str, Any]:
-    """`proxy_endpoint`: what mcp-proxy-for-aws signs for (AgentCore Runtime's invocation URL on AWS)."""
-    return {
-        "mcpServers": {
-            "github": {"type": "http", "url": mcp_url, "headers": {"Authorization": f"Bearer {token}"}},
-            "github-via-aws-proxy": {
-                "command": "uvx",
-                "args": proxy_args(proxy_endpoint or mcp_url, region=region, token=token),
-                "env": {"AWS_REGION": region},
-            },
-        }
-    }
+@dataclass(frozen=True)
+class Client:
+    label: str
+    key: str
+    """The top-level key the client's file keeps its servers under."""
+    files: tuple[str, ...]
+    """Where the entry goes, for people."""
+    typed: bool
+    """The client's entries name their transport (`"type": "stdio"`)."""
+
+
+CLIENTS = {
+    "claude-desktop": Client(
+        "Claude Desktop",
+        "mcpServers",
+        (
+            "macOS: ~/Library/Application Support/Claude/claude_desktop_config.json",
+            "Windows: %APPDATA%\\Claude\\claude_desktop_config.json",
+            "(Settings > Developer > Edit Config opens it; restart Claude Desktop after saving)",
+        ),
+        typed=False,
+    ),
+    "claude-code": Client(
+        "Claude Code",
+        "mcpServers",
+        (
+            ".mcp.json in the project root (shared with the project), or, for yourself only:",
+            f"claude mcp add-json {SERVER_NAME} '<the entry under mcpServers>'",
+        ),
+        typed=True,
+    ),
+    "cursor": Client(
+        "Cursor",
+        "mcpServers",
+        ("~/.cursor/mcp.json (every project), or .cursor/mcp.json in a project",),
+        typed=False,
+    ),
+    "vscode": Client(
+        "VS Code",
+        "servers",
+        (".vscode/mcp.json in the workspace, or the file the command 'MCP: Open User Configuration' opens",),
+        typed=True,
+    ),
+}
 
 
 def proxy_args(endpoint: str, *, region: str, token: str) -> list[str]:
@@ -40,11 +78,21 @@ def proxy_args(endpoint: str, *, region: str, token: str) -> list[str]:
     ]
 
 
+def client_config(client: str, *, endpoint: str, region: str, token: str) -> dict[str, Any]:
+    """The JSON to merge into `client`'s file (one of CLIENTS): the stack's server through the proxy."""
+    spec = CLIENTS[client]
+    entry: dict[str, Any] = {"type": "stdio"} if spec.typed else {}
+    entry |= {"command": "uvx", "args": proxy_args(endpoint, region=region, token=token), "env": {"AWS_REGION": region}}
+    return {spec.key: {SERVER_NAME: entry}}
+
+
+def client_config_text(client: str, *, endpoint: str, region: str, token: str) -> str:
+    return json.dumps(client_config(client, endpoint=endpoint, region=region, token=token), indent=2)
+
+
 def proxy_command_line(endpoint: str, *, region: str, token: str) -> str:
-    return f"AWS_REGION={region} uvx " + " ".join(_quote(a) for a in proxy_args(endpoint, region=region, token=token))
-
-
-def _quote(arg: str) -> str:
     import shlex
 
-    return shlex.quote(arg)
+    return f"AWS_REGION={region} uvx " + " ".join(
+        shlex.quote(a) for a in proxy_args(endpoint, region=region, token=token)
+    )

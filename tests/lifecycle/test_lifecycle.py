@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -221,19 +222,47 @@ def test_aws_region_alone_is_enough(sandbox: Sandbox, workdir: Path, monkeypatch
     assert reconcile("plan").exit_code == 0
 
 
-def test_output_prints_mcp_client_configuration(sandbox: Sandbox, workdir: Path) -> None:
+@pytest.mark.parametrize(
+    ("client", "key", "typed"),
+    [
+        ("claude-desktop", "mcpServers", False),
+        ("claude-code", "mcpServers", True),
+        ("cursor", "mcpServers", False),
+        ("vscode", "servers", True),
+    ],
+)
+def test_output_prints_mcp_client_configuration(
+    sandbox: Sandbox, workdir: Path, client: str, key: str, typed: bool
+) -> None:
     apply_ok()
-    result = reconcile("output", "--claude-desktop", "--mcp-url", "http://localhost:8000/mcp", "--token", "JWT")
-    servers = json.loads(result.output)["mcpServers"]
-    assert servers["github"] == {
-        "type": "http",
-        "url": "http://localhost:8000/mcp",
-        "headers": {"Authorization": "Bearer JWT"},
-    }
-    proxy = servers["github-via-aws-proxy"]
-    assert proxy["args"][:2] == ["mcp-proxy-for-aws@1.7.0", "http://localhost:8000/mcp"]
-    assert "X-Amzn-Bedrock-AgentCore-Runtime-Custom-User-Token=JWT" in proxy["args"]
-    assert proxy["env"] == {"AWS_REGION": "us-east-1"}
+    result = reconcile("output", "--client", client, "--mcp-url", "http://localhost:8000/mcp", "--token", "JWT")
+    assert result.exit_code == 0, result.output
+    document, _, where = result.output.partition("\n\n")  # CliRunner mixes stderr in: the JSON comes first
+    entry = json.loads(document)[key]["github"]
+    assert entry.get("type") == ("stdio" if typed else None)
+    assert entry["command"] == "uvx" and entry["env"] == {"AWS_REGION": "us-east-1"}
+    assert entry["args"][:2] == ["mcp-proxy-for-aws@1.7.0", "http://localhost:8000/mcp"]
+    assert "X-Amzn-Bedrock-AgentCore-Runtime-Custom-User-Token=JWT" in entry["args"]
+    assert "merge the entry" in where
+
+
+def test_output_for_a_client_points_at_the_stacks_runtime(sandbox: Sandbox, workdir: Path) -> None:
+    apply_ok()
+    config = json.loads((workdir / "config.json").read_text())
+    arn = "arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/github_mcp-AbCdEf1234"
+    url = f"https://bedrock-agentcore.us-east-1.amazonaws.com/runtimes/{quote(arn, safe='')}/invocations?qualifier=DEFAULT"
+    config["runtime"] = {"address": "agent_runtime.server", "name": "github_mcp", "arn": arn, "invocation_url": url}
+    (workdir / "config.json").write_text(json.dumps(config))
+    result = reconcile("output", "--client", "vscode", "--token", "JWT")
+    assert result.exit_code == 0, result.output
+    entry = json.loads(result.output.partition("\n\n")[0])["servers"]["github"]
+    assert entry["args"][1] == url
+
+
+def test_output_for_a_client_needs_a_runtime_or_a_local_url(sandbox: Sandbox, workdir: Path) -> None:
+    apply_ok()
+    result = reconcile("output", "--client", "cursor")
+    assert result.exit_code == 1 and "--mcp-url http://localhost:8000/mcp" in result.output
 
 
 def test_destroy_needs_no_secrets_or_identity_settings(
