@@ -67,7 +67,7 @@ def oidc_sign_in(config: HandOff) -> OidcSignIn | None:
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @config_option(envvar="OAUTH_CALLBACK_CONFIG")
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="OAUTH_CALLBACK_HOST", help="Listen address.")
 @click.option(
     "--port", default=8080, show_default=True, help="Must match the callback URL in stack.yaml (CALLBACK_URL)."
 )
