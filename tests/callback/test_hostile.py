@@ -433,7 +433,14 @@ def start(value: str) -> str:
 
 BROWSERS = [
     pytest.param(
-        Hostile("GET", get(f"session_id={URI}"), 403, lambda s: {"headers": cookies(user_cookie(s))}, False, True),
+        Hostile(
+            "GET",
+            get(f"session_id={URI}"),
+            403,
+            lambda s: {"headers": cookies(user_cookie(s))},
+            browser=False,
+            burns=True,
+        ),
         id="landing-without-browser-cookie",
     ),
     pytest.param(
@@ -442,8 +449,8 @@ BROWSERS = [
             get(f"session_id={URI}"),
             403,
             lambda s: {"headers": cookies(user_cookie(s), f"oauth_callback_browser={'c' * 43}")},
-            False,
-            True,
+            browser=False,
+            burns=True,
         ),
         id="landing-with-another-browser-cookie",
     ),
@@ -456,8 +463,8 @@ BROWSERS = [
                 "data": {"session_id": URI, "csrf_token": (t := s.csrf.issue(URI))},
                 "headers": cookies(f"oauth_callback_csrf={t}", user_cookie(s), "oauth_callback_browser=<script>"),
             },
-            False,
-            True,
+            browser=False,
+            burns=True,
         ),
         id="post-with-garbage-browser-cookie",
     ),
@@ -467,8 +474,8 @@ BROWSERS = [
             start(LINK),
             403,
             lambda s: {"headers": cookies(user_cookie(s), f"oauth_callback_browser={'c' * 43}")},
-            False,
-            True,
+            browser=False,
+            burns=True,
         ),
         id="link-opened-in-a-second-browser",
     ),
