@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from reconciler.aws import error_code, error_message
 from reconciler.kinds import KINDS
-from reconciler.kinds.base import Context, Live
+from reconciler.kinds.base import Context, Kind, Live
 from reconciler.spec.interpolation import UNKNOWN, Ref, references_in, resolve_refs
 from reconciler.stack import ResourceDecl, Stack
 
@@ -42,7 +42,7 @@ def read_live_state(ctx: Context, stack: Stack, *, parallelism: int = 10) -> Liv
     ctx.fresh_reads()
     state = LiveState()
     with ThreadPoolExecutor(max_workers=parallelism, thread_name_prefix="read") as pool:
-        early = {k.kind: pool.submit(k.discover, ctx, {}) for k in KINDS.values() if k.owner_kind is None}
+        early = {k.kind: pool.submit(k.discover, ctx, {}) for k in _discovered(stack) if k.owner_kind is None}
         for generation in _read_order(stack):
             reads = {
                 logical: pool.submit(_read, ctx, stack.resources[logical], state.resources) for logical in generation
@@ -91,6 +91,12 @@ def live_output(resources: dict[str, Live | None], ref: Ref) -> Any:
     return live.outputs.get(ref.attribute, UNKNOWN) if live else UNKNOWN
 
 
+def _discovered(stack: Stack) -> list[Kind]:
+    """The kinds whose removed resources are looked for (Kind.discovery_group)."""
+    groups = {KINDS[decl.kind].discovery_group for decl in stack.resources.values()}
+    return [k for k in KINDS.values() if k.discovery_group is None or k.discovery_group in groups]
+
+
 def _orphans(
     ctx: Context,
     stack: Stack,
@@ -118,7 +124,7 @@ def _orphans(
     }
     listings = early | {
         kind.kind: pool.submit(kind.discover, ctx, parents[kind.kind])
-        for kind in KINDS.values()
+        for kind in _discovered(stack)
         if kind.kind not in early
     }
     # A name a declared resource's live outputs claim (a gateway's own workload identity) is that
@@ -132,7 +138,7 @@ def _orphans(
     }
     candidates = [
         (kind, name, read_spec)
-        for kind in KINDS.values()
+        for kind in _discovered(stack)
         for name, read_spec in listings[kind.kind].result()
         if (kind.kind, name, read_spec.get(kind.owner_field) if kind.owner_field else None) not in declared
         and name not in claimed

@@ -29,7 +29,6 @@ from reconciler.kinds.agentcore import (
     carried_note,
     client_token,
     read_tags,
-    tagged_owners,
     unmanaged_settings,
 )
 from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec, StrList
@@ -74,6 +73,7 @@ class AgentRuntimeSpec(ResourceSpec):
 class AgentRuntime(Kind):
     kind = "agent_runtime"
     spec_model = AgentRuntimeSpec
+    discovery_group = "runtime"
     attributes = frozenset({"id", "arn", "name", "version", "invocation_url"})
     name_pattern = r"[a-zA-Z][a-zA-Z0-9_]{0,47}"
     name_hint = "a letter, then up to 47 letters, digits or _ (no hyphen)"
@@ -116,9 +116,6 @@ class AgentRuntime(Kind):
     def discover(self, ctx: Context, parents: dict[str, Live]) -> list[tuple[str, dict[str, Any]]]:
         prefix = f"{ctx.stack}_".replace("-", "_")
         return [(r["agentRuntimeName"], {}) for r in self._list(ctx) if r["agentRuntimeName"].startswith(prefix)]
-
-    def owners(self, ctx: Context) -> list[tuple[str, str]]:
-        return tagged_owners(ctx, [(r["agentRuntimeName"], r["agentRuntimeArn"]) for r in self._list(ctx)])
 
     def create(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live:
         request = self._request(self.desired(name, spec, stack=ctx.stack))

@@ -33,6 +33,7 @@ class ArtifactBucketSpec(ResourceSpec):
 class ArtifactBucket(Kind):
     kind = "artifact_bucket"
     spec_model = ArtifactBucketSpec
+    discovery_group = "runtime"
     attributes = frozenset({"name", "arn"})
     name_pattern = r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
     name_hint = "3-63 lower-case letters, digits, dots or hyphens, globally unique"
@@ -93,10 +94,6 @@ class ArtifactBucket(Kind):
         except ClientError as exc:
             if not s3_missing(exc):
                 raise
-
-    def owners(self, ctx: Context) -> list[tuple[str, str]]:
-        buckets = [b["Name"] for b in ctx.clients.s3.list_buckets().get("Buckets", [])]
-        return [(stack, name) for name in buckets if (stack := bucket_tags(ctx, name).get(OWNER_TAG))]
 
     def tag(self, ctx: Context, live: Live, tags: dict[str, str]) -> None:
         add_bucket_tags(ctx, live.name, tags)

@@ -130,6 +130,12 @@ class Kind(ABC):
     owner_field: ClassVar[str | None] = None
     """A spec field holding the id of the resource this one is owned through (targets: gateway)."""
     owner_kind: ClassVar[str | None] = None
+    discovery_group: ClassVar[str | None] = None
+    """None: removed resources of this kind are looked for in every plan. A group name: only in stacks that
+    declare some kind of that group. The Runtime deployment's kinds form the group "runtime" until stack.yaml
+    ships them: their listings (s3:ListAllMyBuckets, dynamodb:ListTables, ListAgentRuntimes) would cost every
+    plan calls and permissions its users were never asked for. A stack that drops every kind of the group
+    at once leaves them behind: `reconcile destroy` with the old file removes them."""
 
     # The pure half.
 

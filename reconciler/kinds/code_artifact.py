@@ -54,6 +54,7 @@ def _is_loopback(hostname: str) -> bool:
 class CodeArtifact(Kind):
     kind = "code_artifact"
     spec_model = CodeArtifactSpec
+    discovery_group = "runtime"
     attributes = frozenset({"bucket", "key", "sha256", "runtime"})
     owner_field = "bucket"
     owner_kind = "artifact_bucket"

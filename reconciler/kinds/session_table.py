@@ -32,6 +32,7 @@ class SessionTableSpec(ResourceSpec):
 class SessionTable(Kind):
     kind = "session_table"
     spec_model = SessionTableSpec
+    discovery_group = "runtime"
     attributes = frozenset({"name", "arn"})
     force_new = frozenset({("partition_key",)})
     name_pattern = r"[a-zA-Z0-9_.-]{3,255}"
@@ -113,15 +114,6 @@ class SessionTable(Kind):
             raise
         describe = partial(_status, dynamodb, live.name)
         wait_until_gone(ctx, label=f"table {live.name}", describe=describe, failed=FAILED)
-
-    def owners(self, ctx: Context) -> list[tuple[str, str]]:
-        pages = ctx.clients.dynamodb.get_paginator("list_tables").paginate()
-        found = []
-        for name in (n for page in pages for n in page["TableNames"]):
-            arn = ctx.clients.dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
-            if stack := _tags(ctx, arn).get(OWNER_TAG):
-                found.append((stack, name))
-        return found
 
     def tag(self, ctx: Context, live: Live, tags: dict[str, str]) -> None:
         ctx.clients.dynamodb.tag_resource(

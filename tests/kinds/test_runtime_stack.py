@@ -111,3 +111,29 @@ def test_a_bucket_holding_other_objects_is_kept_and_named(stack: Path) -> None:
     destroyed = reconcile("destroy", "--auto-approve")
     assert destroyed.exit_code == 1 and f"bucket {BUCKET} kept" in destroyed.output, destroyed.output
     assert "someone-else/notes.txt" in [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=BUCKET)["Contents"]]
+
+
+def test_a_runtime_resource_removed_from_the_file_is_deleted(stack: Path) -> None:
+    assert reconcile("apply", "--auto-approve").exit_code == 0
+    text = stack.read_text()
+    stack.write_text(text[: text.index("  server:\n")])  # the runtime goes; bucket, code and table stay
+    assert {a: c for a, c in _plan().items() if c != "no-op"} == {"removed.rt_test_server": "delete"}
+    assert reconcile("apply", "--auto-approve").exit_code == 0
+    names = [
+        r["agentRuntimeName"] for r in boto3.client("bedrock-agentcore-control").list_agent_runtimes()["agentRuntimes"]
+    ]
+    assert RUNTIME not in names
+
+
+def test_a_stack_without_runtime_kinds_makes_none_of_their_calls(sandbox: Sandbox, workdir: Path) -> None:
+    from reconciler.aws import CallCounter, make_clients
+    from reconciler.kinds.base import Context
+    from reconciler.reading import read_live_state
+    from reconciler.stack import load_stack
+
+    clients, counter = make_clients(), CallCounter()
+    clients.count_calls(counter)
+    shipped = load_stack(Path("stack.yaml"))
+    read_live_state(Context(clients=clients, stack=shipped.name), shipped)
+    assert counter.total > 0
+    assert not [op for op in counter.calls if op.startswith(("s3:", "dynamodb:")) or "AgentRuntime" in op]
