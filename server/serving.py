@@ -12,6 +12,7 @@ TCP_NODELAY on accepted sockets, which asyncio's loop under the multi-process su
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -63,6 +64,9 @@ def make_tools(config_path: Path, *, session_store: Path | None, token_header: s
 
 
 def build_app(options: HttpOptions, tools: Tools | None = None) -> ASGIApp:
+    """The HTTP app. Everything built so far (the SDK's and our models, schemas, modules) lives as long as
+    the process, so it leaves the garbage collector's generations (gc.freeze): the collector then scans only
+    what requests allocate (measured: ~30 us less CPU per call at 16 clients, bench/server_overhead.py)."""
     tools = tools or make_tools(
         Path(options.config_path),
         session_store=Path(options.session_store) if options.session_store else None,
@@ -70,7 +74,10 @@ def build_app(options: HttpOptions, tools: Tools | None = None) -> ASGIApp:
         token_file=Path(options.token_file) if options.token_file else None,
     )
     security = transport_security(options.allowed_hosts, options.allowed_origins)
-    return http_app(build_server(tools), stateful=options.stateful, security=security)
+    app = http_app(build_server(tools), stateful=options.stateful, security=security)
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 def check_workers(workers: int, *, transport: str, stateful: bool) -> None:
