@@ -99,6 +99,10 @@ class AgentRuntime(Kind):
             "environment": dict(spec.get("environment", {})),
         }
 
+    def hand_off(self, address: str, live: Live) -> dict[str, Any]:
+        keys = ("name", "arn", "invocation_url")
+        return {"runtime": {"address": address, **{key: live.outputs[key] for key in keys}}}
+
     def read(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live | None:
         runtime_id = next((r["agentRuntimeId"] for r in self._list(ctx) if r["agentRuntimeName"] == name), None)
         if runtime_id is None:

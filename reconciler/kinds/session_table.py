@@ -46,6 +46,9 @@ class SessionTable(Kind):
             "encryption": "KMS",
         }
 
+    def hand_off(self, address: str, live: Live) -> dict[str, Any]:
+        return {"session_table": live.name}
+
     def read(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live | None:
         dynamodb = ctx.clients.dynamodb
         try:

@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import boto3
 import pytest
@@ -77,6 +78,12 @@ def test_apply_creates_a_ready_runtime_from_the_packaged_server(stack: Path) -> 
     ttl = dynamodb.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]
     assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires_at")
     assert set(_plan().values()) == {"no-op"}
+    config = json.loads(Path("config.json").read_text())
+    assert config["session_table"] == TABLE
+    assert config["runtime"]["arn"] == runtime["agentRuntimeArn"] and config["runtime"]["name"] == RUNTIME
+    assert config["runtime"]["invocation_url"].endswith(
+        f"/runtimes/{quote(runtime['agentRuntimeArn'], safe='')}/invocations?qualifier=DEFAULT"
+    )
 
 
 def test_a_changed_server_updates_the_artifact_and_the_runtime_only(stack: Path, project: Path) -> None:
