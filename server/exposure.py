@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from server.stateless_json import StatelessJSON
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+ALLOWED_CACHE_SIZE = 1024
 SELF_SIGNING_AUTHORIZERS = frozenset({"AWS_IAM", "NONE"})
 log = logging.getLogger("server.exposure")
 _HOST = r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)(?::[0-9]{1,5})?"
@@ -95,9 +96,13 @@ class HostOriginCheck:
     def __init__(self, app: ASGIApp, settings: TransportSecuritySettings):
         self.app, self.settings = app, settings
         self._check = TransportSecurityMiddleware(settings)
+        self._allowed: set[tuple[str, str]] = set()
+        """(Host, Origin) pairs already let through: the verdict depends on nothing else (refusals are
+        checked and logged every time)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        pair = (_header(scope, b"host"), _header(scope, b"origin")) if scope["type"] == "http" else None
+        if pair is not None and pair not in self._allowed:
             refusal = _malformed(scope) or await self._check.validate_request(Request(scope), is_post=False)
             if refusal is not None:
                 log.warning(
@@ -108,6 +113,8 @@ class HostOriginCheck:
                 )
                 await refusal(scope, receive, send)
                 return
+            if len(self._allowed) < ALLOWED_CACHE_SIZE:
+                self._allowed.add(pair)
         await self.app(scope, receive, send)
 
 

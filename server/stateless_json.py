@@ -54,7 +54,14 @@ class _OneExchange:
     message_metadata: ServerMessageMetadata
     transport: TransportContext = TRANSPORT
     can_send_request: bool = field(default=False, init=False)
-    cancel_requested: anyio.Event = field(default_factory=anyio.Event)
+    _cancel: anyio.Event | None = field(default=None, init=False)
+
+    @property
+    def cancel_requested(self) -> anyio.Event:
+        """Made when first asked for: most calls never ask, and an anyio Event costs a backend lookup."""
+        if self._cancel is None:
+            self._cancel = anyio.Event()
+        return self._cancel
 
     async def send_raw_request(
         self, method: str, params: Mapping[str, Any] | None, opts: CallOptions | None = None
