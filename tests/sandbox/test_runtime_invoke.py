@@ -47,7 +47,8 @@ def invocation_url(base: str, arn: str, qualifier: str = "DEFAULT") -> str:
 def signed_post(url: str, body: bytes, headers: dict[str, str], secret: str = SECRET_KEY) -> httpx.Response:
     request = AWSRequest(method="POST", url=url, data=body, headers=headers)
     SigV4Auth(Credentials(ACCESS_KEY, secret), "bedrock-agentcore", REGION).add_auth(request)
-    return httpx.post(url, content=body, headers=dict(request.headers.items()))
+    # The first invocation starts the runtime's process (a cold start): seconds on a loaded machine.
+    return httpx.post(url, content=body, headers=dict(request.headers.items()), timeout=60.0)
 
 
 def test_the_uploaded_code_answers_with_only_allow_listed_headers(sandbox: Sandbox, echo: dict[str, Any]) -> None:

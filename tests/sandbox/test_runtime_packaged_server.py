@@ -5,6 +5,7 @@ runs it) is what serves tools/list and tools/call, not the checked-out code."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,8 @@ def _rpc(sandbox: Sandbox, arn: str, method: str, params: dict[str, Any], token:
     return dict(answer.json())
 
 
-def test_the_deployed_zip_serves_the_tools(sandbox: Sandbox, workdir: Path, host_zip: Artifact) -> None:
+def deploy(workdir: Path, host_zip: Artifact) -> dict[str, Any]:
+    """The shipped stack applied, and the packaged server as a READY runtime reading its config.json."""
     apply_stack_with_return_urls()
     key = upload(host_zip.path.read_bytes(), key=host_zip.key("demo/server"))
     created = create_runtime(
@@ -58,6 +60,11 @@ def test_the_deployed_zip_serves_the_tools(sandbox: Sandbox, workdir: Path, host
     )
     runtime = settle(boto3.client("bedrock-agentcore-control"), created["agentRuntimeId"])
     assert runtime["status"] == "READY", runtime.get("failureReason")
+    return runtime
+
+
+def test_the_deployed_zip_serves_the_tools(sandbox: Sandbox, workdir: Path, host_zip: Artifact) -> None:
+    runtime = deploy(workdir, host_zip)
     token = mint(sandbox.url, "alice")
     tools = _rpc(sandbox, runtime["agentRuntimeArn"], "tools/list", {}, token)["result"]["tools"]
     assert {"get_user_profile", "get_user_repos"} <= {tool["name"] for tool in tools}
@@ -68,3 +75,19 @@ def test_the_deployed_zip_serves_the_tools(sandbox: Sandbox, workdir: Path, host
     # the link is hers (the whole consent flow through the runtime is the end-to-end test to come).
     needed = called["result"]["structuredContent"]["authorization_required"]
     assert needed["url"] and needed["message"].startswith("alice"), called
+
+
+def test_two_users_calling_at_once_stay_apart(sandbox: Sandbox, workdir: Path, host_zip: Artifact) -> None:
+    """Each call carries its own user's JWT in the allow-listed header; nothing of one reaches the other."""
+    runtime = deploy(workdir, host_zip)
+    tokens = {user: mint(sandbox.url, user) for user in ("alice", "bob")}
+
+    def call(user: str) -> str:
+        params = {"name": "get_user_profile", "arguments": {}}
+        answer = _rpc(sandbox, runtime["agentRuntimeArn"], "tools/call", params, tokens[user])
+        return str(answer["result"]["structuredContent"]["authorization_required"]["message"])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        users = ["alice", "bob"] * 8
+        messages = list(pool.map(call, users))
+    assert all(message.startswith(user) for user, message in zip(users, messages, strict=True)), messages
