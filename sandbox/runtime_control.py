@@ -17,6 +17,10 @@ and follows the newest READY version (devguide "AgentCore Runtime versioning and
 cannot be updated or deleted by hand (UNCONFIRMED). CreateAgentRuntime checks the role: it must
 exist and trust bedrock-agentcore.amazonaws.com, else ValidationException "Role validation failed"
 (the message Terraform retries on for IAM propagation; the exact checks are UNCONFIRMED).
+
+Under SANDBOX_CONSISTENCY=eventual (sandbox.consistency, as for gateways) the first GetAgentRuntime
+after a create is ResourceNotFound, and the first after an update returns the runtime as it was
+before it: Terraform's waiters tolerate the one and require two READY reads for the other.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from urllib.parse import unquote
 
 from moto.iam.models import iam_backends
 
+from sandbox import consistency
 from sandbox.errors import AwsError, conflict, not_found, validation
 from sandbox.identity_control import ACCOUNT as DEFAULT_ACCOUNT_ID
 from sandbox.identity_requests import tags_of
@@ -86,6 +91,8 @@ class Runtime:
     versions: list[Version]
     created: float = field(default_factory=_now)
     deleting: bool = False
+    unseen: bool = False  # eventual consistency: created, not yet visible to a Get
+    stale: dict[str, Any] | None = None  # eventual consistency: updated, the next Get returns this
 
     @property
     def latest(self) -> Version:
@@ -167,6 +174,7 @@ class RuntimeControl:
         arn = f"arn:aws:bedrock-agentcore:{region}:{ACCOUNT}:runtime/{runtime_id}"
         identity = f"arn:aws:bedrock-agentcore:{region}:{ACCOUNT}:workload-identity-directory/default/workload-identity/{runtime_id}"
         runtime = Runtime(runtime_id, name, arn, identity, [Version("1", document, "CREATING")])
+        runtime.unseen = consistency.current_mode() == "eventual"
         self.runtimes[runtime_id], self.tags[arn] = runtime, tags_of(body.get("tags"))
         answer = {**self._head(runtime, runtime.latest), "createdAt": runtime.created}
         if token:
@@ -178,6 +186,8 @@ class RuntimeControl:
             raise conflict(f"agent runtime {runtime.id} is {self._status(runtime)}; wait until it settles")
         document = self._document(body)
         same_artifact_type(runtime.latest.document["agentRuntimeArtifact"], document["agentRuntimeArtifact"])
+        if consistency.current_mode() == "eventual":
+            runtime.stale = self._doc(runtime, runtime.latest)
         runtime.versions.append(Version(str(len(runtime.versions) + 1), document, "UPDATING"))
         return {**self._head(runtime, runtime.latest), "createdAt": runtime.created, "lastUpdatedAt": _now()}
 
@@ -195,6 +205,12 @@ class RuntimeControl:
             del self.runtimes[runtime.id]
             self.tags.pop(runtime.arn, None)
             return {**self._doc(runtime, runtime.latest), "status": "DELETING"}
+        if runtime.unseen:
+            runtime.unseen = False
+            raise not_found(f"agent runtime {runtime.id}")
+        if runtime.stale is not None and number is None:
+            stale, runtime.stale = runtime.stale, None
+            return stale
         if number is None:
             self._settle(runtime)
             return self._doc(runtime, runtime.latest)

@@ -31,8 +31,15 @@ def project(tmp_path: Path) -> Path:
     return target
 
 
+@pytest.fixture(params=["strong", "eventual"])
+def consistent(sandbox: Sandbox, request: pytest.FixtureRequest) -> Sandbox:
+    """Each test also runs against a sandbox as eventually consistent as AWS (sandbox.consistency)."""
+    sandbox.set_consistency(request.param)
+    return sandbox
+
+
 @pytest.fixture
-def stack(sandbox: Sandbox, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def stack(consistent: Sandbox, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SERVER_SOURCE", str(project))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # this test's own packaging cache
     workdir = tmp_path / "work"

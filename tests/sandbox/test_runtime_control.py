@@ -249,3 +249,23 @@ def test_tags_of_a_runtime(control: Any, role: str, key: str) -> None:
     control.tag_resource(resourceArn=arn, tags={"team": "platform"})
     control.untag_resource(resourceArn=arn, tagKeys=["reconcile:stack"])
     assert control.list_tags_for_resource(resourceArn=arn)["tags"] == {"team": "platform"}
+
+
+def test_eventually_consistent_reads_like_aws(sandbox: Sandbox, control: Any, role: str, key: str) -> None:
+    """SANDBOX_CONSISTENCY=eventual: not found right after create, the old document right after update."""
+    sandbox.set_consistency("eventual")
+    runtime_id = create_runtime(control, role, key, description="first")["agentRuntimeId"]
+    code, _ = _error(lambda: control.get_agent_runtime(agentRuntimeId=runtime_id))
+    assert code == "ResourceNotFoundException"
+    assert settle(control, runtime_id)["status"] == "READY"
+    control.update_agent_runtime(
+        agentRuntimeId=runtime_id,
+        agentRuntimeArtifact=artifact(key),
+        roleArn=role,
+        networkConfiguration={"networkMode": "PUBLIC"},
+        description="second",
+    )
+    stale = control.get_agent_runtime(agentRuntimeId=runtime_id)
+    assert (stale["status"], stale["agentRuntimeVersion"], stale["description"]) == ("READY", "1", "first")
+    fresh = settle(control, runtime_id)
+    assert (fresh["agentRuntimeVersion"], fresh["description"]) == ("2", "second")
