@@ -72,6 +72,8 @@ def sandbox_command(ctx: click.Context, port: int, consistency: Literal["strong"
         server.serve_forever()  # returns on Ctrl-C (werkzeug handles KeyboardInterrupt)
     except KeyboardInterrupt:
         pass
+    finally:
+        server.app.close()  # the processes of deployed runtimes go with the sandbox
     click.echo("\nSandbox stopped.")
 
 
