@@ -3,9 +3,12 @@ and serve the OAuth callback app (callback/app.py) with uvicorn."""
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import boto3
 import click
@@ -20,6 +23,8 @@ from handoff.config import ConfigError, HandOff, config_option, load_config
 from handoff.logs import configure_logging, log_options
 from handoff.sessions import SessionStoreError, open_store
 
+log = logging.getLogger("callback")
+
 
 def make_state(
     config_path: Path, *, session_store: Path | None, csrf_secret: str | None, sign_in: bool = True
@@ -30,8 +35,25 @@ def make_state(
         keys = Keys.from_secret(None if csrf_secret is None else csrf_secret.encode())
     except SecretTooShort as exc:
         raise ConfigError(str(exc)) from None
-    signin = oidc_sign_in(config) if sign_in else None
     public_url = config.callback_address
+    if public_url is not None and not served_safely(public_url):
+        raise ConfigError(
+            f"the callback URL {public_url} is plain http on a host other than this machine: the cookie that ties "
+            "an authorization to one browser could be planted by a neighbouring site or the network. Publish the "
+            "callback over https (set CALLBACK_URL=https://..., run `reconcile apply`), or keep it on loopback"
+        )
+    signin = oidc_sign_in(config) if sign_in else None
+    if sign_in and signin is None and custom_jwt(config):
+        raise ConfigError(
+            f"{config_path}: the gateway authorizes users with JWTs (CUSTOM_JWT), but no sign-in can be set up "
+            "(the authorizer names no discovery URL or client, and OIDC_CLIENT_ID is unset): without it a forwarded "
+            "link could be confirmed by anyone. Set OIDC_CLIENT_ID, or start with --no-sign-in knowingly"
+        )
+    if not sign_in and custom_jwt(config):
+        log.warning(
+            "--no-sign-in on a CUSTOM_JWT stack: whoever's browser opens a consent link first can confirm it; "
+            "only the browser binding protects users"
+        )
     if signin is not None and public_url is None:
         raise ConfigError(
             f"{config_path} names no callback URL (callback_url), which the sign-in's redirect URI is built from: "
@@ -47,6 +69,24 @@ def make_state(
         public_url=public_url,
         signin=signin,
     )
+
+
+def served_safely(public_url: str) -> bool:
+    """https, or http on a loopback host (browsers and this app's cookies treat those as this machine only)."""
+    parts = urlsplit(public_url)
+    if parts.scheme == "https":
+        return True
+    host = parts.hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def custom_jwt(config: HandOff) -> bool:
+    return config.gateway is not None and config.gateway.authorizer.type == "CUSTOM_JWT"
 
 
 def oidc_sign_in(config: HandOff) -> OidcSignIn | None:
@@ -98,7 +138,8 @@ def main(
 
     \b
     GET  /                          what this is, and its status (GET /healthz as JSON)
-    GET  /oauth/callback?session_id  confirmation page naming the account being linked
+    GET  /oauth/start?link           the MCP server's one-time link: sign in, mark this browser, on to AgentCore
+    GET  /oauth/callback?session_id  confirmation page naming the account being linked (same browser only)
     GET  /oauth/signed-in            return from the identity provider's sign-in (CUSTOM_JWT)
     POST /oauth/callback             CompleteResourceTokenAuth for the user who started it
     Set OAUTH_CALLBACK_SECRET (at least 32 random bytes) to share cookie/CSRF keys between several

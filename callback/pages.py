@@ -40,13 +40,13 @@ def home_page(stack: str, region: str, config_path: Path) -> HTMLResponse:
     return page("OAuth callback", body)
 
 
-def confirm_page(display_name: str, session_uri: str, csrf: str) -> HTMLResponse:
+def confirm_page(display_name: str, session_uri: str, csrf: str, *, action: str) -> HTMLResponse:
     """The form posts the session URI back as `session_id`, the name AgentCore gives it in the query."""
     body = (
         f"<p>You are about to let the MCP server's gateway use <strong>your GitHub account</strong> on behalf of "
         f"<strong id='who'>{escape(display_name)}</strong>.</p>"
         "<p>Only continue if that is you and you just asked a tool to reach GitHub.</p>"
-        "<form method='post' action='/oauth/callback'>"
+        f"<form method='post' action='{escape(action, quote=True)}'>"
         f"<input type='hidden' name='session_id' value='{escape(session_uri, quote=True)}'>"
         f"<input type='hidden' name='csrf_token' value='{escape(csrf, quote=True)}'>"
         "<button type='submit' id='confirm'>Link my GitHub account</button></form>"

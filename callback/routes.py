@@ -77,7 +77,9 @@ async def start(request: Request) -> Response:
         session = await anyio.to_thread.run_sync(state.store.get_by_link, digest(value))
     except SessionUnavailable as exc:
         return problem_page_for(unavailable(exc))
-    verdict = await person_check(request, state, session, then=f"{START_PATH}?{urlencode({LINK_PARAM: value})}")
+    verdict = await person_check(
+        request, state, session, then=f"{state.path(START_PATH)}?{urlencode({LINK_PARAM: value})}"
+    )
     if verdict is not None:
         return verdict
     cookie = state.cookies.get(request, BROWSER_COOKIE)
@@ -102,7 +104,7 @@ async def show(request: Request) -> Response:
     if isinstance(session, Response):
         return session
     token = state.csrf.issue(session_uri)
-    response = confirm_page(session.display_name, session_uri, token)
+    response = confirm_page(session.display_name, session_uri, token, action=state.path(CALLBACK_PATH))
     state.cookies.set(response, CSRF_COOKIE, token, max_age=CSRF_COOKIE_SECONDS, samesite="strict")
     return response
 
@@ -130,9 +132,10 @@ async def complete(request: Request) -> Response:
 async def signed_in(request: Request) -> Response:
     """The identity provider's answer: remember who signed in, for which session, and go back to it."""
     state = callback_state(request)
-    pending = state.signer.loads(state.cookies.get(request, PENDING_COOKIE))
+    pending = state.signer.loads(state.cookies.get(request, PENDING_COOKIE), purpose=PENDING_COOKIE)
     if (
         pending is None
+        or not pending.get("state")
         or request.query_params.get("state") != pending.get("state")
         or state.signin is None
         or state.return_uri is None
@@ -149,7 +152,7 @@ async def signed_in(request: Request) -> Response:
     except SignInFailed as exc:
         return problem_page("Sign-in failed", str(exc), 403)
     session_uri = pending[SESSION_URI_KEY]
-    then = pending.get(NEXT_KEY) or f"{CALLBACK_PATH}?{urlencode({SESSION_URI_PARAM: session_uri})}"
+    then = pending.get(NEXT_KEY) or f"{state.path(CALLBACK_PATH)}?{urlencode({SESSION_URI_PARAM: session_uri})}"
     response = RedirectResponse(str(then), status_code=303)
     set_signed_cookie(response, state, USER_COOKIE, user_cookie_value(session_uri, user))
     state.cookies.delete(response, PENDING_COOKIE)
@@ -163,11 +166,15 @@ async def usable_session(
     try:
         session = await anyio.to_thread.run_sync(state.store.get, session_uri)
     except SessionUnavailable as exc:
+        # Cancel whatever this landing finds: a session consumed by a completion still in flight (so that a
+        # throttled completion cannot be retried after a foreign landing), or one not recorded yet (so that
+        # recording it later cannot start it afresh). The initiator's own browser never lands on those.
+        await anyio.to_thread.run_sync(state.store.burn, session_uri)
         return problem_page_for(unavailable(exc))
     problem = browser_check(session, state.cookies.get(request, BROWSER_COOKIE))
     if problem is not None:
         return await refuse(state, session_uri, problem)
-    then = f"{CALLBACK_PATH}?{urlencode({SESSION_URI_PARAM: session_uri})}" if may_redirect else None
+    then = f"{state.path(CALLBACK_PATH)}?{urlencode({SESSION_URI_PARAM: session_uri})}" if may_redirect else None
     verdict = await person_check(request, state, session, then=then)
     return session if verdict is None else verdict
 
@@ -177,7 +184,9 @@ async def person_check(
 ) -> Response | None:
     """None when the person at this browser may act on `session`; else the sign-in redirect (back to `then`),
     or the refusal page. Without `then` (a POST) a missing sign-in is refused."""
-    user = signed_in_user(state.signer.loads(state.cookies.get(request, USER_COOKIE)), session.session_uri)
+    user = signed_in_user(
+        state.signer.loads(state.cookies.get(request, USER_COOKIE), purpose=USER_COOKIE), session.session_uri
+    )
     verdict = confirmer_check(
         session, sign_in_enabled=state.signin is not None, signed_in=user, may_redirect=then is not None
     )
@@ -217,7 +226,7 @@ async def start_sign_in(state: CallbackState, session_uri: str, then: str) -> Re
 def set_signed_cookie(response: Response, state: CallbackState, name: str, value: dict[str, Any]) -> None:
     """Sign-in cookies are Lax (they must survive the identity provider's redirect back), HttpOnly, short-lived;
     their expiry is also inside the signed value."""
-    signed = state.signer.dumps(value, max_age=SIGN_IN_COOKIE_SECONDS)
+    signed = state.signer.dumps(value, purpose=name, max_age=SIGN_IN_COOKIE_SECONDS)
     state.cookies.set(response, name, signed, max_age=SIGN_IN_COOKIE_SECONDS, samesite="lax")
 
 

@@ -28,6 +28,8 @@ from handoff.callers import display_name, unverified_claims
 
 PENDING_COOKIE = "oauth_callback_signin"
 USER_COOKIE = "oauth_callback_user"
+PURPOSE_KEY = "use"
+"""Where a signed value names the cookie it was made for."""
 SESSION_URI_KEY = "session_id"
 """Where the session URI sits in both sign-in cookies' signed values. A stored key, not a variable
 name: it keeps the wire name of earlier versions so that cookies already issued stay valid."""
@@ -73,13 +75,14 @@ class Signer:
     def __init__(self, key: bytes):
         self.key = key
 
-    def dumps(self, value: dict[str, Any], *, max_age: int) -> str:
-        document = {**value, "exp": int(time.time()) + max_age}
+    def dumps(self, value: dict[str, Any], *, purpose: str, max_age: int) -> str:
+        """`purpose` (the cookie's name) is signed in too: a value made for one cookie is refused in another."""
+        document = {**value, PURPOSE_KEY: purpose, "exp": int(time.time()) + max_age}
         payload = base64.urlsafe_b64encode(json.dumps(document, separators=(",", ":")).encode()).decode()
         return f"{payload}.{self._mac(payload)}"
 
-    def loads(self, token: str) -> dict[str, Any] | None:
-        """The value, or None when the token is forged, malformed or expired."""
+    def loads(self, token: str, *, purpose: str) -> dict[str, Any] | None:
+        """The value, or None when the token is forged, malformed, expired or made for another purpose."""
         payload, _, mac = token.rpartition(".")
         if not payload or not hmac.compare_digest(mac, self._mac(payload)):
             return None
@@ -88,6 +91,8 @@ class Signer:
         except ValueError:
             return None
         if not isinstance(value, dict) or not isinstance(value.get("exp"), int) or value["exp"] <= time.time():
+            return None
+        if value.pop(PURPOSE_KEY, None) != purpose:
             return None
         return value
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
@@ -38,6 +39,10 @@ class CallbackState:
         """The identity provider's redirect URI: the configured callback URL with RETURN_PATH, never a
         value from the request (its Host header is the client's to choose)."""
         return None if self.public_url is None else callback_address(self.public_url, RETURN_PATH)
+
+    def path(self, path: str) -> str:
+        """`path` of this app as browsers reach it: under the configured callback URL's prefix, if any."""
+        return path if self.public_url is None else urlsplit(callback_address(self.public_url, path)).path
 
     @property
     def cookies(self) -> CookiePolicy:

@@ -81,31 +81,42 @@ class DynamoDbSessionStore:
     ) -> OAuthSession:
         now = time.time()
         expires = math.ceil(now + self.ttl)
-        session = OAuthSession(
-            session_uri,
-            identifier_kind,
-            identifier,
-            display_name,
-            now,
-            float(expires),
-            authorization_url=authorization_url,
-            link_hash=link_hash,
-        )
-        item = {
-            KEY: session_uri,
-            "identifier_kind": identifier_kind,
-            "identifier": identifier,
-            "display_name": display_name,
-            "created_at": _number(now),
-            TTL_ATTRIBUTE: expires,
-            "authorization_url": authorization_url,
-            "link_hash": link_hash,
+        fields = {
+            ":kind": identifier_kind,
+            ":identifier": identifier,
+            ":name": display_name,
+            ":created": _number(now),
+            ":expires": expires,
+            ":url": authorization_url,
+            ":link": link_hash,
         }
         link = {KEY: LINK_PREFIX + link_hash, "session": session_uri, TTL_ATTRIBUTE: expires}
-        self.client.transact_write_items(
-            TransactItems=[{"Put": {"TableName": self.table, "Item": self._item(i)}} for i in (item, link)]
-        )
-        return session
+        # A session URI recorded again (AgentCore resuming a pending session) keeps its times and its browser,
+        # and an ended one (used, cancelled) stays ended: nothing revives a cancelled session.
+        session_update = {
+            "TableName": self.table,
+            "Key": self._item({KEY: session_uri}),
+            "UpdateExpression": "SET identifier_kind = :kind, identifier = :identifier, display_name = :name, "
+            "authorization_url = :url, link_hash = :link, created_at = if_not_exists(created_at, :created), "
+            f"{TTL_ATTRIBUTE} = if_not_exists({TTL_ATTRIBUTE}, :expires)",
+            "ConditionExpression": "attribute_not_exists(used_at)",
+            "ExpressionAttributeValues": self._item(fields),
+        }
+        try:
+            self.client.transact_write_items(
+                TransactItems=[
+                    {"Update": session_update},
+                    {"Put": {"TableName": self.table, "Item": self._item(link)}},
+                ]
+            )
+        except self._client_error as exc:
+            if exc.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+                raise SessionUnavailable("used") from None
+            raise
+        found = self._read(session_uri)
+        if found is None:
+            raise SessionUnavailable("unknown")
+        return found
 
     def get(self, session_uri: str) -> OAuthSession:
         return usable(self._read(session_uri))
@@ -114,7 +125,10 @@ class DynamoDbSessionStore:
         link = self._get(LINK_PREFIX + link_hash)
         if link is None or not isinstance(link.get("session"), str):
             raise SessionUnavailable("unknown")
-        return self.get(str(link["session"]))
+        session = self.get(str(link["session"]))
+        if session.link_hash != link_hash:  # the session was recorded again, with a newer link
+            raise SessionUnavailable("unknown")
+        return session
 
     def bind_browser(self, session_uri: str, browser_hash: str) -> OAuthSession:
         bound = self._update(
@@ -148,11 +162,16 @@ class DynamoDbSessionStore:
         )
 
     def burn(self, session_uri: str) -> None:
+        # No existence condition: an unknown session URI is stored as cancelled (UpdateItem creates the item), so
+        # that recording it later cannot start it afresh.
         self._update(
             session_uri,
-            "SET used_at = if_not_exists(used_at, :now), identifier = :blank, authorization_url = :blank, burned = :yes",
-            f"attribute_exists({KEY})",
-            {":blank": "", ":yes": True},
+            "SET used_at = if_not_exists(used_at, :now), identifier = :blank, authorization_url = :blank, "
+            "burned = :yes, identifier_kind = if_not_exists(identifier_kind, :kind), "
+            "display_name = if_not_exists(display_name, :blank), created_at = if_not_exists(created_at, :now), "
+            f"{TTL_ATTRIBUTE} = if_not_exists({TTL_ATTRIBUTE}, :expires)",
+            None,
+            {":blank": "", ":yes": True, ":kind": "userId", ":expires": math.ceil(time.time() + self.ttl)},
         )
 
     def _read(self, session_uri: str) -> OAuthSession | None:
@@ -173,22 +192,23 @@ class DynamoDbSessionStore:
         return self._plain(response["Item"]) if "Item" in response else None
 
     def _update(
-        self, key: str, expression: str, condition: str, values: dict[str, Any], *, returns: str = "NONE"
+        self, key: str, expression: str, condition: str | None, values: dict[str, Any], *, returns: str = "NONE"
     ) -> dict[str, Any] | None:
         """One conditional UpdateItem; None when the condition does not hold, else the old item's attributes
         (with `returns="ALL_OLD"`; otherwise an empty dict)."""
         if not _storable(key):
             return None
         # DynamoDB refuses expression values that the expressions do not use (ValidationException)
-        now = {":now": _number(time.time())} if ":now" in expression + condition else {}
+        now = {":now": _number(time.time())} if ":now" in expression + (condition or "") else {}
+        conditional = {"ConditionExpression": condition} if condition else {}
         try:
             response = self.client.update_item(
                 TableName=self.table,
                 Key=self._item({KEY: key}),
                 UpdateExpression=expression,
-                ConditionExpression=condition,
                 ExpressionAttributeValues=self._item({**now, **values}),
                 ReturnValues=returns,
+                **conditional,
             )
         except self._client_error as exc:
             if exc.response.get("Error", {}).get("Code") == CONDITION_FAILED:

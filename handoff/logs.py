@@ -41,7 +41,8 @@ REDACTED = "[redacted]"
 
 _CREDENTIALS = re.compile(
     r"""
-      (?P<scheme>\bbearer\s+|[?&]code=)[A-Za-z0-9\-._~+/%]{8,}=*     # Bearer <token>; an authorization code in a URL
+      (?P<scheme>\bbearer\s+|[?&](?:code|link|session_id)=)[A-Za-z0-9\-._~+/%:]{8,}=*
+        # Bearer <token>; in a URL, an authorization code, a one-time consent link's value or a session URI
     | eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*              # a JWT (JWS compact): three base64url segments
     | \bgh[pousr]_[A-Za-z0-9_]{16,}                                 # GitHub tokens (gho_, ghu_, ...)
     """,

@@ -89,7 +89,10 @@ class SessionStore(Protocol):
         display_name: str,
         authorization_url: str,
         link_hash: str,
-    ) -> OAuthSession: ...
+    ) -> OAuthSession:
+        """Store a new session, or point a pending one recorded before at this new link (keeping its times and
+        browser). Raises SessionUnavailable("used") for a session URI that has ended (used or cancelled)."""
+        ...
 
     def get(self, session_uri: str) -> OAuthSession:
         """Raises SessionUnavailable."""
@@ -115,7 +118,8 @@ class SessionStore(Protocol):
         ...
 
     def burn(self, session_uri: str) -> None:
-        """Make the session unusable for good and forget its identifier (unknown sessions: nothing)."""
+        """Make the session unusable for good and forget its identifier; an unknown session URI is stored as
+        cancelled, so that recording it later cannot start it afresh."""
         ...
 
 
@@ -199,8 +203,14 @@ class SqliteSessionStore:
             link_hash=link_hash,
         )
         with self._writing(now) as db:
-            db.execute(
-                f"INSERT OR REPLACE INTO oauth_sessions ({', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, 0)",
+            # A session URI recorded again (AgentCore resuming a pending session) keeps its times and its
+            # browser, and an ended one (used, cancelled) stays ended: nothing revives a cancelled session.
+            recorded = db.execute(
+                f"INSERT INTO oauth_sessions ({', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, 0) "
+                "ON CONFLICT (session_uri) DO UPDATE SET identifier_kind = excluded.identifier_kind, "
+                "identifier = excluded.identifier, display_name = excluded.display_name, "
+                "authorization_url = excluded.authorization_url, link_hash = excluded.link_hash "
+                "WHERE oauth_sessions.used_at IS NULL AND oauth_sessions.burned = 0",
                 (
                     session_uri,
                     identifier_kind,
@@ -211,8 +221,11 @@ class SqliteSessionStore:
                     authorization_url,
                     link_hash,
                 ),
-            )
-        return session
+            ).rowcount
+            found = _select(db, "session_uri", session_uri)
+        if not recorded or found is None:
+            raise SessionUnavailable("used")
+        return found
 
     def get(self, session_uri: str) -> OAuthSession:
         _check_storable(session_uri)
@@ -272,6 +285,12 @@ class SqliteSessionStore:
                 "UPDATE oauth_sessions SET used_at = COALESCE(used_at, ?), identifier = '', authorization_url = '', "
                 "burned = 1 WHERE session_uri = ?",
                 (now, session_uri),
+            )
+            # Unknown: a marker, so that a later record of this session URI cannot start it afresh.
+            db.execute(
+                f"INSERT OR IGNORE INTO oauth_sessions ({', '.join(COLUMNS)}) "
+                "VALUES (?, 'userId', '', '', ?, ?, ?, '', NULL, NULL, 1)",
+                (session_uri, now, now + self.ttl, now),
             )
 
     @contextmanager

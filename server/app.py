@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from handoff.links import consent_link, digest, new_link_value
-from handoff.sessions import SessionStore
+from handoff.sessions import SessionStore, SessionUnavailable
 from server.config import ServerConfig
 from server.gateway import Elicitation, GatewayClient, GatewayFailure
 from server.identity import Caller, IdentitySettings, NoCredential, caller_from
@@ -63,16 +63,22 @@ class Tools:
                 "consent cannot be bound to you; report this to the stack's operator"
             )
         value = new_link_value()
-        await anyio.to_thread.run_sync(
-            lambda: self.store.record(
-                session_uri=session_uri,
-                identifier_kind=caller.identifier_kind,
-                identifier=caller.identifier,
-                display_name=caller.display_name,
-                authorization_url=elicitation.url,
-                link_hash=digest(value),
+        try:
+            await anyio.to_thread.run_sync(
+                lambda: self.store.record(
+                    session_uri=session_uri,
+                    identifier_kind=caller.identifier_kind,
+                    identifier=caller.identifier,
+                    display_name=caller.display_name,
+                    authorization_url=elicitation.url,
+                    link_hash=digest(value),
+                )
             )
-        )
+        except SessionUnavailable as exc:
+            raise ToolError(
+                "AgentCore resumed an authorization that has ended (used, or cancelled because its link reached "
+                "another browser); call the tool again in about 10 minutes, when AgentCore starts a new one"
+            ) from exc
         link = consent_link(self.config.callback_url, value)
         message = (
             f"{caller.display_name}, GitHub access is not authorized yet. Open the link in your browser (sign in if "

@@ -116,7 +116,9 @@ def signed(key: bytes, document: Any) -> str:
 
 
 def user_cookie(state: CallbackState, *, sub: str = "alice", uri: str = URI, max_age: int = 600) -> str:
-    value = state.signer.dumps(user_cookie_value(uri, Identity(ISSUER, sub, sub)), max_age=max_age)
+    value = state.signer.dumps(
+        user_cookie_value(uri, Identity(ISSUER, sub, sub)), purpose="oauth_callback_user", max_age=max_age
+    )
     return f"oauth_callback_user={value}"
 
 
@@ -150,7 +152,7 @@ def get(params: str) -> str:
 
 def pending(state: CallbackState, **extra: Any) -> str:
     document = {"session_id": URI, "state": "st", "nonce": "n", "verifier": "v", **extra}
-    return f"oauth_callback_signin={state.signer.dumps(document, max_age=600)}"
+    return f"oauth_callback_signin={state.signer.dumps(document, purpose='oauth_callback_signin', max_age=600)}"
 
 
 QUERIES = [
@@ -413,7 +415,8 @@ RETURNS = [
             400,
             lambda s: {
                 "headers": cookies(
-                    "oauth_callback_signin=" + s.signer.dumps({"session_id": URI, "state": "st"}, max_age=-5)
+                    "oauth_callback_signin="
+                    + s.signer.dumps({"session_id": URI, "state": "st"}, purpose="oauth_callback_signin", max_age=-5)
                 )
             },
         ),
@@ -531,4 +534,6 @@ def test_the_docstring_counts_the_hostile_inputs() -> None:
 
 
 def test_cookies_signed_by_this_app_still_work(state: CallbackState) -> None:
-    assert Signer(state.signer.key).loads(user_cookie(state).split("=", 1)[1]) is not None
+    assert (
+        Signer(state.signer.key).loads(user_cookie(state).split("=", 1)[1], purpose="oauth_callback_user") is not None
+    )

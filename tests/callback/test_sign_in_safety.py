@@ -62,8 +62,10 @@ def test_the_sign_in_still_completes(deployment: Deployment) -> None:
 def test_cookie_signing_key_is_separate_from_the_csrf_key(deployment: Deployment) -> None:
     state = deployment.state
     assert state.signer.key != state.csrf.key
-    forged = Signer(state.csrf.key).dumps({"session_id": URI, "iss": "x", "sub": "alice"}, max_age=600)
-    assert state.signer.loads(forged) is None
+    forged = Signer(state.csrf.key).dumps(
+        {"session_id": URI, "iss": "x", "sub": "alice"}, purpose="oauth_callback_user", max_age=600
+    )
+    assert state.signer.loads(forged, purpose="oauth_callback_user") is None
     secret = "s" * 32
     one, two = (
         make_state(deployment.stack.workdir / "config.json", session_store=None, csrf_secret=secret) for _ in range(2)
@@ -74,18 +76,19 @@ def test_cookie_signing_key_is_separate_from_the_csrf_key(deployment: Deployment
 
 def test_signed_cookies_expire(monkeypatch: pytest.MonkeyPatch) -> None:
     signer = Signer(b"k" * 32)
-    token = signer.dumps({"a": 1}, max_age=60)
-    assert signer.loads(token) == {"a": 1, "exp": pytest.approx(time.time() + 60, abs=5)}
+    token = signer.dumps({"a": 1}, purpose="p", max_age=60)
+    assert signer.loads(token, purpose="p") == {"a": 1, "exp": pytest.approx(time.time() + 60, abs=5)}
+    assert signer.loads(token, purpose="another cookie") is None
     later = time.time() + 61
     monkeypatch.setattr(signin.time, "time", lambda: later)
-    assert signer.loads(token) is None
+    assert signer.loads(token, purpose="p") is None
     import base64
     import hashlib
     import hmac
 
     payload = base64.urlsafe_b64encode(b'{"a":1}').decode()  # the earlier format: no expiry at all
     old = f"{payload}.{hmac.new(signer.key, payload.encode(), hashlib.sha256).hexdigest()}"
-    assert signer.loads(old) is None
+    assert signer.loads(old, purpose="p") is None
 
 
 @pytest.mark.parametrize("length", [0, 16, 31])

@@ -1,10 +1,9 @@
 """Red-team checks on the two session stores (SQLite, DynamoDB from moto), beyond test_session_stores.py.
 
-Holes still open are marked xfail(strict=True): each flips to a failure (XPASS) once fixed, so the
-marker must then be removed.
+Each check began as an xfail(strict=True) reproduction of a hole and passes since the fix:
 
-- A cancelled (burned) or completed session comes back to life when the same session URI is recorded
-  again: SQLite's `INSERT OR REPLACE` and DynamoDB's unconditional `Put` overwrite used_at, burned and
+- A cancelled (burned) or completed session came back to life when the same session URI is recorded
+  again: SQLite's `INSERT OR REPLACE` and DynamoDB's unconditional `Put` overwrote used_at, burned and
   browser_hash. GetResourceOauth2Token takes a sessionUri as input ("tracks the authorization flow state
   across multiple requests"), so the store must not rely on AgentCore never handing the same URI out twice.
 - Withstood: two browsers racing to bind one session (exactly one wins, in both stores).
@@ -34,11 +33,6 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> MakeStore:
     return lambda ttl=600.0: DynamoDbSessionStore(table, region="us-east-1", ttl=ttl)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="record() overwrites a cancelled/used session (SQLite INSERT OR REPLACE, DynamoDB unconditional Put): "
-    "a second record of the same session URI revives it, unburned and unbound",
-)
 @pytest.mark.parametrize("ended_by", ["burn", "consume"])
 def test_recording_an_ended_session_again_does_not_revive_it(make_store: MakeStore, ended_by: str) -> None:
     """Bob's browser landed without alice's cookie: the session is burned. If the gateway hands the same session URI
