@@ -42,7 +42,8 @@ def _normalize_statement(statement: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in statement.items():
         if key in ("Action", "NotAction", "Resource", "NotResource"):
-            out[key] = sorted([value] if isinstance(value, str) else value, key=str)
+            # A scalar may also be a reference not known before apply (interpolation.Unknown).
+            out[key] = sorted(value if isinstance(value, list) else [value], key=str)
         elif key == "Principal" and isinstance(value, dict):
             out[key] = {k: sorted([v] if isinstance(v, str) else v, key=str) for k, v in value.items()}
         else:

@@ -50,3 +50,14 @@ def test_the_default_runtime_name_matches_botocores_pattern(stack: str, logical:
 def test_the_artifact_platform(choice: str, endpoint: str, expected: str) -> None:
     environ = {"AWS_ENDPOINT_URL": endpoint} if endpoint else {}
     assert target_platform(choice, environ) == (host() if expected == "host" else AWS_ARM64)
+
+
+def test_a_policy_resource_known_only_after_apply_is_normalized() -> None:
+    """`Resource: ${sessions.arn}` before the table exists (it raised TypeError: 'Unknown' is not iterable)."""
+    from reconciler.kinds.iam_role import normalize_policy
+    from reconciler.spec.interpolation import UNKNOWN
+
+    policy = {"Statement": [{"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": UNKNOWN}]}
+    assert normalize_policy(policy) == {
+        "Statement": [{"Effect": "Allow", "Action": ["dynamodb:GetItem"], "Resource": [UNKNOWN]}]
+    }

@@ -85,6 +85,10 @@ def test_apply_creates_a_ready_runtime_from_the_packaged_server(stack: Path) -> 
     ttl = dynamodb.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]
     assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires_at")
     assert set(_plan().values()) == {"no-op"}
+    policy = boto3.client("iam").get_role_policy(RoleName="rt-test-runtime-role", PolicyName="reconcile")
+    statements = policy["PolicyDocument"]["Statement"]
+    resources = [r for s in statements for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])]
+    assert table["TableArn"] in resources and "*" not in resources
     config = json.loads(Path("config.json").read_text())
     assert config["session_table"] == TABLE
     assert config["runtime"]["arn"] == runtime["agentRuntimeArn"] and config["runtime"]["name"] == RUNTIME
