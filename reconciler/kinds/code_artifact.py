@@ -63,6 +63,8 @@ class CodeArtifact(Kind):
 
     def load_files(self, spec: ResourceSpec, base_dir: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
         assert isinstance(spec, CodeArtifactSpec)
+        if "${" in spec.source:  # an unset variable: reported by validation, tolerated by destroy (no build)
+            return {"artifact": None}, []
         root = (base_dir / spec.source).resolve()
         missing = [name for name in ("pyproject.toml", "uv.lock", "server", "handoff") if not (root / name).exists()]
         if missing:

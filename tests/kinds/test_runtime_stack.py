@@ -123,6 +123,17 @@ def test_destroy_removes_runtime_table_artifacts_and_bucket(stack: Path) -> None
     assert BUCKET not in [b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]]
 
 
+def test_destroy_needs_no_source_to_package(stack: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Like the secrets, SERVER_SOURCE may be unset for destroy: it deletes what is there, building nothing."""
+    assert reconcile("apply", "--auto-approve").exit_code == 0
+    monkeypatch.delenv("SERVER_SOURCE")
+    assert reconcile("plan").exit_code == 1  # plan and apply still need it
+    destroyed = reconcile("destroy", "--auto-approve")
+    assert destroyed.exit_code == 0, destroyed.output
+    assert "packaging:" not in destroyed.output
+    assert BUCKET not in [b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]]
+
+
 def test_a_bucket_holding_other_objects_is_kept_and_named(stack: Path) -> None:
     assert reconcile("apply", "--auto-approve").exit_code == 0
     boto3.client("s3").put_object(Bucket=BUCKET, Key="someone-else/notes.txt", Body=b"mine")
