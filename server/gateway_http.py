@@ -6,10 +6,12 @@ server/gateway_httpx.py adapts an httpx transport (tests hand in `httpx.MockTran
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 from typing import Protocol
 
 import aiohttp
+import certifi
 
 
 class Unreachable(Exception):
@@ -32,6 +34,11 @@ class GatewayTransport(Protocol):
     async def aclose(self) -> None: ...
 
 
+def _trust() -> ssl.SSLContext:
+    """The CA bundle httpx used for the gateway before (certifi's), whatever the host's own store holds."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 class AiohttpTransport:
     """One keep-alive pool per process; the session is created on first use, on the serving loop."""
 
@@ -42,7 +49,7 @@ class AiohttpTransport:
 
     def _current(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=self._limit, ttl_dns_cache=300)
+            connector = aiohttp.TCPConnector(limit=self._limit, ttl_dns_cache=300, ssl=_trust())
             # no cookies, no proxy variables, no auto-decompression requests: a plain pooled POST
             self._session = aiohttp.ClientSession(
                 connector=connector, timeout=self._timeout, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False
