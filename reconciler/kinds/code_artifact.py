@@ -25,7 +25,8 @@ from botocore.exceptions import ClientError
 from reconciler.diagnostics import Diagnostic
 from reconciler.kinds.base import APPLIED_TAG, Context, Kind, Live, ResourceSpec
 from reconciler.kinds.s3_common import add_bucket_tags, list_keys, s3_missing
-from reconciler.packaging import AWS_ARM64, ENTRY_POINT, PackagingError, Platform, host, package_server
+from reconciler.packaging import AWS_ARM64, ENTRY_POINT, PACKAGES, PackagingError, Platform, host, package_server
+from reconciler.packaging.archive import files_under
 from reconciler.spec.interpolation import Unknown
 
 
@@ -80,6 +81,15 @@ class CodeArtifact(Kind):
             return {"artifact": None}, [Diagnostic(f"packaging the server failed: {exc}", "fix the cause and re-run")]
         described = {"path": str(artifact.path), "sha256": artifact.sha256, "runtime": artifact.platform.runtime}
         return {"artifact": {**described, "entry_point": list(ENTRY_POINT)}}, []
+
+    def spec_files(self, spec: ResourceSpec, base_dir: Path) -> list[Path]:
+        """What the zip is built from: a saved plan is stale once the server's code or the lock changes."""
+        assert isinstance(spec, CodeArtifactSpec)
+        if "${" in spec.source:
+            return []
+        root = (base_dir / spec.source).resolve()
+        sources = [path for package in PACKAGES if (root / package).is_dir() for _, path in files_under(root / package)]
+        return [*sources, *(root / name for name in ("pyproject.toml", "uv.lock") if (root / name).exists())]
 
     def desired(self, name: str, spec: dict[str, Any], *, stack: str, current: Live | None = None) -> dict[str, Any]:
         return {"bucket": spec["bucket"], "key": _key(stack, name, spec["artifact"]["sha256"])}

@@ -123,6 +123,13 @@ def test_destroy_removes_runtime_table_artifacts_and_bucket(stack: Path) -> None
     assert BUCKET not in [b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]]
 
 
+def test_a_saved_plan_is_stale_once_the_server_code_changes(stack: Path, project: Path) -> None:
+    assert reconcile("plan", "--out", "plan.json").exit_code in (0, 2)
+    (project / "server" / "app.py").write_text((project / "server" / "app.py").read_text() + "\n# later\n")
+    applied = reconcile("apply", "plan.json")
+    assert applied.exit_code == 1 and "stale plan" in applied.output and "app.py" in applied.output, applied.output
+
+
 def test_destroy_needs_no_source_to_package(stack: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Like the secrets, SERVER_SOURCE may be unset for destroy: it deletes what is there, building nothing."""
     assert reconcile("apply", "--auto-approve").exit_code == 0
