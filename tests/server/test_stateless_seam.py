@@ -18,7 +18,7 @@ import server.stateless_json as direct
 from server.app import build_server
 from server.exposure import http_app, transport_security
 from tests.asgi import serving_asgi
-from tests.server.wire_cases import BASE_HEADERS, INIT, LEGACY, call, fake_gateway, make_tools, rpc
+from tests.server.wire_cases import BASE_HEADERS, INIT, LEGACY, MODERN_META, call, fake_gateway, make_tools, rpc
 
 HEADERS = {**BASE_HEADERS, "MCP-Protocol-Version": LEGACY, "Authorization": "Bearer ok"}
 
@@ -102,3 +102,55 @@ def test_direct_path_needs_a_running_stateless_json_manager(tmp_path: Path) -> N
     stateful.streamable_http_app(stateless_http=False, json_response=True)
     with pytest.raises(ValueError, match="stateless"):
         direct.StatelessJSON(app, stateful)
+
+
+ODD = {
+    "modern-envelope-under-legacy-header": {
+        **call("get_user_profile"),
+        "params": {"name": "get_user_profile", "arguments": {}, "_meta": MODERN_META},
+    },
+    "progress-token": {
+        **call("get_user_profile"),
+        "params": {"name": "get_user_profile", "_meta": {"progressToken": 5}},
+    },
+    "extra-param-member": {**call("get_user_profile"), "params": {"name": "get_user_profile", "zzz": 1}},
+    "wrong-argument-type": call("get_user_repos", {"per_page": "many"}),
+    "unknown-argument": call("get_user_repos", {"nope": 1}),
+    "null-arguments": {**call("get_user_profile"), "params": {"name": "get_user_profile", "arguments": None}},
+    "name-not-a-string": {**call("get_user_profile"), "params": {"name": 5}},
+    "tools-list-cursor": rpc("tools/list", {"cursor": "abc"}),
+    "tools-list-null-params": {**rpc("tools/list"), "params": None},
+    "huge-id": {**call("get_user_profile"), "id": 2**70},
+    "empty-string-id": {**call("get_user_profile"), "id": ""},
+    "consent": call("get_user_profile"),
+    "refused": call("get_user_profile"),
+}
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serving_asgi(fake_gateway) as gateway:
+        tools = make_tools(f"{gateway}/mcp", tmp_path_factory.mktemp("seam"))
+        app = http_app(build_server(tools), stateful=False, security=transport_security([], []))
+        with serving_asgi(app) as base:
+            yield f"{base}/mcp"
+
+
+@pytest.mark.parametrize("name", list(ODD))
+def test_the_direct_path_answers_byte_for_byte_as_the_sdk_path(served: str, name: str) -> None:
+    """The same request twice: once as it comes (direct path), once with a session header, which the
+    stateless SDK ignores and which sends it the SDK's way."""
+    token = name if name in ("consent", "refused") else "ok"
+    direct_answer = post(served, ODD[name], Authorization=f"Bearer {token}")
+    sdk_answer = post(served, ODD[name], Authorization=f"Bearer {token}", **{"Mcp-Session-Id": "x"})
+    for answer in (direct_answer, sdk_answer):
+        answer.headers.pop("date", None)
+    if name == "consent":  # each -32042 makes its own one-time link
+        assert direct_answer.status_code == sdk_answer.status_code == 200
+        assert direct_answer.json().keys() == sdk_answer.json().keys()
+        return
+    assert (direct_answer.status_code, direct_answer.headers.get("content-type"), direct_answer.content) == (
+        sdk_answer.status_code,
+        sdk_answer.headers.get("content-type"),
+        sdk_answer.content,
+    )
