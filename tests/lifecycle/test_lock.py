@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 
 from sandbox.server import Sandbox
 from tests.conftest import ROOT, reconcile
@@ -48,15 +49,22 @@ def test_lock_false_skips_it(sandbox: Sandbox, workdir: Path) -> None:
     assert inventory() == FULL_STACK
 
 
-def test_two_applies_at_once_take_turns(sandbox: Sandbox, workdir: Path) -> None:
+def test_two_applies_at_once_take_turns(sandbox: Sandbox, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second apply starts once the first holds the lock; 250 ms per AWS call keeps the first one busy for
+    longer than the second takes to start, on a loaded machine too (started together, the first could finish
+    before the second had imported its modules: then neither waits, and the test would prove nothing)."""
+    monkeypatch.setattr(sandbox.app, "latency", 0.25)
     command = [sys.executable, "-m", "commands", "apply", "--auto-approve", "--lock-timeout", "2m"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    runs = [
-        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in (1, 2)
-    ]
+    runs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)]
+    deadline = time.monotonic() + 120
+    while not lock_exists():
+        assert runs[0].poll() is None and time.monotonic() < deadline, "the first apply never took the lock"
+        time.sleep(0.05)
+    runs.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
     outputs = [run.communicate(timeout=240)[0] for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outputs
-    assert sum("Waiting for the lock of stack 'github-mcp'" in out for out in outputs) == 1
+    assert sum("Waiting for the lock of stack 'github-mcp'" in out for out in outputs) == 1, outputs
     assert inventory() == FULL_STACK and not lock_exists()
 
 
