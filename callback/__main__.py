@@ -62,7 +62,7 @@ def make_state(
     return CallbackState(
         config=config,
         config_path=config_path,
-        store=open_store(config, config_path, session_store),
+        store=open_store(table=config.session_table, region=config.region, config_path=config_path, path=session_store),
         identity_client=boto3.client("bedrock-agentcore", region_name=config.region),
         csrf=Csrf(keys.csrf),
         signer=Signer(keys.cookies),

@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from handoff.callers import IdentifierKind
-from handoff.config import HandOff
 
 SESSION_TTL_SECONDS = 600.0
 TOMBSTONE_SECONDS = 600.0
@@ -435,12 +434,12 @@ def default_store_path(config_path: Path) -> Path:
     return config_path.resolve().parent / "oauth-sessions.sqlite3"
 
 
-def open_store(config: HandOff, config_path: Path, path: Path | None = None) -> SessionStore:
+def open_store(*, table: str | None, region: str, config_path: Path, path: Path | None = None) -> SessionStore:
     """The store both programs share: the SQLite file `path` when given (--session-store), else the stack's
-    DynamoDB table when config.json names one (the server on AgentCore Runtime, the callback elsewhere),
+    DynamoDB `table` when config.json names one (the server on AgentCore Runtime, the callback elsewhere),
     else the SQLite file beside config.json. Raises SessionStoreError."""
-    if path is None and config.session_table is not None:
+    if path is None and table is not None:
         from handoff.dynamodb_sessions import DynamoDbSessionStore
 
-        return DynamoDbSessionStore(config.session_table, region=config.region)
+        return DynamoDbSessionStore(table, region=region)
     return SqliteSessionStore(path or default_store_path(config_path))

@@ -21,6 +21,8 @@ class ServerConfig:
     tools: dict[str, str]
     callback_url: str
     """The OAuth callback app's URL: the consent links the server hands out point beside it (handoff/links.py)."""
+    session_table: str | None = None
+    """The stack's DynamoDB table of OAuth sessions, if it has one (handoff.sessions.open_store)."""
 
     def tool(self, operation_id: str) -> str:
         return self.tools[operation_id]
@@ -35,7 +37,14 @@ def load_server_config(path: Path) -> ServerConfig:
             f"{path} names no OAuth callback URL, which the server's consent links point at: set CALLBACK_URL "
             "(the stack's callback_url) and run `reconcile apply`"
         )
-    config = ServerConfig(handoff.stack, handoff.region, handoff.gateway, handoff.tools, handoff.callback_address)
+    config = ServerConfig(
+        handoff.stack,
+        handoff.region,
+        handoff.gateway,
+        handoff.tools,
+        handoff.callback_address,
+        handoff.session_table,
+    )
     missing = [op for op in REQUIRED_TOOLS if op not in config.tools]
     if missing:
         raise ConfigError(

@@ -22,7 +22,7 @@ from typing import Any
 from starlette.types import ASGIApp
 
 from handoff.logs import configure_logging
-from handoff.sessions import SqliteSessionStore, default_store_path
+from handoff.sessions import open_store
 from server.app import Tools, build_server
 from server.config import load_server_config
 from server.exposure import http_app, transport_security
@@ -59,7 +59,7 @@ def make_tools(config_path: Path, *, session_store: Path | None, token_header: s
         token_header=token_header,
         token_file=token_file,
     )
-    store = SqliteSessionStore(session_store or default_store_path(config_path))
+    store = open_store(table=config.session_table, region=config.region, config_path=config_path, path=session_store)
     return Tools(config, identity, store, GatewayClient(config.gateway.url, identity))
 
 

@@ -190,12 +190,15 @@ def test_a_store_of_the_first_layout_gains_the_new_columns(tmp_path: Path) -> No
 
 
 def test_config_json_naming_a_table_chooses_dynamodb(sandbox: Sandbox, tmp_path: Path) -> None:
-    from handoff.config import HandOff
     from handoff.sessions import open_store
 
-    config = HandOff(stack="s", region="us-east-1", session_table=make_table("stack-sessions"))
-    assert isinstance(open_store(config, tmp_path / "config.json"), DynamoDbSessionStore)
-    assert isinstance(open_store(config, tmp_path / "config.json", tmp_path / "mine.sqlite3"), SqliteSessionStore)
-    assert isinstance(open_store(HandOff(stack="s", region="us-east-1"), tmp_path / "config.json"), SqliteSessionStore)
+    config_path = tmp_path / "config.json"
+    table = make_table("stack-sessions")
+    assert isinstance(open_store(table=table, region="us-east-1", config_path=config_path), DynamoDbSessionStore)
+    mine = tmp_path / "mine.sqlite3"
+    assert isinstance(
+        open_store(table=table, region="us-east-1", config_path=config_path, path=mine), SqliteSessionStore
+    )
+    assert isinstance(open_store(table=None, region="us-east-1", config_path=config_path), SqliteSessionStore)
     with pytest.raises(SessionStoreError, match="does not exist"):
-        open_store(HandOff(stack="s", region="us-east-1", session_table="gone"), tmp_path / "config.json")
+        open_store(table="gone", region="us-east-1", config_path=config_path)

@@ -178,3 +178,25 @@ def test_structured_text_is_json_free(stack: Stack) -> None:
     text = _profile_text(Profile(login="bob", name=None, bio=None, public_repos=2, followers=3, following=11, url="u"))
     with pytest.raises(ValueError):
         json.loads(text)
+
+
+async def test_a_stack_with_a_session_table_records_sessions_in_dynamodb(stack: Stack) -> None:
+    """config.json naming a DynamoDB table (the Runtime deployment) moves the session store there."""
+    from handoff.dynamodb_sessions import KEY, DynamoDbSessionStore
+
+    boto3.client("dynamodb").create_table(
+        TableName="github-mcp-sessions",
+        KeySchema=[{"AttributeName": KEY, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": KEY, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    path = stack.workdir / "config.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "session_table": "github-mcp-sessions"}))
+    tools = stack.tools()
+    assert isinstance(tools.store, DynamoDbSessionStore)
+    alice = mint(stack.sandbox.url, "alice")
+    with serving(tools) as base:
+        async with connect(f"{base}/mcp", headers=bearer(alice)) as client:
+            link = (await client.call_tool("get_user_profile", {})).structured_content["authorization_required"]["url"]
+    assert stored_session(tools.store, link).identifier == alice
+    assert not (stack.workdir / "oauth-sessions.sqlite3").exists()
