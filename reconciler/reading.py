@@ -3,8 +3,8 @@ order (a target is found through its gateway's id), plus owned resources no long
 
 from __future__ import annotations
 
-import graphlib
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,31 +36,61 @@ class LiveState:
 
 
 def read_live_state(ctx: Context, stack: Stack, *, parallelism: int = 10) -> LiveState:
-    """Resources are read at once, except that a resource read through another (a target through
-    its gateway's id) waits for that one; removed resources are looked for meanwhile.
-    `parallelism` bounds the resources read at the same time (Terraform's default is 10)."""
+    """Resources are read at once, except that a resource read through another (a target through its
+    gateway's id) waits for the outputs it needs: from the owner's `lookup` when its kind has one (the
+    gateway's id, known after ListGateways), else from the owner's full read. Removed resources are looked
+    for meanwhile. `parallelism` bounds the calls in flight (Terraform's default is 10); no task waits for
+    another inside the pool, so a long chain cannot starve it."""
     ctx.fresh_reads()
     state = LiveState()
+    needs = _read_needs(stack)
+    known: dict[str, dict[str, Any]] = {}
+    """Outputs of owners known so far (from their lookup or their read), for the reads waiting on them."""
     with ThreadPoolExecutor(max_workers=parallelism, thread_name_prefix="read") as pool:
         early = {k.kind: pool.submit(k.discover, ctx, {}) for k in _discovered(stack) if k.owner_kind is None}
-        for generation in _read_order(stack):
-            reads = {
-                logical: pool.submit(_read, ctx, stack.resources[logical], state.resources) for logical in generation
-            }
-            failures = []
-            for logical, future in reads.items():
+        jobs: dict[Future[Any], tuple[str, str]] = {}
+        owners = {o for owners_of in needs.values() for o in owners_of}
+        waiting = [("read", logical) for logical in needs] + [
+            ("lookup", owner) for owner in owners if _has_lookup(stack.resources[owner].kind)
+        ]
+
+        def start_ready() -> None:
+            """Submit each read (and owner lookup) whose owners' outputs are all known, its spec resolved now."""
+            ready = [(step, logical) for step, logical in waiting if all(o in known for o in needs[logical])]
+            for step, logical in ready:
+                waiting.remove((step, logical))
+                decl = stack.resources[logical]
+                spec = resolve_refs(decl.spec, _outputs_of(known))
+                call = _read if step == "read" else _lookup
+                jobs[pool.submit(call, ctx, decl, spec)] = (step, logical)
+
+        start_ready()
+        failures: dict[str, Exception] = {}
+        while jobs:
+            done, _ = wait(jobs, return_when=FIRST_COMPLETED)
+            for future in done:
+                step, logical = jobs.pop(future)
                 try:
-                    state.resources[logical] = future.result()
+                    result = future.result()
                 except Exception as exc:  # noqa: BLE001 - the others are waited for, then one is reported
-                    failures.append(exc)
-            if failures:  # the first in stack order, and AWS's refusal before anything else
-                raise next((f for f in failures if isinstance(f, ReadFailed)), failures[0])
+                    failures[logical] = exc
+                    known.setdefault(logical, {})  # its dependents read as if it did not exist; then we raise
+                    continue
+                if step == "lookup":
+                    known[logical] = result or {}
+                else:
+                    state.resources[logical] = result
+                    if logical in owners and not _has_lookup(stack.resources[logical].kind):
+                        known[logical] = result.outputs if result else {}
+            start_ready()
+        if failures:  # the first in stack order, and AWS's refusal before anything else
+            ordered = [failures[logical] for logical in stack.order() if logical in failures]
+            raise next((f for f in ordered if isinstance(f, ReadFailed)), ordered[0])
         state.orphans = _orphans(ctx, stack, state, pool, early)
     return state
 
 
-def _read(ctx: Context, decl: ResourceDecl, resources: dict[str, Live | None]) -> Live | None:
-    spec = resolve_refs(decl.spec, lambda ref: live_output(resources, ref))
+def _read(ctx: Context, decl: ResourceDecl, spec: dict[str, Any]) -> Live | None:
     try:
         return KINDS[decl.kind].read(ctx, decl.name, spec)
     except ClientError as exc:
@@ -70,20 +100,32 @@ def _read(ctx: Context, decl: ResourceDecl, resources: dict[str, Live | None]) -
         ) from exc
 
 
-def _read_order(stack: Stack) -> list[list[str]]:
-    """Generations of resources to read: only an owner reference (a target's gateway) orders reads."""
+def _read_needs(stack: Stack) -> dict[str, set[str]]:
+    """For each resource, the resources it is read through: only an owner reference (a target's gateway)
+    orders reads; any other reference reads as unknown until the plan resolves it."""
     needs = {}
     for logical, decl in stack.resources.items():
         owner_field = KINDS[decl.kind].owner_field
         needs[logical] = {r.resource for r in references_in(decl.spec[owner_field])} if owner_field else set()
-    sorter, rank = graphlib.TopologicalSorter(needs), {logical: i for i, logical in enumerate(stack.order())}
-    sorter.prepare()
-    generations = []
-    while sorter.is_active():
-        ready = sorted(sorter.get_ready(), key=rank.__getitem__)
-        generations.append(ready)
-        sorter.done(*ready)
-    return generations
+    return needs
+
+
+def _lookup(ctx: Context, decl: ResourceDecl, spec: dict[str, Any]) -> dict[str, Any] | None:
+    try:
+        return KINDS[decl.kind].lookup(ctx, decl.name, spec)
+    except ClientError as exc:
+        raise ReadFailed(
+            f"looking up {decl.kind} {decl.name!r} ({decl.logical}): {exc.operation_name} failed with "
+            f"{error_code(exc)}: {error_message(exc)}"
+        ) from exc
+
+
+def _has_lookup(kind: str) -> bool:
+    return type(KINDS[kind]).lookup is not Kind.lookup
+
+
+def _outputs_of(known: dict[str, dict[str, Any]]) -> Callable[[Ref], Any]:
+    return lambda ref: known.get(ref.resource, {}).get(ref.attribute, UNKNOWN)
 
 
 def live_output(resources: dict[str, Live | None], ref: Ref) -> Any:

@@ -171,6 +171,12 @@ class Kind(ABC):
     @abstractmethod
     def read(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live | None: ...
 
+    def lookup(self, ctx: Context, name: str, spec: dict[str, Any]) -> dict[str, Any] | None:
+        """The outputs that finding this resource already gives (a gateway's id, from ListGateways), before
+        `read` has the rest; None when it does not exist. Resources read through this one (its targets) start
+        as soon as these are known. Kinds without a cheaper lookup than `read` keep this default."""
+        raise NotImplementedError
+
     def discover(self, ctx: Context, parents: dict[str, Live]) -> list[tuple[str, dict[str, Any]]]:
         """Resources of this kind that may belong to the stack (to find removed ones), as
         (name, spec enough to `read` it). `parents` maps id -> live resource of `owner_kind`."""

@@ -158,6 +158,11 @@ class Gateway(Kind):
             return None
         return self._with_identity(ctx, found)
 
+    def lookup(self, ctx: Context, name: str, spec: dict[str, Any]) -> dict[str, Any] | None:
+        """The id, from the same (memoized) ListGateways that `read` starts with: targets need nothing else."""
+        gateway_id = find_gateway_id(ctx, name)
+        return None if gateway_id is None else {"id": gateway_id}
+
     def discover(self, ctx: Context, parents: dict[str, Live]) -> list[tuple[str, dict[str, Any]]]:
         return [(name, {}) for name in list_stack_names([{"items": list_gateways(ctx)}], "items", ctx.stack)]
 
