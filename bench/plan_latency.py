@@ -8,7 +8,8 @@ Also the calls per operation, against the one-read-per-resource floor.
 
     uv run python bench/plan_latency.py [--latency-ms 50] [--rounds 5]
 
-Targets (issue #15): shipped stack <= 5 round trips (plus CPU); 50 resources <= 8. The sandbox runs in
+Targets (issue #15): shipped stack <= 5 round trips (plus CPU); 50 resources <= 8; the apply of the
+shipped stack about its critical path of waits (the same apply with no limit on parallelism). The sandbox runs in
 its own process; the plan's CPU is measured against a sandbox without latency and set aside.
 """
 
@@ -67,11 +68,27 @@ def sequential(work: Callable[[], float]) -> float:
         Context.gather = original  # type: ignore[method-assign]
 
 
-def apply_stack(stack_file: Path) -> None:
+def apply_stack(stack_file: Path, *, parallelism: int = 4) -> float:
+    """Apply from nothing; returns the wall time of the apply walk (the plan before it is not counted)."""
     stack = load_stack(stack_file)
     ctx = Context(clients=make_clients(), stack=stack.name, poll_initial=0.01)
-    result = apply_plan(ctx, plan_changes(stack, read_live_state(ctx, stack)))
+    plan = plan_changes(stack, read_live_state(ctx, stack))
+    start = time.perf_counter()
+    result = apply_plan(ctx, plan, parallelism=parallelism)
+    wall = time.perf_counter() - start
     assert result.ok, result.outcomes
+    return wall
+
+
+def measure_apply(stack_file: Path, latency_ms: float) -> tuple[float, float, float]:
+    """The shipped apply's walk: ours (default parallelism), its critical path (parallelism beyond the number
+    of resources, so only dependencies order the work), and one resource at a time; each on a fresh sandbox."""
+    walls = []
+    for parallelism in (4, 64, 1):
+        with sandbox_process(latency_ms) as environ:
+            os.environ.update(environ)
+            walls.append(apply_stack(stack_file, parallelism=parallelism))
+    return walls[0], walls[1], walls[2]
 
 
 @contextmanager
@@ -132,6 +149,7 @@ def main() -> None:
         cpu, _, _ = measure(path, 0.0, args.rounds)
         ours, seq, counter = measure(path, args.latency_ms, args.rounds)
         results[name] = (ours, seq, counter, cpu)
+    applied = measure_apply(shipped, args.latency_ms)
     shutil.rmtree(workdir)
     print(f"latency {args.latency_ms:.0f} ms per call (sandbox in its own process); medians of {args.rounds} plans")
     print("RT = wall / latency; 'waiting RT' = (wall - wall without latency) / latency: the round trips, CPU aside")
@@ -160,6 +178,12 @@ def main() -> None:
             f"RESULT {name}: {ours * 1000:.0f} ms = {ours / delay:.1f} RT in all, {waiting:.1f} waiting RT "
             f"+ {cpu * 1000:.0f} ms CPU; target <= {target} RT + CPU: {verdict}"
         )
+
+    ours, critical, one_at_a_time = applied
+    print(
+        f"RESULT apply (shipped, from nothing): {ours:.2f} s = {ours / delay:.0f} RT; its critical path (no limit "
+        f"on parallelism) {critical:.2f} s, ratio {ours / critical:.2f}; one resource at a time {one_at_a_time:.2f} s"
+    )
 
 
 if __name__ == "__main__":
