@@ -12,9 +12,9 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from demo.browser import authorize
+from reconciler.client_config import proxy_args
 from tests.callback.conftest import Deployment
 from tests.sandbox.helpers import mint
-from tests.server.conftest import TOKEN_HEADER
 
 pytestmark = pytest.mark.anyio
 
@@ -33,30 +33,23 @@ def proxy_command() -> list[str]:
     return [uv, "tool", "run", "--from", "mcp-proxy-for-aws==1.7.0", "mcp-proxy-for-aws"]
 
 
-async def test_first_call_gives_a_clickable_link_and_after_consent_the_repositories(deployment: Deployment) -> None:
-    alice = mint(deployment.stack.sandbox.url, "alice")
+def proxy_params(endpoint: str, token: str, sandbox_environ: dict[str, str]) -> StdioServerParameters:
+    """mcp-proxy-for-aws with the arguments `reconcile output --client` prints, signing with the sandbox's
+    credentials (its endpoint left out: the proxy must reach `endpoint` itself)."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
-        **deployment.stack.sandbox.environ,
+        **sandbox_environ,
         "AWS_EC2_METADATA_DISABLED": "true",
     }
     env.pop("AWS_ENDPOINT_URL")
     command = proxy_command()
-    params = StdioServerParameters(
-        command=command[0],
-        args=[
-            *command[1:],
-            deployment.mcp,
-            "--service",
-            "bedrock-agentcore",
-            "--region",
-            "us-east-1",
-            "--header",
-            f"{TOKEN_HEADER}={alice}",
-            "--disable-telemetry",
-        ],
-        env=env,
-    )
+    arguments = proxy_args(endpoint, region="us-east-1", token=token)[1:]  # [0] names the package for uvx
+    return StdioServerParameters(command=command[0], args=[*command[1:], *arguments], env=env)
+
+
+async def test_first_call_gives_a_clickable_link_and_after_consent_the_repositories(deployment: Deployment) -> None:
+    alice = mint(deployment.stack.sandbox.url, "alice")
+    params = proxy_params(deployment.mcp, alice, deployment.stack.sandbox.environ)
     async with Client(params, mode="legacy") as client:
         names = {t.name for t in (await client.list_tools()).tools}
         assert {"get_user_profile", "get_user_repos"} <= names

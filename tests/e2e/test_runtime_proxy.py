@@ -7,20 +7,19 @@ DynamoDB store replaces it once the runtime kind hands the table over)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from mcp import Client, StdioServerParameters
+from mcp import Client
 from mcp.types import CallToolResult, TextContent
 
 from demo.browser import authorize
 from reconciler.packaging import ENTRY_POINT, Artifact
 from server.identity import DEFAULT_TOKEN_HEADER
 from tests.callback.conftest import Deployment
-from tests.e2e.test_proxy import proxy_command
+from tests.e2e.test_proxy import proxy_params
 from tests.packaging.conftest import build
 from tests.sandbox.helpers import mint
 from tests.sandbox.runtime_helpers import BUCKET, create_runtime, execution_role, settle, upload
@@ -71,28 +70,7 @@ async def test_through_the_proxy_and_the_runtime_the_consent_flow_completes(
     sandbox = deployment.stack.sandbox
     runtime = deploy(workdir, host_zip)
     alice = mint(sandbox.url, "alice")
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
-        **sandbox.environ,
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
-    env.pop("AWS_ENDPOINT_URL")
-    command = proxy_command()
-    params = StdioServerParameters(
-        command=command[0],
-        args=[
-            *command[1:],
-            invocation_url(sandbox.url, runtime["agentRuntimeArn"]),
-            "--service",
-            "bedrock-agentcore",
-            "--region",
-            "us-east-1",
-            "--header",
-            f"{DEFAULT_TOKEN_HEADER}={alice}",
-            "--disable-telemetry",
-        ],
-        env=env,
-    )
+    params = proxy_params(invocation_url(sandbox.url, runtime["agentRuntimeArn"]), alice, sandbox.environ)
     async with Client(params, mode="legacy") as client:
         names = {t.name for t in (await client.list_tools()).tools}
         assert {"get_user_profile", "get_user_repos"} <= names
