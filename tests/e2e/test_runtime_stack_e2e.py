@@ -49,7 +49,7 @@ RUNTIME_RESOURCES = """
     allowed_headers: [X-Amzn-Bedrock-AgentCore-Runtime-Custom-User-Token]
     environment:
       # The sandbox runs the code on this machine, so it can read the config.json apply writes; on AWS
-      # the server's configuration must reach it another way (docs/runtime-deployment-notes.md, Open).
+      # the server's configuration must reach it another way (README, "On AgentCore Runtime", Open).
       MCP_SERVER_CONFIG: ${env:RUNTIME_CONFIG_PATH}
 """
 
