@@ -31,6 +31,7 @@ from sandbox.identity_requests import (
     page,
     provider_config,
     return_urls,
+    tag_operation,
     tags_of,
 )
 
@@ -92,16 +93,7 @@ class IdentityControl:
 
     def tag_op(self, method: str, arn: str, body: dict[str, Any], tag_keys: list[str]) -> dict[str, Any]:
         with self.lock:
-            if arn not in self.tags:
-                raise not_found(f"resource {arn}")
-            if method == "GET":
-                return {"tags": dict(self.tags[arn])}
-            if method == "POST":
-                self.tags[arn].update(tags_of(body.get("tags")))
-            elif method == "DELETE":
-                for key in tag_keys:
-                    self.tags[arn].pop(key, None)
-            return {}
+            return tag_operation(self.tags, method, arn, body, tag_keys)
 
     # the gateways' own identities (sandbox.gateway_identity.IdentityDirectory)
     def create_service_identity(self, name: str, *, region: str) -> str:

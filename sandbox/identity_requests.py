@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sandbox.errors import validation
+from sandbox.errors import not_found, validation
 
 WORKLOAD_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 PROVIDER_NAME = re.compile(r"[a-zA-Z0-9\-_]{1,128}")
@@ -42,6 +42,23 @@ def tags_of(tags: Any) -> dict[str, str]:
     if not isinstance(tags, dict) or len(tags) > 50:
         raise validation("tags must be a map of at most 50 entries")
     return {str(k): str(v) for k, v in tags.items()}
+
+
+def tag_operation(
+    tags: dict[str, dict[str, str]], method: str, arn: str, body: dict[str, Any], tag_keys: list[str]
+) -> dict[str, Any]:
+    """ListTagsForResource (GET), TagResource (POST), UntagResource (DELETE) on `tags` (ARN -> tags), for the
+    control planes the sandbox models itself; the caller holds its lock."""
+    if arn not in tags:
+        raise not_found(f"resource {arn}")
+    if method == "GET":
+        return {"tags": dict(tags[arn])}
+    if method == "POST":
+        tags[arn].update(tags_of(body.get("tags")))
+    elif method == "DELETE":
+        for key in tag_keys:
+            tags[arn].pop(key, None)
+    return {}
 
 
 def provider_config(body: dict[str, Any]) -> tuple[str, str, str]:

@@ -39,7 +39,7 @@ from moto.iam.models import iam_backends
 from sandbox import consistency
 from sandbox.errors import AwsError, conflict, not_found, validation
 from sandbox.identity_control import ACCOUNT as DEFAULT_ACCOUNT_ID
-from sandbox.identity_requests import tags_of
+from sandbox.identity_requests import tag_operation, tags_of
 from sandbox.runtime_requests import (
     DEFAULT_LIFECYCLE,
     code_location,
@@ -144,16 +144,7 @@ class RuntimeControl:
 
     def tag_op(self, method: str, arn: str, body: dict[str, Any], tag_keys: list[str]) -> dict[str, Any]:
         with self.lock:
-            if arn not in self.tags:
-                raise not_found(f"resource {arn}")
-            if method == "GET":
-                return {"tags": dict(self.tags[arn])}
-            if method == "POST":
-                self.tags[arn].update(tags_of(body.get("tags")))
-            elif method == "DELETE":
-                for key in tag_keys:
-                    self.tags[arn].pop(key, None)
-            return {}
+            return tag_operation(self.tags, method, arn, body, tag_keys)
 
     def find_by_arn(self, arn: str) -> Runtime | None:
         with self.lock:
