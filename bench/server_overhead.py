@@ -30,8 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 from procstat import cpu_seconds, family, rss_mb  # noqa: E402
 from wrk_load import lua_script, require_wrk, run_wrk  # noqa: E402
+
+from handoff.config import AuthorizerConfig, GatewayConfig, HandOff  # noqa: E402
+from handoff.config import write_config as save_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADERS = {
@@ -122,18 +126,23 @@ def measure(target: Target, gateway_pid: int, seconds: float) -> None:
 
 
 def write_config(workdir: Path, gateway_url: str) -> Path:
-    config = {
-        "format_version": 1,
-        "stack": "bench",
-        "region": "us-east-1",
-        "callback_url": "http://127.0.0.1:9/oauth/callback",
-        "gateway": {"id": "gw", "arn": "arn:aws:bench", "url": gateway_url, "name": "bench",
-                    "authorizer": {"type": "CUSTOM_JWT"}},
-        "tools": {"getAuthenticatedUser": "GitHubTarget___getAuthenticatedUser",
-                  "listUserRepositories": "GitHubTarget___listUserRepositories"},
-    }  # fmt: skip
+    """config.json as `reconcile apply` writes it (handoff.config), for a gateway that answers instantly."""
+    gateway = GatewayConfig(
+        id="gw", arn="arn:aws:bench", url=gateway_url, name="bench", authorizer=AuthorizerConfig(type="CUSTOM_JWT")
+    )
+    tools = {
+        "getAuthenticatedUser": "GitHubTarget___getAuthenticatedUser",
+        "listUserRepositories": "GitHubTarget___listUserRepositories",
+    }
+    hand_off = HandOff(
+        stack="bench",
+        region="us-east-1",
+        callback_url="http://127.0.0.1:9/oauth/callback",
+        gateway=gateway,
+        tools=tools,
+    )
     path = workdir / "config.json"
-    path.write_text(json.dumps(config))
+    save_config(path, hand_off)
     return path
 
 

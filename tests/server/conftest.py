@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -14,6 +13,8 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from handoff.config import AuthorizerConfig, GatewayConfig, HandOff
+from handoff.config import write_config as save_config
 from sandbox.server import Sandbox
 from server.__main__ import make_tools
 from server.app import Tools, build_server
@@ -71,27 +72,26 @@ async def connect(
         yield client
 
 
-def write_config(folder: Path, authorizer: str = "CUSTOM_JWT") -> Path:
-    """A minimal config.json for programs that must start but never reach a gateway (port 9: discard)."""
+def write_config(
+    folder: Path, authorizer: str = "CUSTOM_JWT", *, gateway_url: str = "http://127.0.0.1:9/mcp", stack: str = "s"
+) -> Path:
+    """A minimal config.json, written as `reconcile apply` writes it (handoff.config), for programs that must
+    start without an applied stack; by default its gateway is never reached (port 9: discard)."""
     path = folder / "config.json"
-    gateway = {
-        "id": "g",
-        "arn": "arn:aws:bedrock-agentcore:us-east-1:123456789012:gateway/g",
-        "url": "http://127.0.0.1:9/mcp",
-        "name": "g",
-        "authorizer": {"type": authorizer},
-    }
-    tools = {"getAuthenticatedUser": "T___getAuthenticatedUser", "listUserRepositories": "T___listUserRepositories"}
-    path.write_text(
-        json.dumps(
-            {
-                "format_version": 1,
-                "stack": "s",
-                "region": "us-east-1",
-                "callback_url": "http://127.0.0.1:9/oauth/callback",
-                "gateway": gateway,
-                "tools": tools,
-            }
-        )
+    gateway = GatewayConfig(
+        id="g",
+        arn="arn:aws:bedrock-agentcore:us-east-1:123456789012:gateway/g",
+        url=gateway_url,
+        name="g",
+        authorizer=AuthorizerConfig(type=authorizer),  # type: ignore[arg-type]
     )
+    tools = {"getAuthenticatedUser": "T___getAuthenticatedUser", "listUserRepositories": "T___listUserRepositories"}
+    hand_off = HandOff(
+        stack=stack,
+        region="us-east-1",
+        callback_url="http://127.0.0.1:9/oauth/callback",
+        gateway=gateway,
+        tools=tools,
+    )
+    save_config(path, hand_off)
     return path

@@ -25,6 +25,7 @@ from server.app import Tools, build_server
 from server.exposure import http_app, transport_security
 from server.identity import DEFAULT_TOKEN_HEADER
 from tests.asgi import serving_asgi
+from tests.server.conftest import write_config
 
 FIXTURE = Path(__file__).with_name("wire_fixture.json")
 LEGACY, MODERN = "2025-11-25", "2026-07-28"
@@ -198,17 +199,7 @@ CASES = list(_cases())
 
 def make_tools(gateway_url: str, workdir: Path) -> Tools:
     """Through config.json and `mcp-server`'s own assembly, so the fixture follows the hand-off's schema."""
-    config = {
-        "format_version": 1,
-        "stack": "wire",
-        "region": "us-east-1",
-        "callback_url": "http://127.0.0.1:9/oauth/callback",
-        "gateway": {"id": "gw", "arn": "arn:aws:wire", "url": gateway_url, "name": "wire",
-                    "authorizer": {"type": "CUSTOM_JWT"}},
-        "tools": {"getAuthenticatedUser": "T___getAuthenticatedUser",
-                  "listUserRepositories": "T___listUserRepositories"},
-    }  # fmt: skip
-    (workdir / "config.json").write_text(json.dumps(config))
+    write_config(workdir, gateway_url=gateway_url, stack="wire")
     return server_main.make_tools(
         workdir / "config.json", session_store=None, token_header=DEFAULT_TOKEN_HEADER, token_file=None
     )
