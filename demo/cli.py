@@ -27,16 +27,26 @@ Next steps:
     is_flag=True,
     help="Keep everything running after the tools answered (prints client setups), and the working folder; Ctrl-C ends it.",
 )
-def demo_command(stack_file: Path, keep: bool) -> None:
+@click.option(
+    "--runtime",
+    is_flag=True,
+    help="Reach mcp-server as a deployed client does: through mcp-proxy-for-aws (stdio, SigV4) to the "
+    "sandbox's AgentCore Runtime, which runs the server apply uploaded; no local mcp-server. The first run "
+    "downloads mcp-proxy-for-aws from PyPI with uv (its only network use); MCP_PROXY_FOR_AWS may name an "
+    "installed mcp-proxy-for-aws executable instead.",
+)
+def demo_command(stack_file: Path, keep: bool, runtime: bool) -> None:
     """The whole mission offline: sandbox, apply, MCP server, OAuth consent, tools, destroy.
 
-    No AWS account, no GitHub account: the sandbox stands in for both. Every step is timed; the
-    first failure stops the demo (exit 1, naming the step and its cause) and everything started is
-    stopped. A successful run removes its working folder; a failed one keeps it (child logs, session
-    database), prints the end of each server's log and where the folder is.
+    No AWS account, no GitHub account: the sandbox stands in for both. Apply deploys mcp-server to
+    AgentCore Runtime too; by default the demo's client calls a local mcp-server, with --runtime the
+    one on the Runtime. Every step is timed; the first failure stops the demo (exit 1, naming the
+    step and its cause) and everything started is stopped. A successful run removes its working
+    folder; a failed one keeps it (child logs, session database), prints the end of each log and
+    where the folder is.
     """
     try:
-        run_demo(stack_file, keep=keep)
+        run_demo(stack_file, keep=keep, runtime=runtime)
     except StepFailed as exc:
         click.secho(f"Demo failed: {exc}", fg="red", err=True)
         sys.exit(1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import time
 
@@ -23,14 +22,14 @@ def serve_until_interrupted(run: Run) -> None:
 
 
 def print_client_setups(run: Run) -> None:
-    region = json.loads(run.config.read_text())["region"]
+    region = run.region
     click.secho("\nEverything stays up until Ctrl-C. Connect a client:", fg="cyan", bold=True)
     click.echo("Claude Desktop (reconcile output --client NAME for Claude Code, Cursor, VS Code):")
-    click.echo(client_config_text("claude-desktop", endpoint=run.mcp_url, region=region, token=run.token))
+    click.echo(client_config_text("claude-desktop", endpoint=run.endpoint, region=region, token=run.token))
     click.echo("\nmcp-proxy-for-aws (SigV4; export the sandbox's AWS_* credentials first):")
     click.echo(
         f"  AWS_ENDPOINT_URL={run.sandbox_url} AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox-secret "
-        + proxy_command_line(run.mcp_url, region=region, token=run.token)
+        + proxy_command_line(run.endpoint, region=region, token=run.token)
     )
     click.echo(f"\nconfig.json: {run.config}    more tokens: reconcile sandbox token bob --endpoint {run.sandbox_url}")
 

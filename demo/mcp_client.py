@@ -1,26 +1,95 @@
-"""The demo's MCP client: the real SDK over streamable HTTP, as a user's client would connect."""
+"""The demo's MCP client: the real SDK, connected as a user's client would be. Either straight to a
+local mcp-server over streamable HTTP (the JWT as a bearer token), or through mcp-proxy-for-aws over
+stdio (SigV4, the JWT in a signed header; `reconcile output --client` sets clients up the same way),
+which reaches the server on AgentCore Runtime. The proxy pins mcp<2, so it runs in its own
+environment: `uv tool run` fetches the pinned release from PyPI on first use, then uses uv's cache.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
+from collections.abc import Mapping
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from mcp import StdioServerParameters
 from mcp.types import CallToolResult
 
+from reconciler.client_config import PROXY_VERSION, proxy_args
 
-async def _call_tool(url: str, token: str, name: str, arguments: dict[str, Any]) -> CallToolResult:
+PROXY_EXECUTABLE = "MCP_PROXY_FOR_AWS"
+"""Names an installed mcp-proxy-for-aws executable to run instead of `uv tool run` (no download)."""
+
+
+@dataclass(frozen=True)
+class Direct:
+    """A local mcp-server's streamable HTTP URL and the user's JWT."""
+
+    url: str
+    token: str
+
+
+@dataclass(frozen=True)
+class Proxied:
+    """mcp-proxy-for-aws to start, and the file its stderr (its log) goes to."""
+
+    params: StdioServerParameters
+    log: Path
+
+
+Server = Direct | Proxied
+Call = tuple[str, dict[str, Any]]
+
+
+def proxy_command() -> list[str]:
+    """How to start mcp-proxy-for-aws; its arguments (`proxy_args(...)[1:]`) follow. `uv tool run
+    mcp-proxy-for-aws@VERSION`, as `uvx` in the client setups, or the executable MCP_PROXY_FOR_AWS names."""
+    installed = os.environ.get(PROXY_EXECUTABLE)
+    if installed:
+        return [installed]
+    uv = shutil.which("uv")
+    if uv is None:
+        raise RuntimeError(f"uv is needed to run mcp-proxy-for-aws (or set {PROXY_EXECUTABLE} to an installed one)")
+    return [uv, "tool", "run", f"mcp-proxy-for-aws@{PROXY_VERSION}"]
+
+
+def proxy_params(endpoint: str, *, region: str, token: str, aws_environ: Mapping[str, str]) -> StdioServerParameters:
+    """mcp-proxy-for-aws at `endpoint` with the arguments `reconcile output --client` prints. It signs
+    with the credentials in `aws_environ` (e.g. the sandbox's) and sees no other AWS_* variable, nor
+    AWS_ENDPOINT_URL: the proxy reaches `endpoint` itself."""
+    arguments = proxy_args(endpoint, region=region, token=token)[1:]  # [0] names the release for uvx
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env |= {**aws_environ, "AWS_EC2_METADATA_DISABLED": "true"}
+    env.pop("AWS_ENDPOINT_URL", None)
+    command = proxy_command()
+    return StdioServerParameters(command=command[0], args=[*command[1:], *arguments], env=env)
+
+
+async def _call_tools(server: Server, calls: list[Call]) -> list[CallToolResult]:
     import httpx2
     from mcp import Client
+    from mcp.client.stdio import stdio_client
     from mcp.client.streamable_http import streamable_http_client
 
-    async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=60) as http:
-        async with Client(streamable_http_client(url, http_client=http), mode="legacy") as client:
-            return await client.call_tool(name, arguments)
+    async with AsyncExitStack() as stack:
+        if isinstance(server, Proxied):
+            transport = stdio_client(server.params, errlog=stack.enter_context(server.log.open("a")))
+        else:
+            headers = {"Authorization": f"Bearer {server.token}"}
+            http = await stack.enter_async_context(httpx2.AsyncClient(headers=headers, timeout=60))
+            transport = streamable_http_client(server.url, http_client=http)
+        client = await stack.enter_async_context(Client(transport, mode="legacy"))
+        return [await client.call_tool(name, arguments) for name, arguments in calls]
 
 
-def call_tool(url: str, token: str, name: str, arguments: dict[str, Any] | None = None) -> CallToolResult:
-    """One tool call by a client (protocol 2025-11-25) that has not declared URL elicitation."""
-    return asyncio.run(_call_tool(url, token, name, arguments or {}))
+def call_tools(server: Server, *calls: Call) -> list[CallToolResult]:
+    """The calls in order in one session of a client (protocol 2025-11-25) that has not declared URL
+    elicitation; through the proxy, one proxy process for them all."""
+    return asyncio.run(_call_tools(server, list(calls)))
 
 
 def text_of(result: CallToolResult) -> str:

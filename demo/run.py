@@ -1,10 +1,13 @@
 """The offline end-to-end demo, step by step, each timed:
 
-sandbox -> plan -> apply (config.json) -> mcp-server + oauth-callback -> a demo user's JWT ->
-get_user_profile through a real MCP client ("authorization needed" + link) -> GitHub consent and
-the callback's confirmation, followed as a browser would -> retry: profile and repositories ->
-destroy -> everything stopped (also on Ctrl-C or error). Exits non-zero naming the failed step and
-its cause; a failed run keeps its working folder (logs, session database) and prints where it is.
+sandbox -> plan -> apply (config.json; mcp-server packaged onto AgentCore Runtime) -> mcp-server +
+oauth-callback locally -> a demo user's JWT -> get_user_profile through a real MCP client
+("authorization needed" + link) -> GitHub consent and the callback's confirmation, followed as a
+browser would -> retry: profile and repositories -> destroy -> everything stopped (also on Ctrl-C
+or error). With `runtime`, only oauth-callback runs locally and the client's calls go through
+mcp-proxy-for-aws to the sandbox's AgentCore Runtime, which runs the uploaded server. Exits
+non-zero naming the failed step and its cause; a failed run keeps its working folder (logs, session
+database) and prints where it is.
 """
 
 from __future__ import annotations
@@ -21,10 +24,10 @@ from demo.steps import DEMO_USER, Run
 from demo.workdir import working_folder
 
 
-def run_demo(stack_file: Path, *, keep: bool) -> None:
+def run_demo(stack_file: Path, *, keep: bool, runtime: bool = False) -> None:
     timed = Steps()
     with working_folder(keep=keep) as workdir, ExitStack() as running:
-        run = Run(stack_file.resolve(), workdir, running)
+        run = Run(stack_file.resolve(), workdir, running, runtime=runtime)
         deploy(timed, run)
         authorize(timed, run)
         if keep:
@@ -33,25 +36,40 @@ def run_demo(stack_file: Path, *, keep: bool) -> None:
     timed.summary()
 
 
+def route(run: Run) -> str:
+    """How the demo user's MCP client reaches mcp-server, for the steps' titles."""
+    if run.runtime:
+        return "through mcp-proxy-for-aws -> AgentCore Runtime (sandbox)"
+    return "through an MCP client -> local mcp-server"
+
+
 def deploy(timed: Steps, run: Run) -> None:
-    """Sandbox, plan, apply, the two servers."""
+    """Sandbox, plan, apply, the local servers."""
     timed.run(
         "Start the sandbox (AWS, AgentCore, OIDC issuer and GitHub, all on 127.0.0.1)",
         lambda: steps.start_sandbox(run),
     )
     click.echo(f"    sandbox at {run.sandbox_url}; working files in {run.workdir}")
     timed.run("Plan the shipped stack.yaml against the empty account", lambda: steps.plan_empty(run))
-    timed.run("Apply it (dependency order, waits for READY), writing config.json", lambda: steps.apply(run))
+    timed.run(
+        "Apply it (dependency order, waits for READY; uploads mcp-server to AgentCore Runtime), writing config.json",
+        lambda: steps.apply(run),
+    )
     timed.run("Plan again: no changes", lambda: steps.plan_unchanged(run))
-    timed.run("Start mcp-server (streamable HTTP) and oauth-callback", lambda: steps.start_servers(run))
+    servers = (
+        "Start oauth-callback locally (mcp-server runs on AgentCore Runtime)"
+        if run.runtime
+        else "Start mcp-server (streamable HTTP) and oauth-callback locally"
+    )
+    timed.run(servers, lambda: steps.start_servers(run))
+    if run.runtime:
+        click.echo(f"    runtime invocation URL: {run.endpoint}")
 
 
 def authorize(timed: Steps, run: Run) -> None:
     """A user's first call, consent as a browser gives it, the call again."""
     timed.run(f"Sign in as demo user {DEMO_USER} (a JWT from the sandbox's OIDC issuer)", lambda: steps.sign_in(run))
-    link = timed.run(
-        "Call get_user_profile through an MCP client: authorization is needed", lambda: steps.first_call(run)
-    )
+    link = timed.run(f"Call get_user_profile {route(run)}: authorization is needed", lambda: steps.first_call(run))
     landing = timed.run(
         "Open the link in a browser: sign in at the callback as the same user, approve on GitHub (stand-in)",
         lambda: steps.approve(run, link),
@@ -61,4 +79,4 @@ def authorize(timed: Steps, run: Run) -> None:
         lambda: steps.confirm(run, landing),
     )
     click.echo(f"    linked GitHub for {who}")
-    timed.run("Call the tools again: the user's own GitHub data", lambda: steps.call_again(run))
+    timed.run(f"Call the tools again {route(run)}: the user's own GitHub data", lambda: steps.call_again(run))

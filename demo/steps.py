@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from contextlib import ExitStack
@@ -13,10 +14,12 @@ import httpx
 
 from demo.browser import Browser
 from demo.errors import StepFailed
-from demo.mcp_client import call_tool, text_of
+from demo.mcp_client import Direct, Proxied, Server, call_tools, proxy_params, text_of
 from demo.processes import ReservedPort, child, reserve_port
 
 DEMO_USER = "alice"
+PREFERRED_PORTS = {"mcp-server": 8000, "oauth-callback": 8080}
+MODULES = {"mcp-server": "server", "oauth-callback": "callback"}
 
 
 @dataclass
@@ -25,7 +28,11 @@ class Run:
     workdir: Path
     running: ExitStack
     """Everything started (sandbox, children) is stopped when this closes."""
+    runtime: bool = False
+    """The user's client reaches mcp-server on AgentCore Runtime through mcp-proxy-for-aws; no local mcp-server."""
     sandbox_url: str = ""
+    aws_environ: dict[str, str] = field(default_factory=dict)
+    """The sandbox's AWS_* variables (its endpoint and credentials)."""
     ports: dict[str, ReservedPort] = field(default_factory=dict)
     """Held from the moment they are picked until the child serving each answers on it."""
     token: str = ""
@@ -41,8 +48,27 @@ class Run:
         return self.workdir / "config.json"
 
     @property
-    def mcp_url(self) -> str:
+    def local_servers(self) -> tuple[str, ...]:
+        return ("oauth-callback",) if self.runtime else ("mcp-server", "oauth-callback")
+
+    @property
+    def region(self) -> str:
+        return str(json.loads(self.config.read_text())["region"])
+
+    @property
+    def endpoint(self) -> str:
+        """Where the user's client connects: the runtime's invocation URL (config.json) or the local mcp-server."""
+        if self.runtime:
+            return str(json.loads(self.config.read_text())["runtime"]["invocation_url"])
         return f"http://127.0.0.1:{self.ports['mcp-server'].number}/mcp"
+
+    @property
+    def server(self) -> Server:
+        """The demo user's MCP client's way to the server, signing (through the proxy) with the sandbox's keys."""
+        if not self.runtime:
+            return Direct(self.endpoint, self.token)
+        params = proxy_params(self.endpoint, region=self.region, token=self.token, aws_environ=self.aws_environ)
+        return Proxied(params, log=self.workdir / "mcp-proxy-for-aws.log")
 
 
 def start_sandbox(run: Run) -> None:
@@ -51,9 +77,9 @@ def start_sandbox(run: Run) -> None:
     from sandbox.server import Sandbox
 
     sandbox = run.running.enter_context(Sandbox())
-    run.sandbox_url = sandbox.url
-    for name, preferred in (("oauth-callback", 8080), ("mcp-server", 8000)):
-        run.ports[name] = reserve_port(preferred)
+    run.sandbox_url, run.aws_environ = sandbox.url, sandbox.environ
+    for name in run.local_servers:
+        run.ports[name] = reserve_port(PREFERRED_PORTS[name])
         run.running.callback(run.ports[name].release)
     os.environ.update(
         {
@@ -98,12 +124,11 @@ def destroy(run: Run) -> None:
 
 
 def start_servers(run: Run) -> None:
-    common = ["--config", str(run.config), "--log-level", "warning"]
-    mcp_port, callback_port = run.ports["mcp-server"], run.ports["oauth-callback"]
-    for name, args, port in (
-        ("mcp-server", ["server", *common, "--host", "127.0.0.1", "--port", str(mcp_port.number)], mcp_port),
-        ("oauth-callback", ["callback", *common, "--port", str(callback_port.number)], callback_port),
-    ):
+    """The local servers: oauth-callback, and mcp-server unless it runs on AgentCore Runtime."""
+    for name in run.local_servers:
+        port = run.ports[name]
+        args = [MODULES[name], "--config", str(run.config), "--log-level", "warning"]
+        args += ["--host", "127.0.0.1", "--port", str(port.number)]
         run.running.enter_context(child(name, args, port=port, log=run.workdir / f"{name}.log"))
 
 
@@ -114,7 +139,7 @@ def sign_in(run: Run) -> None:
 
 def first_call(run: Run) -> str:
     """get_user_profile before consent: 'authorization needed' and the link, which this returns."""
-    result = call_tool(run.mcp_url, run.token, "get_user_profile")
+    [result] = call_tools(run.server, ("get_user_profile", {}))
     needed = (result.structured_content or {}).get("authorization_required")
     if not needed:
         raise StepFailed(f"expected 'authorization needed', got: {text_of(result)}")
@@ -144,10 +169,11 @@ def confirm(run: Run, landing: httpx.Response) -> str:
 
 
 def call_again(run: Run) -> None:
-    profile = call_tool(run.mcp_url, run.token, "get_user_profile")
+    profile, repos = call_tools(
+        run.server, ("get_user_profile", {}), ("get_user_repos", {"per_page": 5, "sort": "updated"})
+    )
     if profile.is_error or not (profile.structured_content or {}).get("login"):
         raise StepFailed(f"the profile did not come back: {text_of(profile)}")
-    repos = call_tool(run.mcp_url, run.token, "get_user_repos", {"per_page": 5, "sort": "updated"})
     if repos.is_error:
         raise StepFailed(f"the repositories did not come back: {text_of(repos)}")
     for result in (profile, repos):

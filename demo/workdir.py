@@ -35,7 +35,7 @@ def working_folder(*, keep: bool) -> Iterator[Path]:
 
 
 def print_log_tails(folder: Path, lines: int = LOG_TAIL_LINES) -> None:
-    """The last `lines` lines of each child's log (mcp-server.log, oauth-callback.log), on stderr."""
+    """The last `lines` lines of each log (mcp-server, oauth-callback, mcp-proxy-for-aws with --runtime), on stderr."""
     for log in sorted(folder.glob("*.log")):
         tail = log.read_text(errors="replace").splitlines()[-lines:]
         click.secho(f"\n--- {log.name}: last {len(tail)} line(s) ---", fg="yellow", err=True)

@@ -24,9 +24,26 @@ def _demo_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
 
 
-def test_demo_command_runs_the_whole_mission() -> None:
+@pytest.mark.parametrize(
+    ("flags", "servers", "route"),
+    [
+        pytest.param(
+            [],
+            "Start mcp-server (streamable HTTP) and oauth-callback locally",
+            "through an MCP client -> local mcp-server",
+            id="local-mcp-server",
+        ),
+        pytest.param(
+            ["--runtime"],
+            "Start oauth-callback locally (mcp-server runs on AgentCore Runtime)",
+            "through mcp-proxy-for-aws -> AgentCore Runtime (sandbox)",
+            id="runtime-through-the-proxy",
+        ),
+    ],
+)
+def test_demo_command_runs_the_whole_mission(flags: list[str], servers: str, route: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "commands", "demo"],
+        [sys.executable, "-m", "commands", "demo", *flags],
         cwd=ROOT,
         env=_demo_env(),
         capture_output=True,
@@ -35,9 +52,11 @@ def test_demo_command_runs_the_whole_mission() -> None:
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
-    assert "Authorization needed." in out and "/oauth/start?link=" in out
+    assert servers in out and "Start mcp-server" not in out.replace(servers, "")
+    first_call, again = _step(out, f"Call get_user_profile {route}"), _step(out, f"Call the tools again {route}")
+    assert "Authorization needed." in first_call and "/oauth/start?link=" in first_call
     assert "linked GitHub for alice" in out
-    assert "alice (Alice Liddell)" in out and "alice/alice-project-" in out
+    assert "alice (Alice Liddell)" in again and "alice/alice-project-" in again
     created = re.search(r"Plan: (\d+) to add", out)
     assert created and int(created.group(1)) > 0, out[-3000:]
     assert f"Destroy complete: {created.group(1)} resource(s) changed." in out and "Demo complete." in out
@@ -45,6 +64,13 @@ def test_demo_command_runs_the_whole_mission() -> None:
     found = WORKING_FILES.search(out)
     assert found, out[-3000:]
     assert not Path(found.group(1).rstrip(";")).exists(), "a successful run removes its working folder"
+
+
+def _step(out: str, title: str) -> str:
+    """What the step titled `title...` printed, up to the next step."""
+    found = re.search(r"\n\[\d+\] " + re.escape(title) + r"[^\n]*\n(.*?)(?=\n\[\d+\] )", out, re.S)
+    assert found, f"no step {title!r} in:\n{out[-3000:]}"
+    return found.group(1)
 
 
 def test_a_failed_demo_names_its_step_and_keeps_its_folder(tmp_path: Path) -> None:

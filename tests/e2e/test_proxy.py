@@ -1,18 +1,16 @@
-"""Through mcp-proxy-for-aws 1.7.0 (a client nobody here wrote). It pins mcp<2, so it runs in its own
-environment: `uv tool run --from mcp-proxy-for-aws==1.7.0` (fetched from PyPI on first use, then
-cached). It signs with SigV4 and turns -32042 into a generic error, so this proves the server's
-plain-result fallback."""
+"""Through mcp-proxy-for-aws 1.7.0 (a client nobody here wrote), started as `reconcile demo --runtime`
+starts it (demo.mcp_client.proxy_params: `uv tool run mcp-proxy-for-aws@1.7.0`, fetched from PyPI on
+first use, then cached; it pins mcp<2, so it runs in its own environment). It signs with SigV4 and
+turns -32042 into a generic error, so this proves the server's plain-result fallback."""
 
 from __future__ import annotations
-
-import os
-import shutil
 
 import pytest
 from mcp import Client, StdioServerParameters
 
 from demo.browser import authorize
-from reconciler.client_config import proxy_args
+from demo.mcp_client import proxy_command  # noqa: F401  (tests/e2e/test_runtime_stack_e2e.py imports it from here)
+from demo.mcp_client import proxy_params as demo_proxy_params
 from tests.callback.conftest import Deployment
 from tests.sandbox.helpers import mint
 
@@ -24,27 +22,9 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-def proxy_command() -> list[str]:
-    """MCP_PROXY_FOR_AWS may name an installed executable; otherwise uv runs the pinned release."""
-    if os.environ.get("MCP_PROXY_FOR_AWS"):
-        return [os.environ["MCP_PROXY_FOR_AWS"]]
-    uv = shutil.which("uv")
-    assert uv, "uv is needed to run mcp-proxy-for-aws in its own environment"
-    return [uv, "tool", "run", "--from", "mcp-proxy-for-aws==1.7.0", "mcp-proxy-for-aws"]
-
-
 def proxy_params(endpoint: str, token: str, sandbox_environ: dict[str, str]) -> StdioServerParameters:
-    """mcp-proxy-for-aws with the arguments `reconcile output --client` prints, signing with the sandbox's
-    credentials (its endpoint left out: the proxy must reach `endpoint` itself)."""
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
-        **sandbox_environ,
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
-    env.pop("AWS_ENDPOINT_URL")
-    command = proxy_command()
-    arguments = proxy_args(endpoint, region="us-east-1", token=token)[1:]  # [0] names the package for uvx
-    return StdioServerParameters(command=command[0], args=[*command[1:], *arguments], env=env)
+    """The demo's mcp-proxy-for-aws (`reconcile demo --runtime`), signing with the sandbox's credentials."""
+    return demo_proxy_params(endpoint, region=sandbox_environ["AWS_REGION"], token=token, aws_environ=sandbox_environ)
 
 
 async def test_first_call_gives_a_clickable_link_and_after_consent_the_repositories(deployment: Deployment) -> None:
