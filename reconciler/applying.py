@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from reconciler.aws import error_code, error_message
 from reconciler.kinds import KINDS
 from reconciler.kinds.base import Context, Kind, Live, document_fingerprint
+from reconciler.kinds.waiting import ResourceKept
 from reconciler.ordering import Node, apply_graph
 from reconciler.plan import Action, Plan, ResourceChange
 from reconciler.spec.interpolation import resolve_refs
@@ -29,6 +30,9 @@ class Outcome:
     error: str | None = None
     cause: str | None = None
     """For a skipped node: the address whose failure it waited for."""
+    kept: str | None = None
+    """For a delete the kind declined on purpose (ResourceKept): which resource stays and why. Not a
+    failure: the action is no-op, and what waits for this node goes on (a replace's delete fails instead)."""
 
     @property
     def skipped(self) -> bool:
@@ -132,6 +136,10 @@ def _run(ctx: Context, node: Node, change: ResourceChange, spec: dict[str, Any] 
         if live is not None:
             live = _record_applied(ctx, kind, live)
     except Exception as exc:  # noqa: BLE001 - any failure is this node's outcome
+        if isinstance(exc, ResourceKept) and change.action is Action.DELETE:
+            kept = f"kept {change.kind} {change.name!r} ({change.address}): {exc}"
+            return Outcome(change.address, Action.NOOP, kept=kept), None
+        # In a replace, the kept old resource stands in the new one's way: that is a failure.
         return Outcome(change.address, action, error=describe_error(change, exc)), None
     for note in live.notes if live else ():
         ctx.progress(f"{change.address}: {note}")

@@ -417,9 +417,12 @@ def _confirm(auto_approve: bool, what: str) -> None:
 
 
 def _report(result: ApplyResult, verb: str) -> None:
+    """A kept resource (a delete its kind declined on purpose) is a warning: the run still did all it should."""
     for outcome in result.outcomes:
         if outcome.error:
             click.secho(f"{'Skipped' if outcome.skipped else 'Error'}: {outcome.error}", fg="red", err=True)
+        elif outcome.kept:
+            click.secho(f"Warning: {outcome.kept}", fg="yellow", err=True)
     if not result.ok:
         failed = sum(1 for o in result.outcomes if o.error and not o.skipped)
         skipped = sum(1 for o in result.outcomes if o.skipped)
@@ -427,7 +430,9 @@ def _report(result: ApplyResult, verb: str) -> None:
             f"{verb} stopped: {failed} resource(s) failed and {skipped} that depend on them were skipped (see above). "
             "Fix the cause and re-run; finished changes are kept and the next run picks up from the live state."
         )
-    click.secho(f"{verb} complete: {result.changed} resource(s) changed.", fg="green")
+    kept = sum(1 for o in result.outcomes if o.kept)
+    also = f", {kept} kept" if kept else ""
+    click.secho(f"{verb} complete: {result.changed} resource(s) changed{also}.", fg="green")
 
 
 def _print_notices(the_plan: Plan, result: ApplyResult) -> None:

@@ -1,10 +1,11 @@
 """The S3 bucket the Runtime's code artifacts are uploaded to (issue 14).
 
 Private: all four public-access blocks on; encrypted by default (SSE-S3, AES256); tagged with the
-owner. Destroy deletes it only when every object in it is this stack's (under `<stack>/`, where
-code_artifact puts them); anything else in it makes the delete fail, naming what was found, and
-the bucket is kept. Names are global across all AWS accounts: the default `<stack>-<resource>`
-may be taken; set `name:` (lower-case, 3-63 characters).
+owner. Destroy deletes this stack's objects in it (under `<stack>/`, where code_artifact puts them),
+then the bucket only when nothing else is left: a bucket still holding other objects is kept and
+named (ResourceKept, not a failure: the stack's part of the destroy is done). Names are global
+across all AWS accounts: the default `<stack>-<resource>` may be taken; set `name:` (lower-case,
+3-63 characters).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec
 from reconciler.kinds.s3_common import add_bucket_tags, bucket_tags, list_keys, s3_missing
-from reconciler.kinds.waiting import ResourceFailed
+from reconciler.kinds.waiting import ResourceKept
 
 BLOCK_ALL = {
     "BlockPublicAcls": True,
@@ -79,21 +80,29 @@ class ArtifactBucket(Kind):
         return self._secure(ctx, live.name, spec)
 
     def delete(self, ctx: Context, live: Live) -> None:
-        keys = [item["Key"] for item in list_keys(ctx, live.name)]
-        foreign = [key for key in keys if not key.startswith(f"{ctx.stack}/")]
-        if foreign:
-            raise ResourceFailed(
-                f"bucket {live.name} kept: it holds {len(foreign)} object(s) that are not this stack's artifacts "
-                f"(e.g. {foreign[0]!r}); move or delete them, then destroy again"
-            )
-        for start in range(0, len(keys), 1000):
-            batch = [{"Key": key} for key in keys[start : start + 1000]]
+        keys, prefix = [item["Key"] for item in list_keys(ctx, live.name)], f"{ctx.stack}/"
+        own = [key for key in keys if key.startswith(prefix)]
+        for start in range(0, len(own), 1000):
+            batch = [{"Key": key} for key in own[start : start + 1000]]
             ctx.clients.s3.delete_objects(Bucket=live.name, Delete={"Objects": batch, "Quiet": True})
+        foreign = [key for key in keys if not key.startswith(prefix)]
+        if foreign:
+            raise ResourceKept(
+                f"it holds {len(foreign)} object(s) that are not artifacts of stack {ctx.stack!r} "
+                f"(e.g. {foreign[0]!r}); move or delete them, then re-run to delete the bucket"
+            )
         try:
             ctx.clients.s3.delete_bucket(Bucket=live.name)
         except ClientError as exc:
             if not s3_missing(exc):
                 raise
+
+    def owners(self, ctx: Context) -> list[tuple[str, str]]:
+        """Buckets of this region (ListBuckets lists the account's, every region's) with an ownership tag."""
+        pages = ctx.clients.s3.get_paginator("list_buckets").paginate(BucketRegion=ctx.clients.region)
+        names = [bucket["Name"] for page in pages for bucket in page.get("Buckets", [])]
+        found = [(bucket_tags(ctx, name).get(OWNER_TAG), name) for name in names]
+        return [(stack, name) for stack, name in found if stack]
 
     def tag(self, ctx: Context, live: Live, tags: dict[str, str]) -> None:
         add_bucket_tags(ctx, live.name, tags)

@@ -67,6 +67,11 @@ class SessionTable(Kind):
         pages = ctx.clients.dynamodb.get_paginator("list_tables").paginate()
         return [(name, {}) for page in pages for name in page["TableNames"] if name.startswith(f"{ctx.stack}-")]
 
+    def owners(self, ctx: Context) -> list[tuple[str, str]]:
+        pages = ctx.clients.dynamodb.get_paginator("list_tables").paginate()
+        found = [(_owner(ctx, name), name) for page in pages for name in page["TableNames"]]
+        return [(stack, name) for stack, name in found if stack]
+
     def create(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live:
         doc, dynamodb = self.desired(name, spec, stack=ctx.stack), ctx.clients.dynamodb
         dynamodb.create_table(
@@ -131,6 +136,18 @@ class SessionTable(Kind):
 def _status(dynamodb: Any, name: str) -> dict[str, Any]:
     """DescribeTable in the shape the waiters read (`status`)."""
     return {"status": dynamodb.describe_table(TableName=name)["Table"]["TableStatus"]}
+
+
+def _owner(ctx: Context, name: str) -> str | None:
+    """ListTables gives names only: the ARN that ListTagsOfResource needs comes from DescribeTable.
+    None also for a table deleted since it was listed."""
+    try:
+        arn = ctx.clients.dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
+        return _tags(ctx, arn).get(OWNER_TAG)
+    except ClientError as exc:
+        if is_not_found(exc):
+            return None
+        raise
 
 
 def _tags(ctx: Context, arn: str) -> dict[str, str]:

@@ -23,6 +23,11 @@ class ResourceFailed(Exception):
     """AWS reported a terminal failure state for a resource."""
 
 
+class ResourceKept(Exception):
+    """Raised by a kind's `delete` that deliberately leaves the resource in place (the message says why):
+    the apply reports it as kept, not failed, and what waits for it goes on."""
+
+
 def wait_for_status(
     ctx: Context,
     *,

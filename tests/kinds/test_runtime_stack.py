@@ -142,11 +142,60 @@ def test_destroy_needs_no_source_to_package(stack: Path, monkeypatch: pytest.Mon
 
 
 def test_a_bucket_holding_other_objects_is_kept_and_named(stack: Path) -> None:
+    """A deliberate keep, not a failure: destroy did all it should, so it exits 0 and names the bucket and why."""
+    assert reconcile("apply", "--auto-approve").exit_code == 0
+    s3 = boto3.client("s3")
+    s3.put_object(Bucket=BUCKET, Key="someone-else/notes.txt", Body=b"mine")
+    s3.put_object(Bucket=BUCKET, Key="rt-test/rt-test-server-code/old.zip", Body=b"an earlier artifact")
+    destroyed = reconcile("destroy", "--auto-approve")
+    assert destroyed.exit_code == 0, destroyed.output
+    assert (
+        f"Warning: kept artifact_bucket {BUCKET!r} (artifacts): it holds 1 object(s) that are not artifacts of "
+        "stack 'rt-test' (e.g. 'someone-else/notes.txt')" in destroyed.output
+    ), destroyed.output
+    assert "Error" not in destroyed.output and "Destroy complete: 4 resource(s) changed, 1 kept." in destroyed.output
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]] == ["someone-else/notes.txt"]
+    assert TABLE not in boto3.client("dynamodb").list_tables()["TableNames"]
+
+
+def test_a_forced_replace_of_a_bucket_holding_other_objects_fails(stack: Path) -> None:
+    """In a replace the kept bucket stands in the new one's way: a failure, unlike in a destroy."""
     assert reconcile("apply", "--auto-approve").exit_code == 0
     boto3.client("s3").put_object(Bucket=BUCKET, Key="someone-else/notes.txt", Body=b"mine")
-    destroyed = reconcile("destroy", "--auto-approve")
-    assert destroyed.exit_code == 1 and f"bucket {BUCKET} kept" in destroyed.output, destroyed.output
-    assert "someone-else/notes.txt" in [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=BUCKET)["Contents"]]
+    replaced = reconcile("apply", "--auto-approve", "--replace", "artifacts")
+    assert replaced.exit_code == 1, replaced.output
+    assert f"Error: artifact_bucket {BUCKET!r} (artifacts): it holds 1 object(s)" in replaced.output, replaced.output
+    assert "Warning: kept" not in replaced.output
+
+
+def test_stacks_lists_buckets_and_tables_by_their_owner_tag(stack: Path) -> None:
+    assert reconcile("apply", "--auto-approve").exit_code == 0
+    s3, dynamodb = boto3.client("s3"), boto3.client("dynamodb")
+    s3.create_bucket(Bucket="untagged-bucket")  # GetBucketTagging: NoSuchTagSet
+    s3.create_bucket(Bucket="other-tags-bucket")
+    s3.put_bucket_tagging(Bucket="other-tags-bucket", Tagging={"TagSet": [{"Key": "team", "Value": "x"}]})
+    elsewhere = boto3.client("s3", region_name="eu-west-1")  # another region: not this region's stacks
+    elsewhere.create_bucket(Bucket="far-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    elsewhere.put_bucket_tagging(Bucket="far-bucket", Tagging={"TagSet": [{"Key": "reconcile:stack", "Value": "far"}]})
+    dynamodb.create_table(
+        TableName="old-name-sessions",
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+        Tags=[{"Key": "reconcile:stack", "Value": "old-name"}],
+    )
+    dynamodb.create_table(
+        TableName="untagged-table",
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    listed = reconcile("stacks")
+    assert listed.exit_code == 0, listed.output
+    counts = {line.split()[0]: line.split(": ", 1)[1] for line in listed.output.splitlines() if "resource(s):" in line}
+    assert set(counts) == {"rt-test", "old-name"}, listed.output  # not "far", in eu-west-1
+    assert {"1 artifact_bucket", "1 session_table"} <= set(counts["rt-test"].split(", ")), listed.output
+    assert counts["old-name"] == "1 session_table"
 
 
 def test_a_runtime_resource_removed_from_the_file_is_deleted(stack: Path) -> None:
