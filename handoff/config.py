@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable
+import typing
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -94,6 +95,32 @@ class HandOff(_Part):
         return self.callback_url or next((t.return_url for t in self.targets if t.return_url), None)
 
 
+HAND_OFF_VARIABLE = "MCP_SERVER_HANDOFF"
+"""The environment variable that carries mcp-server's HandOff on AgentCore Runtime (the agent_runtime
+kind's `hand_off`), where no config.json is at hand: the same model as the file, as JSON."""
+
+
+SERVER_FIELDS = ("callback_url", "gateway", "tools", "session_table")
+"""What mcp-server reads of a HandOff besides stack and region (server.config): all the agent_runtime
+kind passes in HAND_OFF_VARIABLE."""
+
+
+def merge_parts(parts: Iterable[Mapping[str, Any]], into: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Resources' parts of a HandOff (`Kind.hand_off`) as one: list fields collect every part, map fields
+    merge, single values keep the first."""
+    merged: dict[str, Any] = {} if into is None else into
+    for part in parts:
+        for key, value in part.items():
+            shape = typing.get_origin(HandOff.model_fields[key].annotation)
+            if shape is list:
+                merged.setdefault(key, []).extend(value)
+            elif shape is dict:
+                merged.setdefault(key, {}).update(value)
+            else:
+                merged.setdefault(key, value)
+    return merged
+
+
 class ConfigError(Exception):
     """config.json is missing or unusable; the message names the file and the fix."""
 
@@ -127,21 +154,40 @@ def read_raw(path: Path) -> dict[str, Any]:
 
 def load_config(path: Path) -> HandOff:
     """config.json validated, with errors for people; a file from a newer reconcile is refused."""
-    raw = read_raw(path)
+    return _validated(read_raw(path), str(path))
+
+
+def config_from_environment(environ: Mapping[str, str]) -> HandOff | None:
+    """The HandOff in HAND_OFF_VARIABLE (AgentCore Runtime), None when it is not set; raises ConfigError."""
+    text = environ.get(HAND_OFF_VARIABLE)
+    if text is None:
+        return None
+    source = f"environment variable {HAND_OFF_VARIABLE}"
+    try:
+        raw = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"{source} is not JSON ({exc}): {_RUNTIME_HINT}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source} is not a JSON object: {_RUNTIME_HINT}")
+    return _validated(raw, source, hint=_RUNTIME_HINT)
+
+
+def _validated(raw: dict[str, Any], source: str, hint: str | None = None) -> HandOff:
     version = raw.get("format_version")
     if version != FORMAT_VERSION:
         raise ConfigError(
-            f"{path} has format_version {version!r}; this program reads version {FORMAT_VERSION}: "
+            f"{source} has format_version {version!r}; this program reads version {FORMAT_VERSION}: "
             "run the same version of `reconcile apply` as of the programs reading it"
         )
     try:
         return HandOff.model_validate(raw)
     except ValidationError as exc:
         fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
-        raise ConfigError(f"{path} is incomplete (missing or invalid: {fields}): {_HINT}") from exc
+        raise ConfigError(f"{source} is incomplete (missing or invalid: {fields}): {hint or _HINT}") from exc
 
 
 _HINT = "run `reconcile apply` (it writes config.json) or pass --config PATH"
+_RUNTIME_HINT = "the agent_runtime resource's hand_off sets it; run `reconcile apply` with the same version"
 
 
 def config_option(*, envvar: str | None = None, help: str = "Written by `reconcile apply`.") -> Callable[[FC], FC]:

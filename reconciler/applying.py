@@ -17,7 +17,7 @@ from reconciler.kinds.base import Context, Kind, Live, document_fingerprint
 from reconciler.kinds.waiting import ResourceKept
 from reconciler.ordering import Node, apply_graph
 from reconciler.plan import Action, Plan, ResourceChange
-from reconciler.spec.interpolation import resolve_refs
+from reconciler.spec.interpolation import Ref, resolve_refs
 
 VERB = {Action.CREATE: "creating", Action.UPDATE: "updating", Action.REPLACE: "creating (replace)"}
 
@@ -87,7 +87,7 @@ def apply_plan(ctx: Context, plan: Plan, *, parallelism: int = 4) -> ApplyResult
                         result.outcomes.append(Outcome(node.address, Action.NOOP))
                         sorter.done(node)
                     else:
-                        spec = _resolved(change, result.lives) if node.phase == "apply" else None
+                        spec = _resolved(change, changes, result.lives) if node.phase == "apply" else None
                         running[pool.submit(_run, ctx, node, change, spec)] = node
                 if not running:
                     continue
@@ -107,10 +107,14 @@ def apply_plan(ctx: Context, plan: Plan, *, parallelism: int = 4) -> ApplyResult
     return result
 
 
-def _resolved(change: ResourceChange, lives: dict[str, Live]) -> dict[str, Any]:
+def _resolved(change: ResourceChange, changes: dict[str, ResourceChange], lives: dict[str, Live]) -> dict[str, Any]:
     """The spec with references filled in from the resources applied before this one."""
     assert change.spec is not None
-    resolved: dict[str, Any] = resolve_refs(change.spec, lambda ref: lives[ref.resource].outputs[ref.attribute])
+
+    def value(ref: Ref) -> Any:
+        return KINDS[changes[ref.resource].kind].output(ref.resource, lives[ref.resource], ref.attribute)
+
+    resolved: dict[str, Any] = resolve_refs(change.spec, value)
     return resolved
 
 

@@ -10,10 +10,17 @@ from pydantic import SecretStr
 from reconciler.diagnostics import Diagnostic
 from reconciler.diffing import diff_documents
 from reconciler.kinds import KINDS
-from reconciler.kinds.base import Live
+from reconciler.kinds.base import HAND_OFF, Live
 from reconciler.plan import Action, Plan, ResourceChange
 from reconciler.reading import LiveState
-from reconciler.spec.interpolation import UNKNOWN, Ref, references_in, resolve_refs, unset_secret_variable
+from reconciler.spec.interpolation import (
+    UNKNOWN,
+    Ref,
+    holds_unknown,
+    references_in,
+    resolve_refs,
+    unset_secret_variable,
+)
 from reconciler.stack import Stack
 
 
@@ -45,7 +52,15 @@ def plan_changes(
         change, current = changes.get(ref.resource), live.resources.get(ref.resource)
         if change is None or current is None or change.action in (Action.CREATE, Action.REPLACE):
             return UNKNOWN
-        return current.outputs.get(ref.attribute, UNKNOWN)
+        if ref.attribute != HAND_OFF:
+            return current.outputs.get(ref.attribute, UNKNOWN)
+        # The hand-off part comes from the document, which an update changes: the part after the update.
+        after = change.after or {}
+        return (
+            UNKNOWN
+            if holds_unknown(after)
+            else KINDS[change.kind].hand_off(ref.resource, replace(current, document=after))
+        )
 
     for logical in stack.order():
         if chosen is not None and logical not in chosen:

@@ -259,8 +259,8 @@ def _check_references(decls: dict[str, ResourceDecl], bodies: dict[str, Any], ou
                     where,
                     f"define a resource {ref.resource!r} or fix the name; resources are: {', '.join(decls)}",
                 )
-            elif ref.attribute not in KINDS[target.kind].attributes:
-                attrs = ", ".join(sorted(KINDS[target.kind].attributes))
+            elif ref.attribute not in KINDS[target.kind].referable:
+                attrs = ", ".join(sorted(KINDS[target.kind].referable))
                 out.add(
                     f"{target.kind} {ref.resource!r} has no attribute {ref.attribute!r}", where, f"use one of: {attrs}"
                 )

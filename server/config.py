@@ -1,11 +1,14 @@
-"""What the server needs from config.json (written by `reconcile apply`), checked on start."""
+"""What the server needs from config.json (written by `reconcile apply`; on AgentCore Runtime, the same
+model in an environment variable), checked on start."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from handoff.config import ConfigError, GatewayConfig, load_config
+from handoff.config import HAND_OFF_VARIABLE, ConfigError, GatewayConfig, config_from_environment, load_config
 
 __all__ = ["ConfigError", "ServerConfig", "load_server_config"]
 REQUIRED_TOOLS = ("getAuthenticatedUser", "listUserRepositories")
@@ -28,13 +31,17 @@ class ServerConfig:
         return self.tools[operation_id]
 
 
-def load_server_config(path: Path) -> ServerConfig:
-    handoff = load_config(path)
+def load_server_config(path: Path, environ: Mapping[str, str] | None = None) -> ServerConfig:
+    """From HAND_OFF_VARIABLE when it is set (AgentCore Runtime, where no config.json is at hand), else
+    from the file at `path`."""
+    from_environment = config_from_environment(os.environ if environ is None else environ)
+    handoff = from_environment or load_config(path)
+    source = str(path) if from_environment is None else f"environment variable {HAND_OFF_VARIABLE}"
     if handoff.gateway is None:
-        raise ConfigError(f"{path} names no gateway: declare one in the stack file, then run `reconcile apply`")
+        raise ConfigError(f"{source} names no gateway: declare one in the stack file, then run `reconcile apply`")
     if handoff.callback_address is None:
         raise ConfigError(
-            f"{path} names no OAuth callback URL, which the server's consent links point at: set CALLBACK_URL "
+            f"{source} names no OAuth callback URL, which the server's consent links point at: set CALLBACK_URL "
             "(the stack's callback_url) and run `reconcile apply`"
         )
     config = ServerConfig(
@@ -48,7 +55,7 @@ def load_server_config(path: Path) -> ServerConfig:
     missing = [op for op in REQUIRED_TOOLS if op not in config.tools]
     if missing:
         raise ConfigError(
-            f"{path} lists no gateway tool for {', '.join(missing)}: check openapi/github.yaml's operationIds, "
+            f"{source} lists no gateway tool for {', '.join(missing)}: check openapi/github.yaml's operationIds, "
             "then run `reconcile apply`"
         )
     return config

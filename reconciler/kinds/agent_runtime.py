@@ -14,13 +14,15 @@ CreateAgentRuntime's "Role validation failed" while a new role propagates is ret
 
 from __future__ import annotations
 
+import json
 from functools import partial
 from typing import Any, Literal
 from urllib.parse import quote
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from handoff.config import FORMAT_VERSION, HAND_OFF_VARIABLE, SERVER_FIELDS, HandOff, merge_parts
 from reconciler.aws import is_not_found
 from reconciler.kinds.agentcore import (
     READY,
@@ -29,11 +31,13 @@ from reconciler.kinds.agentcore import (
     carried_note,
     client_token,
     read_tags,
+    tagged_owners,
     unmanaged_settings,
 )
-from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec, StrList
-from reconciler.kinds.waiting import retry_iam_propagation, wait_for_status, wait_until_gone
+from reconciler.kinds.base import HAND_OFF, OWNER_TAG, Context, Kind, Live, ResourceSpec, StrList
+from reconciler.kinds.waiting import ResourceFailed, retry_iam_propagation, wait_for_status, wait_until_gone
 from reconciler.packaging import ENTRY_POINT
+from reconciler.spec.interpolation import EXPRESSION, UNKNOWN, holds_unknown
 
 MANAGED = frozenset(
     {
@@ -50,6 +54,8 @@ MANAGED = frozenset(
     }
 )
 """The UpdateAgentRuntime fields the stack sets; the others are carried over from the live runtime."""
+MAX_ENVIRONMENT_VALUE = 5000
+"""botocore's EnvironmentVariableValue maximum (the model's `max`, which botocore does not check)."""
 
 
 class RuntimeCode(BaseModel):
@@ -68,6 +74,26 @@ class AgentRuntimeSpec(ResourceSpec):
     protocol: Literal["MCP", "HTTP", "A2A", "AGUI"] = "MCP"
     allowed_headers: StrList = []
     environment: dict[str, str] = {}
+    hand_off: list[str] = []
+    """`${resource.hand_off}` references: the server's configuration (config.json's model, those
+    resources' parts merged), passed in the environment variable HAND_OFF_VARIABLE."""
+
+    @field_validator("hand_off")
+    @classmethod
+    def _references(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not (match := EXPRESSION.fullmatch(item.strip())) or not match.group(1).strip().endswith(f".{HAND_OFF}"):
+                raise ValueError(
+                    f"{item!r} is not a reference to a resource's hand-off: write ${{<resource>.{HAND_OFF}}}"
+                )
+        return value
+
+    @field_validator("environment")
+    @classmethod
+    def _not_the_hand_off(cls, value: dict[str, str]) -> dict[str, str]:
+        if HAND_OFF_VARIABLE in value:
+            raise ValueError(f"{HAND_OFF_VARIABLE} is set from hand_off: list the resources there instead")
+        return value
 
 
 class AgentRuntime(Kind):
@@ -97,6 +123,7 @@ class AgentRuntime(Kind):
             "network_mode": "PUBLIC",
             "allowed_headers": sorted(spec.get("allowed_headers", []), key=str),
             "environment": dict(spec.get("environment", {})),
+            "hand_off": _merged(spec.get("hand_off", [])),
         }
 
     def hand_off(self, address: str, live: Live) -> dict[str, Any]:
@@ -122,7 +149,7 @@ class AgentRuntime(Kind):
         return [(r["agentRuntimeName"], {}) for r in self._list(ctx) if r["agentRuntimeName"].startswith(prefix)]
 
     def create(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live:
-        request = self._request(self.desired(name, spec, stack=ctx.stack))
+        request = self._request(ctx, self.desired(name, spec, stack=ctx.stack))
         control = ctx.clients.control
         made = retry_iam_propagation(
             ctx,
@@ -134,7 +161,7 @@ class AgentRuntime(Kind):
         return self._wait(ctx, made["agentRuntimeId"], name, after="create")
 
     def update(self, ctx: Context, live: Live, spec: dict[str, Any]) -> Live:
-        request = {**live.unmanaged, **self._request(self.desired(live.name, spec, stack=ctx.stack))}
+        request = {**live.unmanaged, **self._request(ctx, self.desired(live.name, spec, stack=ctx.stack))}
         runtime_id, control = live.outputs["id"], ctx.clients.control
         retry_iam_propagation(
             ctx,
@@ -154,6 +181,9 @@ class AgentRuntime(Kind):
         describe = partial(control.get_agent_runtime, agentRuntimeId=runtime_id)
         wait_until_gone(ctx, label=f"agent runtime {live.name}", describe=describe, failed=RUNTIME_DELETE_FAILED)
 
+    def owners(self, ctx: Context) -> list[tuple[str, str]]:
+        return tagged_owners(ctx, [(r["agentRuntimeName"], r["agentRuntimeArn"]) for r in self._list(ctx)])
+
     def tag(self, ctx: Context, live: Live, tags: dict[str, str]) -> None:
         ctx.clients.control.tag_resource(resourceArn=live.outputs["arn"], tags=tags)
 
@@ -165,7 +195,7 @@ class AgentRuntime(Kind):
         found: list[dict[str, Any]] = ctx.memo(("list_agent_runtimes",), fetch)
         return found
 
-    def _request(self, doc: dict[str, Any]) -> dict[str, Any]:
+    def _request(self, ctx: Context, doc: dict[str, Any]) -> dict[str, Any]:
         code = doc["code"]
         request: dict[str, Any] = {
             "agentRuntimeArtifact": {
@@ -183,8 +213,11 @@ class AgentRuntime(Kind):
             request["description"] = doc["description"]
         if doc["allowed_headers"]:
             request["requestHeaderConfiguration"] = {"requestHeaderAllowlist": doc["allowed_headers"]}
-        if doc["environment"]:
-            request["environmentVariables"] = doc["environment"]
+        environment = dict(doc["environment"])
+        if doc["hand_off"]:
+            environment[HAND_OFF_VARIABLE] = _hand_off_text(doc["hand_off"], stack=ctx.stack, region=ctx.clients.region)
+        if environment:
+            request["environmentVariables"] = environment
         return request
 
     def _wait(self, ctx: Context, runtime_id: str, name: str, *, after: Literal["create", "update"]) -> Live:
@@ -204,6 +237,7 @@ class AgentRuntime(Kind):
         unmanaged = unmanaged_settings(found, update="UpdateAgentRuntime", managed=MANAGED)
         endpoint = ctx.clients.control.meta.endpoint_url.replace("bedrock-agentcore-control.", "bedrock-agentcore.")
         arn = found["agentRuntimeArn"]
+        environment: dict[str, str] = dict(found.get("environmentVariables") or {})
         return Live(
             name=found["agentRuntimeName"],
             owned=tags.get(OWNER_TAG) == ctx.stack,
@@ -222,7 +256,8 @@ class AgentRuntime(Kind):
                 "allowed_headers": sorted(
                     (found.get("requestHeaderConfiguration") or {}).get("requestHeaderAllowlist", []), key=str
                 ),
-                "environment": dict(found.get("environmentVariables") or {}),
+                "environment": {k: v for k, v in environment.items() if k != HAND_OFF_VARIABLE},
+                "hand_off": _hand_off_of(environment.get(HAND_OFF_VARIABLE)),
             },
             outputs={
                 "id": found["agentRuntimeId"],
@@ -236,3 +271,48 @@ class AgentRuntime(Kind):
             unmanaged=unmanaged,
             tags=tags,
         )
+
+
+_CONTEXT = ("format_version", "stack", "region")
+"""HandOff fields the kind sets itself, from the apply's context: not part of the compared document."""
+
+
+def _merged(parts: list[Any]) -> Any:
+    """The resources' parts as one, as the HandOff model writes it (defaults left out, so the live
+    runtime's copy compares equal), only what the server reads; UNKNOWN until each is known (a
+    resource to be created)."""
+    if any(holds_unknown(part) for part in parts):
+        return UNKNOWN
+    merged = merge_parts(parts)
+    try:
+        config = HandOff.model_validate({**merged, "stack": "-", "region": "-"})
+    except ValidationError:
+        return merged  # apply says what is wrong (_hand_off_text)
+    return {k: v for k, v in config.model_dump(mode="json", exclude_defaults=True).items() if k in SERVER_FIELDS}
+
+
+def _hand_off_text(hand_off: dict[str, Any], *, stack: str, region: str) -> str:
+    """The server's HandOff as the environment carries it: checked against the model, compact, sorted."""
+    try:
+        HandOff.model_validate({**hand_off, "stack": stack, "region": region})
+    except ValidationError as exc:
+        raise ResourceFailed(f"hand_off does not make a valid config.json for the server: {exc}") from exc
+    document = {**hand_off, "format_version": FORMAT_VERSION, "stack": stack, "region": region}
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    if len(text) > MAX_ENVIRONMENT_VALUE:
+        raise ResourceFailed(
+            f"hand_off makes {len(text)} characters; an environment variable holds at most {MAX_ENVIRONMENT_VALUE} "
+            "(botocore's EnvironmentVariableValue): list fewer resources under hand_off"
+        )
+    return text
+
+
+def _hand_off_of(text: str | None) -> dict[str, Any]:
+    """The compared part of the live runtime's HandOff (what `_merged` makes for the same resources)."""
+    if text is None:
+        return {}
+    try:
+        found = json.loads(text)
+    except ValueError:
+        return {"unreadable": text[:80]}
+    return {k: v for k, v in found.items() if k not in _CONTEXT} if isinstance(found, dict) else {}

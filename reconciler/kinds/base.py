@@ -28,6 +28,9 @@ from reconciler.diagnostics import Diagnostic
 
 OWNER_TAG = "reconcile:stack"
 APPLIED_TAG = "reconcile:applied"
+HAND_OFF = "hand_off"
+"""The attribute of every kind with a part of config.json: that part (`Kind.hand_off`). A program the
+stack deploys itself (mcp-server on AgentCore Runtime) is given its configuration from these."""
 """Fingerprint of the document as the last apply left it: `plan --refresh-only` compares it (drift)."""
 
 
@@ -161,6 +164,15 @@ class Kind(ABC):
     def hand_off(self, address: str, live: Live) -> dict[str, Any]:
         """This resource's part of config.json (`handoff.config.HandOff` keys; lists and maps merge)."""
         return {}
+
+    @property
+    def referable(self) -> frozenset[str]:
+        """What `${resource.attribute}` may name: the attributes, and `hand_off` where there is a part."""
+        return self.attributes | ({HAND_OFF} if type(self).hand_off is not Kind.hand_off else frozenset())
+
+    def output(self, address: str, live: Live, attribute: str) -> Any:
+        """The value `${address.attribute}` stands for; KeyError when the resource has no such output."""
+        return self.hand_off(address, live) if attribute == HAND_OFF else live.outputs[attribute]
 
     def notices(self, before: Live | None, after: Live) -> tuple[str, ...]:
         """What the user must act on after apply (printed loudly), e.g. a URL to register elsewhere."""

@@ -114,6 +114,17 @@ def walk_strings(value: Any, visit: Callable[[str], None]) -> None:
             walk_strings(item, visit)
 
 
+def holds_unknown(value: Any) -> bool:
+    """Whether a nested value has a part only known after apply."""
+    if isinstance(value, Unknown):
+        return True
+    if isinstance(value, Mapping):
+        return any(holds_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(holds_unknown(v) for v in value)
+    return False
+
+
 def resolve_refs(value: Any, lookup: Callable[[Ref], Any]) -> Any:
     """Replace resource references with `lookup(ref)`; an UNKNOWN part makes the whole string UNKNOWN."""
     if isinstance(value, str):

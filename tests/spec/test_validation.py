@@ -29,7 +29,7 @@ def no_aws(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_shipped_stack_is_valid(workdir: Path) -> None:
     result = reconcile("validate")
     assert result.exit_code == 0, result.output
-    assert "valid" in result.output and "5 resources" in result.output
+    assert "valid" in result.output and "9 resources" in result.output
 
 
 def line_of(path: Path, needle: str) -> int:
@@ -70,6 +70,24 @@ STACK_CASES = [
         id="cyclic-reference",
     ),
     pytest.param("kind: oauth2_provider", "kind: oauth2_providr", "unknown kind", id="unknown-kind"),
+    pytest.param(
+        "      - ${sessions.hand_off}",
+        "      - sessions",
+        "is not a reference to a resource's hand-off",
+        id="hand-off-name",
+    ),
+    pytest.param(
+        "      - ${sessions.hand_off}",
+        "      - ${artifacts.hand_off}",
+        "has no attribute 'hand_off'",
+        id="hand-off-of-a-kind-without-one",
+    ),
+    pytest.param(
+        "    hand_off:\n",
+        "    environment:\n      MCP_SERVER_HANDOFF: '{}'\n    hand_off:\n",
+        "MCP_SERVER_HANDOFF is set from hand_off",
+        id="hand-off-variable-by-hand",
+    ),
     pytest.param(
         "scopes: [repo, user]",
         'scopes: [repo, "${env:EXTRA_SCOPE:-}"]',
