@@ -31,6 +31,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("SERVER_SOURCE", str(ROOT))  # the shipped stack packages server/ from the repository
 sys.path.insert(0, str(ROOT))
 
 from reconciler.applying import apply_plan  # noqa: E402

@@ -13,6 +13,7 @@ from the MCP client through the proxy's stdio; medians and p90.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -23,25 +24,21 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import anyio
-import boto3
 import httpx
 from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("SERVER_SOURCE", str(ROOT))  # the shipped stack packages server/ from the repository
 sys.path.insert(0, str(ROOT))
 
 from mcp import Client, StdioServerParameters  # noqa: E402
 
 from commands.reconcile import main as reconcile_main  # noqa: E402
-from reconciler.packaging import ENTRY_POINT, host, package_server  # noqa: E402
+from demo.mcp_client import proxy_params  # noqa: E402
 from sandbox.cli import DEMO_ENV  # noqa: E402
 from sandbox.server import Sandbox  # noqa: E402
-
-TOKEN_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Custom-User-Token"
-TRUST = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"bedrock-agentcore.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
 
 
 def apply_stack(workdir: Path) -> None:
@@ -51,31 +48,6 @@ def apply_stack(workdir: Path) -> None:
     result = CliRunner().invoke(reconcile_main, ["apply", "--auto-approve"], catch_exceptions=False)
     if result.exit_code != 0:
         raise SystemExit(result.output)
-
-
-def deploy_runtime(workdir: Path) -> str:
-    """The packaged server (this machine's platform) as a READY sandbox runtime; returns its ARN."""
-    artifact = package_server(project_root=ROOT, platform=host(), progress=lambda _: None)
-    s3, control = boto3.client("s3"), boto3.client("bedrock-agentcore-control")
-    s3.create_bucket(Bucket="bench-artifacts")
-    s3.put_object(Bucket="bench-artifacts", Key=artifact.key("bench"), Body=artifact.path.read_bytes())
-    role = boto3.client("iam").create_role(RoleName="bench-runtime", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
-    code = {"s3": {"bucket": "bench-artifacts", "prefix": artifact.key("bench")}}
-    created = control.create_agent_runtime(
-        agentRuntimeName="bench_server",
-        agentRuntimeArtifact={
-            "codeConfiguration": {"code": code, "runtime": artifact.platform.runtime, "entryPoint": ENTRY_POINT}
-        },
-        roleArn=role,
-        networkConfiguration={"networkMode": "PUBLIC"},
-        protocolConfiguration={"serverProtocol": "MCP"},
-        requestHeaderConfiguration={"requestHeaderAllowlist": [TOKEN_HEADER]},
-        environmentVariables={"MCP_SERVER_CONFIG": str(workdir / "config.json")},
-    )
-    for _ in range(3):
-        if control.get_agent_runtime(agentRuntimeId=created["agentRuntimeId"])["status"] == "READY":
-            return str(created["agentRuntimeArn"])
-    raise SystemExit("the runtime did not become READY")
 
 
 def local_server(workdir: Path, port: int) -> subprocess.Popen[bytes]:
@@ -92,13 +64,8 @@ def local_server(workdir: Path, port: int) -> subprocess.Popen[bytes]:
 
 
 def proxy(url: str, sandbox: Sandbox, token: str) -> StdioServerParameters:
-    uv = shutil.which("uv")
-    assert uv, "uv runs mcp-proxy-for-aws in its own environment"
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **sandbox.environ}
-    env.pop("AWS_ENDPOINT_URL")
-    arguments = ["tool", "run", "--from", "mcp-proxy-for-aws==1.7.0", "mcp-proxy-for-aws", url]
-    arguments += ["--service", "bedrock-agentcore", "--region", "us-east-1", "--header", f"{TOKEN_HEADER}={token}"]
-    return StdioServerParameters(command=uv, args=[*arguments, "--disable-telemetry"], env=env)
+    """mcp-proxy-for-aws as `reconcile demo --runtime` starts it."""
+    return proxy_params(url, region="us-east-1", token=token, aws_environ=sandbox.environ)
 
 
 async def timed(calls: int, action: Callable[[], Awaitable[Any]]) -> list[float]:
@@ -137,12 +104,11 @@ def main() -> None:
                 "OIDC_DISCOVERY_URL": f"{sandbox.url}/oidc/.well-known/openid-configuration",
             }
         )
-        apply_stack(workdir)
-        arn = deploy_runtime(workdir)
+        apply_stack(workdir)  # the shipped stack: its server packaged for this machine, on the sandbox's Runtime
+        runtime_url = json.loads((workdir / "config.json").read_text())["runtime"]["invocation_url"]
         token = httpx.post(f"{sandbox.url}/oidc/token", json={"user": "alice", "client_id": "sandbox-demo"}).json()[
             "access_token"
         ]
-        runtime_url = f"{sandbox.url}/runtimes/{quote(arn, safe='')}/invocations?qualifier=DEFAULT"
         port = 18000 + os.getpid() % 1000
         server = local_server(workdir, port)
         try:

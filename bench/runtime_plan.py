@@ -1,8 +1,7 @@
 """A no-op plan with the Runtime deployment's kinds against one without: AWS calls and wall time.
 
-The shipped stack (without) against the shipped stack plus an artifact bucket, the packaged server's
-code artifact, a session table and an agent runtime (with; the resources of
-tests/kinds/runtime_stack/stack.yaml, using the shipped runtime_role). Each is applied to a clean
+The shipped stack (with: its artifact bucket, the packaged server's code artifact, session table and
+agent runtime) against the same without its Runtime part (tests/shipped_stack.py). Each is applied to a clean
 sandbox, then planned N times with nothing to change; packaging is cached after the apply, so the
 plan's cost is the stack load (hashing the server's sources) plus the reads.
 
@@ -31,38 +30,16 @@ from reconciler.reading import read_live_state  # noqa: E402
 from reconciler.stack import load_stack  # noqa: E402
 from sandbox.cli import DEMO_ENV  # noqa: E402
 from sandbox.server import Sandbox  # noqa: E402
-
-RUNTIME_RESOURCES = """
-  artifacts:
-    kind: artifact_bucket
-
-  server_code:
-    kind: code_artifact
-    bucket: ${artifacts.name}
-    source: SOURCE
-
-  sessions:
-    kind: session_table
-
-  server:
-    kind: agent_runtime
-    role_arn: ${runtime_role.arn}
-    code:
-      bucket: ${server_code.bucket}
-      key: ${server_code.key}
-      runtime: ${server_code.runtime}
-    allowed_headers: [X-Amzn-Bedrock-AgentCore-Runtime-Custom-User-Token]
-    environment:
-      OAUTH_SESSION_TABLE: ${sessions.name}
-"""
+from tests.shipped_stack import without_runtime  # noqa: E402
 
 
 def write_stacks(folder: Path) -> dict[str, Path]:
     stacks = {}
-    for label, extra in (("without", ""), ("with", RUNTIME_RESOURCES.replace("SOURCE", str(ROOT)))):
+    shipped = (ROOT / "stack.yaml").read_text()
+    for label, text in (("without", without_runtime(shipped)), ("with", shipped)):
         target = folder / label
         shutil.copytree(ROOT / "openapi", target / "openapi")
-        (target / "stack.yaml").write_text((ROOT / "stack.yaml").read_text() + extra)
+        (target / "stack.yaml").write_text(text)
         stacks[label] = target / "stack.yaml"
     return stacks
 
@@ -85,7 +62,12 @@ def main() -> None:
     rounds = parser.parse_args().rounds
     with tempfile.TemporaryDirectory() as scratch, Sandbox() as server:
         os.environ.update(
-            {**server.environ, "OIDC_DISCOVERY_URL": f"{server.url}/oidc/.well-known/openid-configuration", **DEMO_ENV}
+            {
+                **server.environ,
+                "OIDC_DISCOVERY_URL": f"{server.url}/oidc/.well-known/openid-configuration",
+                "SERVER_SOURCE": str(ROOT),
+                **DEMO_ENV,
+            }
         )
         results = {}
         for label, path in write_stacks(Path(scratch)).items():

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("SERVER_SOURCE", str(ROOT))  # the shipped stack packages server/ from the repository
 sys.path.insert(0, str(ROOT))
 
 from click.testing import CliRunner  # noqa: E402

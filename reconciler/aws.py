@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,7 @@ RETRIES = Config(
     retries={"mode": "standard", "max_attempts": 8}, connect_timeout=10, read_timeout=60, max_pool_connections=64
 )
 """Reads run in parallel (reconciler.reading): a pool as large as the calls in flight, not botocore's 10."""
-READ_PREFIXES = ("Get", "List", "Describe")
+READ_PREFIXES = ("Get", "List", "Describe", "Head")
 
 
 @dataclass
@@ -50,9 +51,13 @@ class Clients:
     """For the Runtime deployment's kinds (artifact bucket and code, session table)."""
 
     def count_calls(self, counter: CallCounter) -> None:
+        self.on("before-call.*.*", counter)
+
+    def on(self, event: str, handler: Callable[..., Any]) -> None:
+        """Register a botocore event handler on every client the kinds use."""
         for client in (self.iam, self.control, self.s3, self.dynamodb):
             if client is not None:
-                client.meta.events.register("before-call.*.*", counter)
+                client.meta.events.register(event, handler)
 
 
 def make_clients(*, profile: str | None = None, region: str | None = None) -> Clients:

@@ -22,6 +22,7 @@ STACK_ENV = {
     "GITHUB_CLIENT_SECRET": SECRET,
     "OIDC_DISCOVERY_URL": "http://127.0.0.1:9/.well-known/openid-configuration",
     "OIDC_CLIENT_ID": "demo-client",
+    "SERVER_SOURCE": str(ROOT),  # the shipped stack packages server/ from here (stack.yaml's server_code)
 }
 _real_connect = socket.socket.connect
 

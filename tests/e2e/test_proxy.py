@@ -9,7 +9,6 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from demo.browser import authorize
-from demo.mcp_client import proxy_command  # noqa: F401  (tests/e2e/test_runtime_stack_e2e.py imports it from here)
 from demo.mcp_client import proxy_params as demo_proxy_params
 from tests.callback.conftest import Deployment
 from tests.sandbox.helpers import mint

@@ -13,8 +13,10 @@ from urllib.parse import quote
 import boto3
 import pytest
 
+from handoff.config import HAND_OFF_VARIABLE, config_from_environment
 from sandbox.server import Sandbox
 from tests.conftest import ROOT, reconcile
+from tests.shipped_stack import without_runtime
 
 STACK = Path(__file__).parent / "runtime_stack" / "stack.yaml"
 BUCKET, TABLE, RUNTIME = "rt-test-artifacts", "rt-test-sessions", "rt_test_server"
@@ -71,7 +73,10 @@ def test_apply_creates_a_ready_runtime_from_the_packaged_server(stack: Path) -> 
     assert runtime["requestHeaderConfiguration"]["requestHeaderAllowlist"] == [
         "X-Amzn-Bedrock-AgentCore-Runtime-Custom-User-Token"
     ]
-    assert runtime["environmentVariables"] == {"OAUTH_SESSION_TABLE": TABLE}
+    environment = runtime["environmentVariables"]
+    assert environment["MCP_SERVER_WORKERS"] == "1" and set(environment) == {"MCP_SERVER_WORKERS", HAND_OFF_VARIABLE}
+    handed = config_from_environment(environment)  # what the server on the Runtime reads
+    assert handed is not None and (handed.stack, handed.region, handed.session_table) == ("rt-test", "us-east-1", TABLE)
     key = runtime["agentRuntimeArtifact"]["codeConfiguration"]["code"]["s3"]["prefix"]
     assert key.startswith("rt-test/rt-test-server-code/") and key.endswith(".zip")
     s3 = boto3.client("s3")
@@ -108,6 +113,32 @@ def test_a_changed_server_updates_the_artifact_and_the_runtime_only(stack: Path,
     after = _runtime()
     assert after["agentRuntimeId"] == before["agentRuntimeId"]  # an update, not a replace
     assert (before["agentRuntimeVersion"], after["agentRuntimeVersion"]) == ("1", "2")
+    assert set(_plan().values()) == {"no-op"}
+
+
+def test_a_replaced_hand_off_resource_updates_the_runtime_with_its_new_part(stack: Path) -> None:
+    assert reconcile("apply", "--auto-approve").exit_code == 0
+    stack.write_text(
+        stack.read_text().replace(
+            "  sessions:\n    kind: session_table\n",
+            "  sessions:\n    kind: session_table\n    name: rt-test-sessions-2\n",
+        )
+    )
+    changes = {address: action for address, action in _plan().items() if action != "no-op"}
+    # A new name is a new table (and the old one a removed resource); what references it follows.
+    expected = {
+        "sessions": "create",
+        "removed.rt-test-sessions": "delete",
+        "runtime_role": "update",
+        "server": "update",
+    }
+    assert changes == expected
+    shown = reconcile("plan")
+    assert "hand_off" in shown.output and "(known after apply)" in shown.output, shown.output
+    applied = reconcile("apply", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    handed = config_from_environment(_runtime()["environmentVariables"])
+    assert handed is not None and handed.session_table == "rt-test-sessions-2"
     assert set(_plan().values()) == {"no-op"}
 
 
@@ -211,14 +242,16 @@ def test_a_runtime_resource_removed_from_the_file_is_deleted(stack: Path) -> Non
 
 
 def test_a_stack_without_runtime_kinds_makes_none_of_their_calls(sandbox: Sandbox, workdir: Path) -> None:
+    """The shipped stack without its Runtime part: no S3, DynamoDB or AgentRuntime call."""
     from reconciler.aws import CallCounter, make_clients
     from reconciler.kinds.base import Context
     from reconciler.reading import read_live_state
     from reconciler.stack import load_stack
 
+    Path("stack.yaml").write_text(without_runtime(Path("stack.yaml").read_text()))
     clients, counter = make_clients(), CallCounter()
     clients.count_calls(counter)
-    shipped = load_stack(Path("stack.yaml"))
-    read_live_state(Context(clients=clients, stack=shipped.name), shipped)
+    stack = load_stack(Path("stack.yaml"))
+    read_live_state(Context(clients=clients, stack=stack.name), stack)
     assert counter.total > 0
     assert not [op for op in counter.calls if op.startswith(("s3:", "dynamodb:")) or "AgentRuntime" in op]

@@ -17,7 +17,7 @@ def iam() -> Any:
 
 def inventory() -> dict[str, list[str]]:
     """Names of everything in the account, per kind."""
-    c = control()
+    c, s3 = control(), boto3.client("s3")
     gateways = c.list_gateways()["items"]
     # Every gateway has its own workload identity, which AWS lists too: it comes and goes with the gateway.
     own_identities = {
@@ -36,6 +36,14 @@ def inventory() -> dict[str, list[str]]:
             w["name"] for w in c.list_workload_identities()["workloadIdentities"] if w["name"] not in own_identities
         ),
         "providers": sorted(p["name"] for p in c.list_oauth2_credential_providers()["credentialProviders"]),
+        "buckets": sorted(b["Name"] for b in s3.list_buckets()["Buckets"]),
+        "artifacts": sorted(
+            o["Key"].rsplit("/", 1)[0]
+            for b in s3.list_buckets()["Buckets"]
+            for o in s3.list_objects_v2(Bucket=b["Name"]).get("Contents", [])
+        ),
+        "tables": sorted(boto3.client("dynamodb").list_tables()["TableNames"]),
+        "runtimes": sorted(r["agentRuntimeName"] for r in c.list_agent_runtimes()["agentRuntimes"]),
     }
 
 
@@ -45,6 +53,10 @@ FULL_STACK = {
     "targets": ["GitHubTarget"],
     "identities": [],
     "providers": ["github-mcp-github"],
+    "buckets": ["github-mcp-artifacts"],
+    "artifacts": ["github-mcp/github-mcp-server-code"],
+    "tables": ["github-mcp-sessions"],
+    "runtimes": ["github_mcp_server"],
 }
 EMPTY = {k: [] for k in FULL_STACK}
 

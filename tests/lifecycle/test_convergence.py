@@ -37,8 +37,7 @@ def crash_after_writes(clients: Clients, limit: int) -> None:
         if seen.writes >= limit:
             raise Crash(f"crashed after write #{limit} ({model.name})")
 
-    for client in (clients.iam, clients.control):
-        client.meta.events.register("after-call.*.*", after_call)
+    clients.on("after-call.*.*", after_call)
 
 
 def count_full_apply_writes() -> int:

@@ -72,16 +72,22 @@ def test_failed_create_skips_its_dependents_and_keeps_the_rest(
     result = reconcile("apply", "--auto-approve")
     assert result.exit_code == 1
     assert "Error: oauth2_provider 'github-mcp-github' (github): CreateOauth2CredentialProvider failed" in result.output
-    # The gateway role's policy names the provider's ARN; the gateway uses the role; the target uses both.
+    # The gateway role's policy names the provider's ARN; the gateway uses the role; the target uses both;
+    # the runtime role's policy names the gateway; the runtime uses the role and the gateway's hand-off.
     for skipped in (
         "iam_role 'github-mcp-gateway-role' (gateway_role)",
         "gateway 'github-mcp-gateway' (gateway)",
         "gateway_target 'GitHubTarget' (github_target)",
+        "iam_role 'github-mcp-runtime-role' (runtime_role)",
+        "agent_runtime 'github_mcp_server' (server)",
     ):
         assert f"Skipped: {skipped} skipped: it waits for github, which failed" in result.output
+    # What depends on nothing that failed is there.
     assert inventory() == {
         **EMPTY,
-        "roles": ["github-mcp-runtime-role"],
+        "buckets": FULL_STACK["buckets"],
+        "artifacts": FULL_STACK["artifacts"],
+        "tables": FULL_STACK["tables"],
     }
     assert not (workdir / "config.json").exists()
     monkeypatch.setattr(engine, "make_clients", make_clients)

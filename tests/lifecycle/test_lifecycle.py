@@ -36,7 +36,7 @@ def actions() -> dict[str, str]:
 def test_first_apply_creates_everything_and_writes_config(sandbox: Sandbox, workdir: Path) -> None:
     assert set(actions().values()) == {"create"}
     output = apply_ok()
-    assert "Plan: 5 to add, 0 to change, 0 to replace, 0 to destroy." in output
+    assert "Plan: 9 to add, 0 to change, 0 to replace, 0 to destroy." in output
     assert inventory() == FULL_STACK
     config = json.loads((workdir / "config.json").read_text())
     assert config["gateway"]["id"] == gateway_id()
@@ -121,13 +121,12 @@ def test_immutable_change_replaces_and_says_why(sandbox: Sandbox, workdir: Path)
 def test_removed_resource_is_deleted(sandbox: Sandbox, workdir: Path) -> None:
     apply_ok()
     text = (workdir / "stack.yaml").read_text()
-    start = text.index("  # Role for hosting the MCP server")
-    end = text.index("  # GitHub OAuth App credentials")
-    (workdir / "stack.yaml").write_text(text[:start] + text[end:])
+    (workdir / "stack.yaml").write_text(text[: text.index("  server:\n    kind: agent_runtime\n")])
     plan = {rc["address"]: rc["action"] for rc in plan_json()["resource_changes"]}
-    assert plan["iam_role.removed.github-mcp-runtime-role"] == "delete"
+    assert plan["agent_runtime.removed.github_mcp_server"] == "delete"
+    assert {action for address, action in plan.items() if "removed" not in address} == {"no-op"}
     apply_ok()
-    assert inventory()["roles"] == ["github-mcp-gateway-role"]
+    assert inventory() == {**FULL_STACK, "runtimes": []}
     assert set(actions().values()) == {"no-op"}
 
 
@@ -261,6 +260,12 @@ def test_output_for_a_client_points_at_the_stacks_runtime(sandbox: Sandbox, work
 
 def test_output_for_a_client_needs_a_runtime_or_a_local_url(sandbox: Sandbox, workdir: Path) -> None:
     apply_ok()
+    runtime = json.loads((workdir / "config.json").read_text())["runtime"]["invocation_url"]
+    shown = reconcile("output", "--client", "cursor")
+    assert shown.exit_code == 0 and runtime in shown.output and "mcp-proxy-for-aws" in shown.output
+    text = (workdir / "stack.yaml").read_text()
+    (workdir / "stack.yaml").write_text(text[: text.index("  server:\n    kind: agent_runtime\n")])
+    apply_ok()
     result = reconcile("output", "--client", "cursor")
     assert result.exit_code == 1 and "--mcp-url http://localhost:8000/mcp" in result.output
 
@@ -291,5 +296,6 @@ def test_stacks_lists_every_owner_in_the_region(sandbox: Sandbox, workdir: Path)
     control().create_workload_identity(name="old-name-callback-identity", tags={"reconcile:stack": "old-name"})
     result = reconcile("stacks")
     assert result.exit_code == 0, result.output
-    assert "github-mcp  4 resource(s): 1 gateway, 2 iam_role, 1 oauth2_provider" in result.output
+    owned = "1 agent_runtime, 1 artifact_bucket, 1 gateway, 2 iam_role, 1 oauth2_provider, 1 session_table"
+    assert f"github-mcp  7 resource(s): {owned}" in result.output
     assert "old-name  1 resource(s): 1 workload_identity" in result.output

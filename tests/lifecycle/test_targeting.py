@@ -23,9 +23,9 @@ def test_target_touches_only_the_resource_and_its_dependencies(sandbox: Sandbox,
 def test_target_leaves_other_changes_for_later(sandbox: Sandbox, workdir: Path) -> None:
     apply_ok()
     edit_stack(workdir, "description: MCP gateway to the GitHub REST API, per-user OAuth", "description: later")
-    edit_stack(workdir, "description: AgentCore Runtime role for the GitHub MCP server", "description: now")
-    assert reconcile("apply", "--auto-approve", "--target", "runtime_role").exit_code == 0
-    assert actions()["gateway.gateway"] == "update" and actions()["iam_role.runtime_role"] == "no-op"
+    edit_stack(workdir, "description: AgentCore gateway execution role (GitHub MCP stack)", "description: now")
+    assert reconcile("apply", "--auto-approve", "--target", "gateway_role").exit_code == 0
+    assert actions()["gateway.gateway"] == "update" and actions()["iam_role.gateway_role"] == "no-op"
 
 
 def test_replace_forces_a_replacement_and_its_dependents_follow(sandbox: Sandbox, workdir: Path) -> None:

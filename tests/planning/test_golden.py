@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +23,7 @@ from reconciler.kinds.base import Live
 from reconciler.planning import plan_changes
 from reconciler.reading import LiveState
 from reconciler.rendering import format_text, plan_document
-from reconciler.spec.interpolation import resolve_refs
+from reconciler.spec.interpolation import Ref, resolve_refs
 from reconciler.stack import Stack, load_stack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,8 +33,10 @@ ENV = {
     "GITHUB_CLIENT_SECRET": "golden-secret",
     "OIDC_DISCOVERY_URL": "https://issuer.example.com/.well-known/openid-configuration",
     "OIDC_CLIENT_ID": "mcp-client",
+    "SERVER_SOURCE": str(ROOT),
 }
 Edit = Callable[[Path, dict[str, str]], None]
+ZIP_HASH = re.compile(r"\b[0-9a-f]{64}\b")
 
 
 def replace_in(name: str, old: str, new: str) -> Edit:
@@ -70,17 +73,17 @@ CASES: dict[str, tuple[Edit | None, Edit]] = {
         None,
         replace_in(
             "stack.yaml",
-            "[ecr:BatchGetImage, ecr:GetDownloadUrlForLayer]",
-            "[ecr:GetDownloadUrlForLayer, ecr:BatchGetImage]",
+            "[logs:CreateLogStream, logs:PutLogEvents]",
+            "[logs:PutLogEvents, logs:CreateLogStream]",
         ),
     ),
     "add-statement-in-the-middle": (
         None,
         replace_in(
             "stack.yaml",
-            "        - Sid: ImagePullToken\n",
+            "        - Sid: Sessions\n",
             "        - Sid: Metrics\n          Effect: Allow\n          Action: cloudwatch:PutMetricData\n"
-            '          Resource: "*"\n        - Sid: ImagePullToken\n',
+            '          Resource: "*"\n        - Sid: Sessions\n',
         ),
     ),
     "add-allowed-client": (None, set_env(OIDC_CLIENT_ID="mcp-client,cli")),
@@ -116,12 +119,18 @@ def copy_stack(to: Path) -> Path:
     return to
 
 
+def output(stack: Stack, state: LiveState, ref: Ref) -> Any:
+    live = state.resources[ref.resource]
+    assert live is not None
+    return KINDS[stack.resources[ref.resource].kind].output(ref.resource, live, ref.attribute)
+
+
 def applied(stack: Stack) -> LiveState:
     """The stack as if applied: each document as desired, ids and ARNs made up from the names."""
     state = LiveState()
     for logical in stack.order():
         decl, kind = stack.resources[logical], KINDS[stack.resources[logical].kind]
-        spec = resolve_refs(decl.spec, lambda ref: state.resources[ref.resource].outputs[ref.attribute])  # type: ignore[union-attr]
+        spec = resolve_refs(decl.spec, lambda ref: output(stack, state, ref))
         outputs = {a: (decl.name if a == "name" else f"{a}:{decl.name}") for a in kind.attributes}
         state.resources[logical] = Live(decl.name, True, kind.desired(decl.name, spec, stack=stack.name), outputs)
     return state
@@ -139,7 +148,9 @@ def render(case: str, tmp_path: Path) -> tuple[str, dict[str, Any]]:
         base_edit(after, env)
     edit(after, env)
     document = plan_document(plan_changes(load_stack(after / "stack.yaml", env), live))
-    return format_text(document, colour=False), document
+    # The server's zip is named by its content hash, which every change to server/ or uv.lock moves.
+    masked = json.loads(ZIP_HASH.sub("<sha256>", json.dumps(document)))
+    return ZIP_HASH.sub("<sha256>", format_text(document, colour=False)), masked
 
 
 @pytest.mark.parametrize("case", list(CASES))

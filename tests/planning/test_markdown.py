@@ -23,10 +23,11 @@ def fences(markdown: str) -> list[str]:
 def test_markdown_is_valid_and_puts_replacements_first(tmp_path: Path) -> None:
     _, document = render("switch-authorizer", tmp_path)
     markdown = format_markdown(document)
-    assert markdown.startswith("**Plan: 0 to add, 0 to change, 2 to replace, 0 to destroy.**")
+    # The replaced gateway updates what references it: the runtime role's policy and the runtime's hand_off.
+    assert markdown.startswith("**Plan: 0 to add, 2 to change, 2 to replace, 0 to destroy.**")
     assert "> - `gateway.gateway` (replace: authorizer.type cannot be changed in place)" in markdown
-    assert fences(markdown) == ["diff", "diff"]
-    assert markdown.count("<details>") == markdown.count("</details>") == 2
+    assert fences(markdown) == ["diff"] * 4
+    assert markdown.count("<details>") == markdown.count("</details>") == 4
     assert '\n~       type: "CUSTOM_JWT" -> "AWS_IAM"  # forces replacement\n' in markdown  # marker in column 0
 
 
