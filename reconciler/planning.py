@@ -54,13 +54,10 @@ def plan_changes(
             return UNKNOWN
         if ref.attribute != HAND_OFF:
             return current.outputs.get(ref.attribute, UNKNOWN)
-        # The hand-off part comes from the document, which an update changes: the part after the update.
-        after = change.after or {}
-        return (
-            UNKNOWN
-            if holds_unknown(after)
-            else KINDS[change.kind].hand_off(ref.resource, replace(current, document=after))
-        )
+        # The hand-off part comes from the document, which an update changes: the part after the update,
+        # unknown only where the part itself holds a value known after apply.
+        part = KINDS[change.kind].hand_off(ref.resource, replace(current, document=change.after or {}))
+        return UNKNOWN if holds_unknown(part) else part
 
     for logical in stack.order():
         if chosen is not None and logical not in chosen:

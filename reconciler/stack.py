@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reconciler.diagnostics import Diagnostic, DiagnosticsError
 from reconciler.kinds import KINDS
-from reconciler.kinds.base import ResourceSpec
+from reconciler.kinds.base import HAND_OFF, ResourceSpec
 from reconciler.spec.interpolation import (
     ENV,
     EXPRESSION,
@@ -258,6 +258,12 @@ def _check_references(decls: dict[str, ResourceDecl], bodies: dict[str, Any], ou
                     f"reference ${{{ref.resource}.{ref.attribute}}} names no resource",
                     where,
                     f"define a resource {ref.resource!r} or fix the name; resources are: {', '.join(decls)}",
+                )
+            elif ref.attribute == HAND_OFF and where[2:3] != (KINDS[decl.kind].hand_off_field,):
+                out.add(
+                    f"${{{ref.resource}.{HAND_OFF}}} is a part of config.json, not a value for this field",
+                    where,
+                    f"list it under an agent_runtime's {HAND_OFF}: (the server's configuration there)",
                 )
             elif ref.attribute not in KINDS[target.kind].referable:
                 attrs = ", ".join(sorted(KINDS[target.kind].referable))

@@ -37,7 +37,7 @@ from reconciler.kinds.agentcore import (
 from reconciler.kinds.base import HAND_OFF, OWNER_TAG, Context, Kind, Live, ResourceSpec, StrList
 from reconciler.kinds.waiting import ResourceFailed, retry_iam_propagation, wait_for_status, wait_until_gone
 from reconciler.packaging import ENTRY_POINT
-from reconciler.spec.interpolation import EXPRESSION, UNKNOWN, holds_unknown
+from reconciler.spec.interpolation import EXPRESSION, REF, UNKNOWN, holds_unknown
 
 MANAGED = frozenset(
     {
@@ -81,8 +81,10 @@ class AgentRuntimeSpec(ResourceSpec):
     @field_validator("hand_off")
     @classmethod
     def _references(cls, value: list[str]) -> list[str]:
-        for item in value:
-            if not (match := EXPRESSION.fullmatch(item.strip())) or not match.group(1).strip().endswith(f".{HAND_OFF}"):
+        for item in value:  # matched as resolve_refs matches a whole-string reference
+            whole = EXPRESSION.fullmatch(item)
+            ref = REF.match(whole.group(1).strip()) if whole else None
+            if ref is None or ref.group(2) != HAND_OFF:
                 raise ValueError(
                     f"{item!r} is not a reference to a resource's hand-off: write ${{<resource>.{HAND_OFF}}}"
                 )
@@ -100,6 +102,7 @@ class AgentRuntime(Kind):
     kind = "agent_runtime"
     spec_model = AgentRuntimeSpec
     discovery_group = "runtime"
+    hand_off_field = "hand_off"
     attributes = frozenset({"id", "arn", "name", "version", "invocation_url"})
     name_pattern = r"[a-zA-Z][a-zA-Z0-9_]{0,47}"
     name_hint = "a letter, then up to 47 letters, digits or _ (no hyphen)"

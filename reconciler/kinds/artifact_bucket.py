@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
+from reconciler.aws import error_code
 from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec
 from reconciler.kinds.s3_common import add_bucket_tags, bucket_tags, list_keys, s3_missing
 from reconciler.kinds.waiting import ResourceKept
@@ -25,6 +26,12 @@ BLOCK_ALL = {
     "RestrictPublicBuckets": True,
 }
 SSE_S3 = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
+
+
+FORBIDDEN = (
+    "the bucket exists but this account may not read it: S3 names are global, so it is most likely another "
+    "account's; give the artifact_bucket a name of your own (the shipped stack reads ARTIFACT_BUCKET)"
+)
 
 
 class ArtifactBucketSpec(ResourceSpec):
@@ -52,6 +59,9 @@ class ArtifactBucket(Kind):
         except ClientError as exc:
             if s3_missing(exc):
                 return None
+            if error_code(exc) in ("403", "AccessDenied", "Forbidden"):  # HeadBucket's 403 has no body to say why
+                said = {**exc.response, "Error": {**exc.response["Error"], "Message": FORBIDDEN}}
+                raise ClientError(said, exc.operation_name) from exc
             raise
         block, encryption, tags = ctx.gather(
             lambda: _public_access_block(ctx, name), lambda: _encryption(ctx, name), lambda: bucket_tags(ctx, name)

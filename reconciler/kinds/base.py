@@ -28,10 +28,10 @@ from reconciler.diagnostics import Diagnostic
 
 OWNER_TAG = "reconcile:stack"
 APPLIED_TAG = "reconcile:applied"
+"""Fingerprint of the document as the last apply left it: `plan --refresh-only` compares it (drift)."""
 HAND_OFF = "hand_off"
 """The attribute of every kind with a part of config.json: that part (`Kind.hand_off`). A program the
 stack deploys itself (mcp-server on AgentCore Runtime) is given its configuration from these."""
-"""Fingerprint of the document as the last apply left it: `plan --refresh-only` compares it (drift)."""
 
 
 def document_fingerprint(document: dict[str, Any]) -> str:
@@ -133,6 +133,8 @@ class Kind(ABC):
     owner_field: ClassVar[str | None] = None
     """A spec field holding the id of the resource this one is owned through (targets: gateway)."""
     owner_kind: ClassVar[str | None] = None
+    hand_off_field: ClassVar[str | None] = None
+    """The spec field that takes `${resource.hand_off}` references (a list), if any: the only place they may be."""
     discovery_group: ClassVar[str | None] = None
     """None: removed resources of this kind are looked for in every plan. A group name: only in stacks that
     declare some kind of that group. The Runtime deployment's kinds form the group "runtime" until stack.yaml

@@ -42,6 +42,9 @@ import os
 from server.__main__ import main
 
 os.environ.setdefault("MCP_SERVER_HOST", "0.0.0.0")
+# AgentCore Runtime authenticates every invocation (SigV4, or a JWT authorizer) before it reaches the
+# server, which a gateway with AWS_IAM or NONE authorization needs to hear to listen beyond loopback.
+os.environ.setdefault("MCP_BEHIND_AUTHENTICATING_PROXY", "1")
 main(args=["--transport", "http", "--port", os.environ.get("PORT", "8000")])
 '''
 Progress = Callable[[str], None]

@@ -44,5 +44,5 @@ def test_the_commands_run_in_order_against_the_sandbox(sandbox: Sandbox, workdir
             args = [str(summary) if word == "$GITHUB_STEP_SUMMARY" else word for word in command]
             result = reconcile(*args)
             assert result.exit_code == code, (job, args, result.output)
-    assert summary.read_text().startswith("**Plan: 5 to add")  # the pull request's summary
+    assert summary.read_text().startswith("**Plan: 9 to add")  # the pull request's summary
     assert "No changes." in summary.read_text()  # the nightly drift check after the apply

@@ -61,3 +61,21 @@ def test_a_policy_resource_known_only_after_apply_is_normalized() -> None:
     assert normalize_policy(policy) == {
         "Statement": [{"Effect": "Allow", "Action": ["dynamodb:GetItem"], "Resource": [UNKNOWN]}]
     }
+
+
+def test_a_bucket_name_taken_by_another_account_is_named_as_such() -> None:
+    """S3 names are global: HeadBucket on another account's bucket is a bare 403 (no body); the plan says why."""
+    import boto3
+    from botocore.exceptions import ClientError
+    from botocore.stub import Stubber
+
+    from reconciler.aws import Clients
+    from reconciler.kinds.artifact_bucket import ArtifactBucket
+    from reconciler.kinds.base import Context
+
+    s3 = boto3.client("s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
+    ctx = Context(clients=Clients(iam=None, control=None, region="us-east-1", s3=s3), stack="github-mcp")
+    with Stubber(s3) as stubber, pytest.raises(ClientError) as refused:
+        stubber.add_client_error("head_bucket", "403", "Forbidden", http_status_code=403)
+        ArtifactBucket().read(ctx, "github-mcp-artifacts", {})
+    assert "another account's" in str(refused.value) and "ARTIFACT_BUCKET" in str(refused.value)

@@ -12,12 +12,16 @@ import httpx
 
 from demo.browser import approve_on_github, session_id_of
 from tests.conftest import reconcile
+from tests.shipped_stack import without_runtime
 
 PROTOCOL = {"MCP-Protocol-Version": "2025-11-25"}
 
 
 def apply_stack() -> dict[str, Any]:
-    """The shipped stack, as `reconcile apply` leaves it (the server, callback and e2e tests use this)."""
+    """The shipped stack without its Runtime part, as `reconcile apply` leaves it: the server, callback and
+    e2e tests run mcp-server here, on the SQLite session store (tests/e2e/test_runtime_stack_e2e.py applies
+    the whole shipped stack and goes through the Runtime and the DynamoDB store)."""
+    Path("stack.yaml").write_text(without_runtime(Path("stack.yaml").read_text()))
     result = reconcile("apply", "--auto-approve")
     assert result.exit_code == 0, result.output
     return dict(json.loads(Path("config.json").read_text()))

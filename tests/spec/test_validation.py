@@ -83,6 +83,15 @@ STACK_CASES = [
         id="hand-off-of-a-kind-without-one",
     ),
     pytest.param(
+        "      - ${sessions.hand_off}", '      - " ${sessions.hand_off}"', "is not a reference", id="hand-off-spaced"
+    ),
+    pytest.param(
+        "    description: GitHub MCP server\n",
+        '    description: "${gateway.hand_off}"\n',
+        "is a part of config.json, not a value for this field",
+        id="hand-off-elsewhere",
+    ),
+    pytest.param(
         "    hand_off:\n",
         "    environment:\n      MCP_SERVER_HANDOFF: '{}'\n    hand_off:\n",
         "MCP_SERVER_HANDOFF is set from hand_off",
