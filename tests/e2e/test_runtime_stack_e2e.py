@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import anyio
 import boto3
 import pytest
 from mcp import Client
@@ -57,3 +58,36 @@ async def test_apply_then_the_proxy_through_the_runtime_with_the_dynamodb_store(
             second = await client.call_tool("get_user_repos", {"per_page": 5})
     assert second.is_error is False
     assert "alice/alice-project-" in text_of(second)
+
+
+async def test_two_users_in_parallel_through_the_runtime_each_get_their_own_account(
+    sandbox: Sandbox, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """alice and bob, each through their own mcp-proxy-for-aws to the one runtime, at the same time:
+    each consent links that user's GitHub account, and each sees only their own repositories."""
+    port = free_port()
+    monkeypatch.setenv("CALLBACK_URL", f"http://127.0.0.1:{port}/oauth/callback")
+    applied = reconcile("apply", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    config = json.loads((workdir / "config.json").read_text())
+    state = make_state(workdir / "config.json", session_store=None, csrf_secret=None)
+    seen: dict[str, str] = {}
+
+    async def user(name: str) -> None:
+        token = mint(sandbox.url, name)
+        params = proxy_params(
+            config["runtime"]["invocation_url"], region="us-east-1", token=token, aws_environ=sandbox.environ
+        )
+        async with Client(params, mode="legacy") as client:
+            first = text_of(await client.call_tool("get_user_repos", {"per_page": 5}))
+            link = first.split("Authorize here: ")[1].split()[0]
+            response = await anyio.to_thread.run_sync(lambda: authorize(link, login=name))
+            assert response.status_code == 200
+            seen[name] = text_of(await client.call_tool("get_user_repos", {"per_page": 5}))
+
+    with serving_asgi(build_app(state), port=port):
+        async with anyio.create_task_group() as users:
+            users.start_soon(user, "alice")
+            users.start_soon(user, "bob")
+    assert "alice/alice-project-" in seen["alice"] and "bob/" not in seen["alice"]
+    assert "bob/bob-project-" in seen["bob"] and "alice/" not in seen["bob"]
