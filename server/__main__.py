@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Literal
 
 import click
 import uvicorn
+from click.core import ParameterSource
 
-from handoff.config import config_option
+from handoff.config import HAND_OFF_VARIABLE, config_option
 from handoff.logs import configure_logging, log_options
 from handoff.sessions import SessionStoreError
 from server.app import build_server
@@ -119,6 +121,9 @@ def main(
     --behind-authenticating-proxy states that every request is authenticated in front of it (as AgentCore
     Runtime's inbound auth does).
 
+    On AgentCore Runtime the configuration comes in the environment variable MCP_SERVER_HANDOFF (set by
+    the stack's agent_runtime from its hand_off: list), which takes the place of --config.
+
     \b
     Tools: get_user_profile, get_user_repos (per_page, page, sort, direction, visibility).
     Examples:
@@ -128,6 +133,11 @@ def main(
       MCP_USER_TOKEN=$JWT mcp-server --transport stdio
     """
     configure_logging(log_level, library_level=library_log_level)
+    source = click.get_current_context().get_parameter_source("config_path")
+    if HAND_OFF_VARIABLE in os.environ and source is ParameterSource.COMMANDLINE:
+        click.secho(
+            f"Warning: {HAND_OFF_VARIABLE} is set, so --config {config_path} is not read", fg="yellow", err=True
+        )
     try:
         check_workers(workers, transport=transport, stateful=stateful)
         tools = make_tools(config_path, session_store=session_store, token_header=token_header, token_file=token_file)

@@ -70,3 +70,17 @@ def test_incomplete_config_says_what_is_missing(tmp_path: Path) -> None:
         [sys.executable, "-m", "server", "--config", str(path)], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 1 and "gateway.authorizer" in result.stderr
+
+
+def test_an_explicit_config_beside_the_runtime_variable_is_named_as_unread(tmp_path: Path) -> None:
+    """On AgentCore Runtime MCP_SERVER_HANDOFF takes the place of --config: saying both gets a warning."""
+    env = {**os.environ, "MCP_SERVER_HANDOFF": "{not json"}
+    result = subprocess.run(
+        [sys.executable, "-m", "server", "--config", str(tmp_path / "other.json")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert "MCP_SERVER_HANDOFF is set, so --config" in result.stderr and "other.json is not read" in result.stderr
+    assert result.returncode == 1 and "environment variable MCP_SERVER_HANDOFF is not JSON" in result.stderr
