@@ -61,8 +61,7 @@ def read_live_state(ctx: Context, stack: Stack, *, parallelism: int = 10) -> Liv
                 waiting.remove((step, logical))
                 decl = stack.resources[logical]
                 spec = resolve_refs(decl.spec, _outputs_of(known))
-                call = _read if step == "read" else _lookup
-                jobs[pool.submit(call, ctx, decl, spec)] = (step, logical)
+                jobs[pool.submit(_step, ctx, decl, spec, step)] = (step, logical)
 
         start_ready()
         failures: dict[str, Exception] = {}
@@ -90,13 +89,15 @@ def read_live_state(ctx: Context, stack: Stack, *, parallelism: int = 10) -> Liv
     return state
 
 
-def _read(ctx: Context, decl: ResourceDecl, spec: dict[str, Any]) -> Live | None:
+def _step(ctx: Context, decl: ResourceDecl, spec: dict[str, Any], step: str) -> Any:
+    """One read step of a resource: `read` it, or `lookup` what finding it gives; AWS's refusal names it."""
+    kind = KINDS[decl.kind]
     try:
-        return KINDS[decl.kind].read(ctx, decl.name, spec)
+        return kind.read(ctx, decl.name, spec) if step == "read" else kind.lookup(ctx, decl.name, spec)
     except ClientError as exc:
         raise ReadFailed(
-            f"reading {decl.kind} {decl.name!r} ({decl.logical}): {exc.operation_name} failed with "
-            f"{error_code(exc)}: {error_message(exc)}"
+            f"{'reading' if step == 'read' else 'looking up'} {decl.kind} {decl.name!r} ({decl.logical}): "
+            f"{exc.operation_name} failed with {error_code(exc)}: {error_message(exc)}"
         ) from exc
 
 
@@ -108,16 +109,6 @@ def _read_needs(stack: Stack) -> dict[str, set[str]]:
         owner_field = KINDS[decl.kind].owner_field
         needs[logical] = {r.resource for r in references_in(decl.spec[owner_field])} if owner_field else set()
     return needs
-
-
-def _lookup(ctx: Context, decl: ResourceDecl, spec: dict[str, Any]) -> dict[str, Any] | None:
-    try:
-        return KINDS[decl.kind].lookup(ctx, decl.name, spec)
-    except ClientError as exc:
-        raise ReadFailed(
-            f"looking up {decl.kind} {decl.name!r} ({decl.logical}): {exc.operation_name} failed with "
-            f"{error_code(exc)}: {error_message(exc)}"
-        ) from exc
 
 
 def _has_lookup(kind: str) -> bool:
