@@ -1,24 +1,65 @@
-"""The only place that builds boto3 clients. Everything honours boto3's own configuration
-(AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ...); `--profile/--region` override it."""
+"""The only place that builds AWS clients. Everything honours botocore's own configuration
+(AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ...); `--profile/--region` override it.
+
+Two costs are paid once per process, not once per command: importing botocore (only when a client is
+first made or an AWS error first handled, so `reconcile --help` and `validate` load no AWS SDK), and
+parsing botocore's JSON service models (one loader per data path, shared by every session). Credentials,
+region and endpoint are read again on every `make_clients`: each call is a new botocore session.
+"""
 
 from __future__ import annotations
 
 import os
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError
+if TYPE_CHECKING:
+    from botocore.config import Config
+    from botocore.exceptions import ClientError as ClientError
+    from botocore.loaders import Loader
+    from botocore.model import ServiceModel
+    from botocore.session import Session
 
 CONTROL_SERVICE = "bedrock-agentcore-control"
-RETRIES = Config(
-    retries={"mode": "standard", "max_attempts": 8}, connect_timeout=10, read_timeout=60, max_pool_connections=64
-)
-"""Reads run in parallel (reconciler.reading): a pool as large as the calls in flight, not botocore's 10."""
+RETRY_SETTINGS: dict[str, Any] = {
+    "retries": {"mode": "standard", "max_attempts": 8},
+    "connect_timeout": 10,
+    "read_timeout": 60,
+    "max_pool_connections": 64,
+}
+"""Reads run in parallel (reconciler.reading): a pool as large as the calls in flight, not botocore's 10.
+`RETRIES` is the botocore Config made of it (built on first use; tests may set their own)."""
 READ_PREFIXES = ("Get", "List", "Describe", "Head")
+NOT_FOUND = ("ResourceNotFoundException", "NoSuchEntity", "NoSuchEntityException")
+
+_loaders: dict[str | None, Loader] = {}
+_loaders_lock = threading.Lock()
+
+
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Any:
+        """`aws.ClientError` and `aws.RETRIES` import botocore on first use (PEP 562): an `except
+        aws.ClientError` clause is evaluated only when an exception reaches it."""
+        if name == "ClientError":
+            from botocore.exceptions import ClientError
+
+            return ClientError
+        if name == "RETRIES":
+            return _retries()
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _retries() -> Config:
+    found = globals().get("RETRIES")
+    if found is None:
+        from botocore.config import Config
+
+        found = globals()["RETRIES"] = Config(**RETRY_SETTINGS)
+    return found
 
 
 @dataclass
@@ -60,18 +101,42 @@ class Clients:
                 client.meta.events.register(event, handler)
 
 
+def botocore_session(profile: str | None = None) -> Session:
+    """A new botocore session (so credentials, region and endpoint are read from the environment as it
+    is now) on the process's loader for its data path (so service models are parsed once)."""
+    import botocore.session
+
+    session = botocore.session.Session(profile=profile)
+    data_path = session.get_config_variable("data_path")
+    with _loaders_lock:
+        loader = _loaders.setdefault(data_path, session.get_component("data_loader"))
+    session.register_component("data_loader", loader)
+    return session
+
+
+def service_model(service: str) -> ServiceModel:
+    """botocore's model of `service` (operations, shapes, enums), parsed once per process."""
+    return botocore_session().get_service_model(service)
+
+
 def make_clients(*, profile: str | None = None, region: str | None = None) -> Clients:
-    # boto3 itself reads AWS_DEFAULT_REGION (and the profile's region) but not AWS_REGION.
-    session = boto3.Session(profile_name=profile, region_name=region or os.environ.get("AWS_REGION") or None)
-    if not session.region_name:
+    session = botocore_session(profile)
+    # botocore itself reads AWS_DEFAULT_REGION (and the profile's region) but not AWS_REGION.
+    chosen = region or os.environ.get("AWS_REGION") or session.get_config_variable("region")
+    if not chosen:
         raise RuntimeError("no AWS region configured: pass --region, set AWS_REGION, or set `region:` in stack.yaml")
+    config = _retries()
+
+    def client(service: str) -> Any:
+        return session.create_client(service, region_name=chosen, config=config)
+
     return Clients(
-        iam=session.client("iam", config=RETRIES),
-        control=session.client(CONTROL_SERVICE, config=RETRIES),
-        region=session.region_name,
-        ssm=session.client("ssm", config=RETRIES),
-        s3=session.client("s3", config=RETRIES),
-        dynamodb=session.client("dynamodb", config=RETRIES),
+        iam=client("iam"),
+        control=client(CONTROL_SERVICE),
+        region=chosen,
+        ssm=client("ssm"),
+        s3=client("s3"),
+        dynamodb=client("dynamodb"),
     )
 
 
@@ -84,4 +149,4 @@ def error_message(exc: ClientError) -> str:
 
 
 def is_not_found(exc: ClientError) -> bool:
-    return error_code(exc) in ("ResourceNotFoundException", "NoSuchEntity", "NoSuchEntityException")
+    return error_code(exc) in NOT_FOUND

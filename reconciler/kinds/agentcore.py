@@ -9,10 +9,9 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-import botocore.session
 from botocore.exceptions import ClientError
 
-from reconciler.aws import is_not_found
+from reconciler.aws import is_not_found, service_model
 from reconciler.kinds.base import OWNER_TAG, Context
 
 
@@ -74,8 +73,7 @@ def pending_auth_refusal(kind: str, name: str, status: str, url: str | None) -> 
 
 @cache
 def _update_fields(operation: str) -> frozenset[str]:
-    model = botocore.session.get_session().get_service_model("bedrock-agentcore-control")
-    return frozenset(model.operation_model(operation).input_shape.members)
+    return frozenset(service_model("bedrock-agentcore-control").operation_model(operation).input_shape.members)
 
 
 def unmanaged_settings(found: dict[str, Any], *, update: str, managed: frozenset[str]) -> dict[str, Any]:
