@@ -89,6 +89,11 @@ class SandboxApp:
         self.github = GitHubStandIn(self._registered_app)
         self.gateway = GatewayDataPlane(self.identity, self.flow, self.credentials)
 
+    def forget_users(self) -> None:
+        """Users' state only (sessions, vault, GitHub codes and tokens); the control plane stays as it is."""
+        self.flow.forget()
+        self.github.forget()
+
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
         if self.latency:

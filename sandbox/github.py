@@ -73,6 +73,11 @@ class GitHubStandIn:
         self.codes: dict[str, Grant] = {}
         self.tokens: dict[str, Grant] = {}
 
+    def forget(self) -> None:
+        with self.lock:
+            self.codes.clear()
+            self.tokens.clear()
+
     def authorize_page(self, request: Request) -> Response:
         args = request.args
         app = self.apps(args.get("client_id", ""))

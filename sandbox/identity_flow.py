@@ -58,6 +58,11 @@ class IdentityFlow:
         self.sessions: dict[str, Session] = {}
         self.vault: dict[tuple[str, str], str] = {}
 
+    def forget(self) -> None:
+        with self.lock:
+            self.sessions.clear()
+            self.vault.clear()
+
     def token_for(self, provider: str, initiator: Initiator) -> str | None:
         return self.vault.get((provider, initiator.vault_key))
 

@@ -44,6 +44,8 @@ class Sandbox:
         self.app = SandboxApp({ACCESS_KEY: SECRET_KEY}, latency=delay)
         self._server: BaseWSGIServer = make_server(host, port, self.app, threaded=True, request_handler=_QuietHandler)
         self._thread: threading.Thread | None = None
+        self.resets = 0
+        """How many times reset() ran: a test fixture that keeps an applied stack between tests knows it is gone."""
         moto_fidelity.gateway_url_base["value"] = self.url
 
     @property
@@ -68,6 +70,12 @@ class Sandbox:
         moto_fidelity.settle_after_one_read()
         set_mode(self.consistency)
         self.app.reset()
+        self.resets += 1
+
+    def forget_users(self) -> None:
+        """Forget what users did (3LO sessions, the token vault, GitHub grants) and keep every resource: the
+        account as a new set of users would find it."""
+        self.app.forget_users()
 
     def set_consistency(self, mode: Mode) -> None:
         """Switch the mode until the next reset() (which restores the one this Sandbox was built with)."""

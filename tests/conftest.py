@@ -6,6 +6,7 @@ import ipaddress
 import shutil
 import socket
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from click.testing import CliRunner, Result
 
 from commands.reconcile import main
 from sandbox.server import Sandbox
+from tests.asgi import fixed_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "gh-client-secret-0123456789abcdef"
@@ -55,24 +57,85 @@ def sandbox_server() -> Iterator[Sandbox]:
         yield sandbox
 
 
+def _point_at(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """boto3 and the stack's variables pointed at the sandbox, through the environment."""
+    issuer = {
+        "OIDC_DISCOVERY_URL": f"{sandbox.url}/oidc/.well-known/openid-configuration",
+        "OIDC_CLIENT_ID": "sandbox-demo",
+    }
+    for key, value in {**sandbox.environ, **STACK_ENV, **issuer}.items():
+        monkeypatch.setenv(key, value)
+
+
 @pytest.fixture
 def sandbox(sandbox_server: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     """A clean sandbox account, with boto3 pointed at it through the environment."""
     sandbox_server.reset()
-    issuer = {
-        "OIDC_DISCOVERY_URL": f"{sandbox_server.url}/oidc/.well-known/openid-configuration",
-        "OIDC_CLIENT_ID": "sandbox-demo",
-    }
-    for key, value in {**sandbox_server.environ, **STACK_ENV, **issuer}.items():
-        monkeypatch.setenv(key, value)
+    _point_at(sandbox_server, monkeypatch)
     return sandbox_server
+
+
+@dataclass
+class _Applied:
+    folder: Path
+    resets: int
+    fingerprint: tuple[Any, ...]
+
+
+@pytest.fixture(scope="session")
+def callback_port() -> int:
+    """The port of the callback app for the whole run: the shared stack's return URL points at it."""
+    return fixed_port()
+
+
+@pytest.fixture(scope="session")
+def _applied_cache() -> dict[str, _Applied]:
+    return {}
+
+
+@pytest.fixture
+def applied_stack(
+    sandbox_server: Sandbox,
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    callback_port: int,
+    _applied_cache: dict[str, _Applied],
+) -> Path:
+    """The shipped stack without its Runtime part, applied once per worker and kept while tests only read AWS
+    (their users' sessions and links are forgotten before each test: Sandbox.forget_users). Returns the test's
+    own folder (the cwd) with stack.yaml, openapi/ and config.json as apply wrote them, so every test has a
+    fresh session store. A test that changes the account, or a reset by any other test, is noticed by the next
+    one (the sandbox's reset count and tests.sandbox.helpers.account_fingerprint), which applies again."""
+    from tests.sandbox.helpers import account_fingerprint, apply_stack
+
+    _point_at(sandbox_server, monkeypatch)
+    monkeypatch.setenv("CALLBACK_URL", f"http://127.0.0.1:{callback_port}/oauth/callback")
+    cached = _applied_cache.get("stack")
+    if cached is None or cached.resets != sandbox_server.resets or cached.fingerprint != account_fingerprint():
+        sandbox_server.reset()
+        folder = tmp_path_factory.mktemp("applied")
+        _copy_stack_files(ROOT, folder)
+        monkeypatch.chdir(folder)
+        apply_stack()
+        cached = _applied_cache["stack"] = _Applied(folder, sandbox_server.resets, account_fingerprint())
+    else:
+        sandbox_server.forget_users()
+    _copy_stack_files(cached.folder, tmp_path)
+    shutil.copy(cached.folder / "config.json", tmp_path / "config.json")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _copy_stack_files(source: Path, folder: Path) -> None:
+    shutil.copy(source / "stack.yaml", folder / "stack.yaml")
+    shutil.copytree(source / "openapi", folder / "openapi", dirs_exist_ok=True)
 
 
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the shipped stack.yaml and OpenAPI file; the cwd for the CLI."""
-    shutil.copy(ROOT / "stack.yaml", tmp_path / "stack.yaml")
-    shutil.copytree(ROOT / "openapi", tmp_path / "openapi")
+    _copy_stack_files(ROOT, tmp_path)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

@@ -3,12 +3,13 @@ callback would do with a consent link (the AgentCore URL it sends that link's br
 
 from __future__ import annotations
 
+import multiprocessing
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 from handoff.callers import IdentifierKind
 from handoff.links import LINK_PARAM, consent_link, digest, new_link_value
-from handoff.sessions import OAuthSession, SessionStore, SqliteSessionStore
+from handoff.sessions import OAuthSession, SessionStore, SessionUnavailable, SqliteSessionStore
 
 NOWHERE = "https://agentcore.invalid/identities/oauth2/authorize"
 
@@ -49,3 +50,19 @@ def stored_session(store: SessionStore, link: str) -> OAuthSession:
 def server_store(workdir: Path) -> SqliteSessionStore:
     """The store mcp-server uses by default beside config.json in `workdir`."""
     return SqliteSessionStore(workdir / "oauth-sessions.sqlite3")
+
+
+def consume_in_child(kind: str, where: str, uri: str, results: multiprocessing.Queue[str]) -> None:
+    """A spawned process's consume() on the SQLite store at `where` or the DynamoDB table `where`: here, not in
+    a test module, so the child imports this module's few imports instead of a test module's MCP, browser and
+    sandbox stack (4 children took 70 s under load)."""
+    from handoff.dynamodb_sessions import DynamoDbSessionStore
+
+    store: SessionStore = (
+        SqliteSessionStore(Path(where)) if kind == "sqlite" else DynamoDbSessionStore(where, region="us-east-1")
+    )
+    try:
+        store.consume(uri)
+        results.put("ok")
+    except SessionUnavailable as exc:
+        results.put(exc.reason)

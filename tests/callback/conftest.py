@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
@@ -15,10 +14,8 @@ from callback.app import build_app
 from callback.state import CallbackState
 from demo.browser import Browser
 from handoff.sessions import SqliteSessionStore
-from sandbox.server import Sandbox
-from tests.asgi import free_port, serving_asgi
-from tests.sandbox.helpers import apply_stack
-from tests.server.conftest import Stack, serving
+from tests.asgi import serving_asgi
+from tests.server.conftest import Stack, serving, stack  # noqa: F401 (the fixture deployment uses)
 from tests.sessions import link_for, record
 
 
@@ -37,12 +34,11 @@ class Deployment:
 
 
 @pytest.fixture
-def deployment(sandbox: Sandbox, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
-    port = free_port()
-    monkeypatch.setenv("CALLBACK_URL", f"http://127.0.0.1:{port}/oauth/callback")
-    stack = Stack(sandbox, workdir, apply_stack())
-    state = make_state(workdir / "config.json", session_store=None, csrf_secret=None)
-    with serving_asgi(build_app(state), port=port) as callback, serving(stack.tools()) as mcp:
+def deployment(stack: Stack, callback_port: int) -> Iterator[Deployment]:  # noqa: F811
+    """The shared applied stack (its return URL points at `callback_port`) with this test's own callback app,
+    session store and mcp-server."""
+    state = make_state(stack.workdir / "config.json", session_store=None, csrf_secret=None)
+    with serving_asgi(build_app(state), port=callback_port) as callback, serving(stack.tools()) as mcp:
         yield Deployment(stack, callback, f"{mcp}/mcp", state)
 
 

@@ -16,7 +16,7 @@ from handoff.links import digest
 from handoff.sessions import SessionUnavailable, SqliteSessionStore
 from tests.callback.conftest import Deployment, confirm_form, landing_url, opened, recorded_link
 from tests.sandbox.helpers import mint
-from tests.sessions import link_for, record, stored_session
+from tests.sessions import consume_in_child, link_for, record, stored_session
 
 PROFILE_TOOL = "get_user_profile"
 pytestmark = pytest.mark.anyio
@@ -272,21 +272,13 @@ def test_pages_carry_strict_headers(deployment: Deployment) -> None:
     )
 
 
-def _consume(path: str, uri: str, results: multiprocessing.Queue[str]) -> None:
-    try:
-        SqliteSessionStore(Path(path)).consume(uri)
-        results.put("ok")
-    except SessionUnavailable as exc:
-        results.put(exc.reason)
-
-
 def test_store_is_single_use_across_processes(tmp_path: Path) -> None:
     store = SqliteSessionStore(tmp_path / "s.sqlite3")
     uri = "urn:ietf:params:oauth:request_uri:race"
     record(store, uri, "t", name="a")
     results: multiprocessing.Queue[str] = multiprocessing.get_context("spawn").Queue()
     procs = [
-        multiprocessing.get_context("spawn").Process(target=_consume, args=(str(store.path), uri, results))
+        multiprocessing.get_context("spawn").Process(target=consume_in_child, args=("sqlite", str(store.path), uri, results))
         for _ in range(4)
     ]
     for p in procs:

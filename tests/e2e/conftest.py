@@ -1,3 +1,3 @@
 """End-to-end tests reuse the callback tests' deployment (sandbox + stack + mcp-server + oauth-callback)."""
 
-from tests.callback.conftest import deployment  # noqa: F401
+from tests.callback.conftest import deployment, stack  # noqa: F401

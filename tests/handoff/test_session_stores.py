@@ -16,7 +16,7 @@ from handoff.dynamodb_sessions import KEY, DynamoDbSessionStore
 from handoff.links import digest
 from handoff.sessions import SessionStore, SessionStoreError, SessionUnavailable, SqliteSessionStore
 from sandbox.server import Sandbox
-from tests.sessions import record
+from tests.sessions import consume_in_child, record
 
 URI = "urn:ietf:params:oauth:request_uri:stores"
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl"
@@ -119,17 +119,6 @@ def test_keys_no_store_could_hold_are_unknown(make_store: MakeStore, key: str) -
     assert store.get(URI).identifier == TOKEN
 
 
-def _consume(kind: str, where: str, uri: str, results: multiprocessing.Queue[str]) -> None:
-    store: SessionStore = (
-        SqliteSessionStore(Path(where)) if kind == "sqlite" else DynamoDbSessionStore(where, region="us-east-1")
-    )
-    try:
-        store.consume(uri)
-        results.put("ok")
-    except SessionUnavailable as exc:
-        results.put(exc.reason)
-
-
 def test_consumed_once_across_processes(make_store: MakeStore) -> None:
     store = make_store()
     record(store, URI, TOKEN)
@@ -138,7 +127,7 @@ def test_consumed_once_across_processes(make_store: MakeStore) -> None:
     )
     context = multiprocessing.get_context("spawn")
     results: multiprocessing.Queue[str] = context.Queue()
-    processes = [context.Process(target=_consume, args=(kind, where, URI, results)) for _ in range(4)]
+    processes = [context.Process(target=consume_in_child, args=(kind, where, URI, results)) for _ in range(4)]
     for process in processes:
         process.start()
     for process in processes:

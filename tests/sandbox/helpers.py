@@ -27,6 +27,46 @@ def apply_stack() -> dict[str, Any]:
     return dict(json.loads(Path("config.json").read_text()))
 
 
+def account_fingerprint() -> tuple[Any, ...]:
+    """What a test could change in the account of an applied stack, read in a dozen calls: resources by name,
+    each gateway's and target's last update, the return URLs of every workload identity, each role's
+    policies and tags. Equal before and after a test: the stack is as apply left it."""
+    control, iam = boto3.client("bedrock-agentcore-control"), boto3.client("iam")
+    gateways = control.list_gateways()["items"]
+    targets = [
+        (t["name"], t["status"], str(t["updatedAt"]))
+        for g in gateways
+        for t in control.list_gateway_targets(gatewayIdentifier=g["gatewayId"])["items"]
+    ]
+    identities = [
+        (w["name"], tuple(control.get_workload_identity(name=w["name"]).get("allowedResourceOauth2ReturnUrls", [])))
+        for w in control.list_workload_identities()["workloadIdentities"]
+    ]
+    roles = [
+        (
+            r["RoleName"],
+            str(r["AssumeRolePolicyDocument"]),
+            tuple(
+                str(iam.get_role_policy(RoleName=r["RoleName"], PolicyName=name)["PolicyDocument"])
+                for name in iam.list_role_policies(RoleName=r["RoleName"])["PolicyNames"]
+            ),
+            tuple(p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=r["RoleName"])["AttachedPolicies"]),
+            tuple((t["Key"], t["Value"]) for t in iam.list_role_tags(RoleName=r["RoleName"])["Tags"]),
+        )
+        for r in iam.list_roles()["Roles"]
+    ]
+    providers = [(p["name"], str(p["lastUpdatedTime"])) for p in control.list_oauth2_credential_providers()["credentialProviders"]]
+    return (
+        tuple((g["name"], g["status"], str(g["updatedAt"])) for g in gateways),
+        tuple(targets),
+        tuple(identities),
+        tuple(roles),
+        tuple(providers),
+        tuple(boto3.client("dynamodb").list_tables()["TableNames"]),
+        tuple(b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]),
+    )
+
+
 def apply_stack_with_return_urls() -> dict[str, Any]:
     """The shipped stack, applied, then its return URLs registered on the gateway's own workload
     identity with plain boto3, as AWS requires: the sandbox's own flow tests exercise the sandbox

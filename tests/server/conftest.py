@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -20,7 +21,6 @@ from server.__main__ import make_tools
 from server.app import Tools, build_server
 from server.exposure import http_app, transport_security
 from tests.asgi import serving_asgi
-from tests.sandbox.helpers import apply_stack
 
 TOKEN_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Custom-User-Token"
 
@@ -47,8 +47,9 @@ class Stack:
 
 
 @pytest.fixture
-def stack(sandbox: Sandbox, workdir: Path) -> Stack:
-    return Stack(sandbox, workdir, apply_stack())
+def stack(sandbox_server: Sandbox, applied_stack: Path) -> Stack:
+    """The shared applied stack (tests/conftest.py applied_stack), with this test's own folder and users."""
+    return Stack(sandbox_server, applied_stack, json.loads((applied_stack / "config.json").read_text()))
 
 
 @pytest.fixture
