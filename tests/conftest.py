@@ -27,6 +27,21 @@ STACK_ENV = {
     "SERVER_SOURCE": str(ROOT),  # the shipped stack packages server/ from here (stack.yaml's server_code)
 }
 _real_connect = socket.socket.connect
+SLOW = (
+    "tests/e2e/",
+    "tests/containers/",
+    "tests/callback/test_browser.py",
+    "tests/server/test_workers.py",
+    "tests/sandbox/test_runtime_packaged_server.py",
+)
+"""The end-to-end tier (demo subprocesses, proxies, browsers, containers, workers, runtime processes), marked
+`slow` by path: `uv run pytest` runs it; `uv run pytest -m "not slow"` is the quick loop while editing."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.startswith(SLOW):
+            item.add_marker(pytest.mark.slow)
 
 
 def _loopback_only(self: socket.socket, address: Any) -> Any:

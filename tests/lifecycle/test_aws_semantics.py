@@ -16,6 +16,7 @@ PROFILE = "GitHubTarget___getAuthenticatedUser"
 CALLBACK = "http://localhost:8080/oauth/callback"
 
 
+@pytest.mark.eventual
 def test_return_url_drift_breaks_consent_and_apply_restores_it(sandbox: Sandbox, workdir: Path) -> None:
     apply_ok()
     url = control().get_gateway(gatewayIdentifier=gateway_id())["gatewayUrl"]
@@ -37,6 +38,7 @@ def test_return_url_drift_breaks_consent_and_apply_restores_it(sandbox: Sandbox,
     assert set(actions().values()) == {"no-op"}
 
 
+@pytest.mark.eventual
 def test_switching_the_authorizer_replaces_the_gateway(
     sandbox: Sandbox, workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -58,6 +60,7 @@ def test_switching_the_authorizer_replaces_the_gateway(
     assert set(actions().values()) == {"no-op"}
 
 
+@pytest.mark.eventual
 def test_changing_the_vendor_replaces_the_provider_after_its_delete_finished(sandbox: Sandbox, workdir: Path) -> None:
     apply_ok()
     old = control().get_oauth2_credential_provider(name="github-mcp-github")["callbackUrl"]

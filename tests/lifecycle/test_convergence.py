@@ -47,6 +47,7 @@ def count_full_apply_writes() -> int:
     return counter.writes
 
 
+@pytest.mark.eventual
 def test_interrupted_apply_converges_after_every_step(sandbox: Sandbox, workdir: Path) -> None:
     total = count_full_apply_writes()
     assert total >= 8
@@ -63,6 +64,7 @@ def test_interrupted_apply_converges_after_every_step(sandbox: Sandbox, workdir:
         assert not final.has_changes, f"not converged after a crash following write #{limit}"
 
 
+@pytest.mark.eventual
 def test_noop_apply_makes_no_write_calls(sandbox: Sandbox, workdir: Path) -> None:
     converge(make_clients())
     clients, counter = make_clients(), CallCounter()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from sandbox.server import Sandbox
 from tests.conftest import edit_stack, reconcile
 from tests.lifecycle.helpers import control, gateway_id, iam, settled
@@ -16,6 +18,7 @@ def drift() -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+@pytest.mark.eventual
 def test_no_drift_after_apply_and_a_file_change_is_not_drift(sandbox: Sandbox, workdir: Path) -> None:
     apply_ok()
     assert drift() == (0, drift()[1]) and "Drift: 0 resource(s)" in drift()[1]
@@ -24,6 +27,7 @@ def test_no_drift_after_apply_and_a_file_change_is_not_drift(sandbox: Sandbox, w
     assert reconcile("plan", "--detailed-exitcode").exit_code == 2
 
 
+@pytest.mark.eventual
 def test_console_edit_is_drift_and_apply_puts_it_back(sandbox: Sandbox, workdir: Path) -> None:
     apply_ok()
     found = settled(gateway_id())

@@ -64,6 +64,7 @@ def test_failed_delete_in_destroy_skips_exactly_its_dependents(applied: None, mo
     assert inventory() == EMPTY
 
 
+@pytest.mark.eventual
 def test_failed_create_skips_its_dependents_and_keeps_the_rest(
     sandbox: Sandbox, workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -33,6 +33,7 @@ def actions() -> dict[str, str]:
     return {rc["address"]: rc["action"] for rc in plan_json()["resource_changes"]}
 
 
+@pytest.mark.eventual
 def test_first_apply_creates_everything_and_writes_config(sandbox: Sandbox, workdir: Path) -> None:
     assert set(actions().values()) == {"create"}
     output = apply_ok()
@@ -51,6 +52,7 @@ def test_first_apply_creates_everything_and_writes_config(sandbox: Sandbox, work
     assert "NEW callback URL" in output and config["oauth2_providers"][0]["callback_url"] in output
 
 
+@pytest.mark.eventual
 def test_second_plan_is_a_noop(sandbox: Sandbox, workdir: Path) -> None:
     apply_ok()
     result = reconcile("plan", "--detailed-exitcode")
@@ -64,6 +66,7 @@ def test_detailed_exitcode_reports_changes(sandbox: Sandbox, workdir: Path) -> N
     assert reconcile("plan").exit_code == 0
 
 
+@pytest.mark.eventual
 def test_spec_change_updates_in_place(sandbox: Sandbox, workdir: Path) -> None:
     apply_ok()
     before = gateway_id()
@@ -87,6 +90,7 @@ def test_spec_change_updates_in_place(sandbox: Sandbox, workdir: Path) -> None:
     assert set(actions().values()) == {"no-op"}
 
 
+@pytest.mark.eventual
 def test_openapi_change_updates_target_and_is_compared_semantically(sandbox: Sandbox, workdir: Path) -> None:
     apply_ok()
     path = workdir / "openapi" / "github.yaml"
@@ -102,6 +106,7 @@ def test_openapi_change_updates_target_and_is_compared_semantically(sandbox: San
     assert set(actions().values()) == {"no-op"}
 
 
+@pytest.mark.eventual
 def test_immutable_change_replaces_and_says_why(sandbox: Sandbox, workdir: Path) -> None:
     apply_ok()
     old_gateway = gateway_id()
@@ -118,6 +123,7 @@ def test_immutable_change_replaces_and_says_why(sandbox: Sandbox, workdir: Path)
     assert set(actions().values()) == {"no-op"}
 
 
+@pytest.mark.eventual
 def test_removed_resource_is_deleted(sandbox: Sandbox, workdir: Path) -> None:
     apply_ok()
     text = (workdir / "stack.yaml").read_text()
@@ -130,6 +136,7 @@ def test_removed_resource_is_deleted(sandbox: Sandbox, workdir: Path) -> None:
     assert set(actions().values()) == {"no-op"}
 
 
+@pytest.mark.eventual
 def test_destroy_leaves_nothing_owned_and_removes_config(sandbox: Sandbox, workdir: Path) -> None:
     """plan -> apply -> plan (no-op) -> destroy -> plan (all create), over real HTTP."""
     assert set(actions().values()) == {"create"}

@@ -18,6 +18,7 @@ def save_plan(workdir: Path) -> Path:
     return workdir / "plan.json"
 
 
+@pytest.mark.eventual
 def test_a_saved_plan_applies_without_asking_and_holds_no_secret(sandbox: Sandbox, workdir: Path) -> None:
     path = save_plan(workdir)
     assert SECRET not in path.read_text()

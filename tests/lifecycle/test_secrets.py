@@ -17,6 +17,7 @@ from tests.conftest import SECRET, reconcile
 from tests.lifecycle.helpers import control
 
 
+@pytest.mark.eventual
 def test_changed_secret_is_detected_and_applied(
     sandbox: Sandbox, workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from sandbox.server import Sandbox
 from tests.conftest import edit_stack, reconcile
 from tests.lifecycle.helpers import control, gateway_id, inventory
@@ -28,6 +30,7 @@ def test_target_leaves_other_changes_for_later(sandbox: Sandbox, workdir: Path) 
     assert actions()["gateway.gateway"] == "update" and actions()["iam_role.gateway_role"] == "no-op"
 
 
+@pytest.mark.eventual
 def test_replace_forces_a_replacement_and_its_dependents_follow(sandbox: Sandbox, workdir: Path) -> None:
     apply_ok()
     old = gateway_id()
