@@ -5,8 +5,10 @@ os.wait4's rusage), in the same run:
 - python: an empty interpreter (what any Python program pays);
 - floor: importing only the libraries the server needs to serve (mcp's MCPServer, httpx, uvicorn,
   click, pydantic) - the simplest thing that could do the job;
-- mcp-server --help: our entry point, imports and option parsing included.
-It also lists which project packages the server's import loads (the hand-off rule: no `reconciler`).
+- mcp-server --help: our entry point, imports and option parsing included; it imports only the command
+  line (the server is imported once the options are parsed), so its floor is `python`;
+- server imports: what a serving process imports (server.serving, which builds the app), against `floor`.
+It also lists which project packages each of the two loads (the hand-off rule: no `reconciler`; no boto3).
 
     uv run python bench/server_startup.py [--runs 15]
 """
@@ -41,9 +43,9 @@ def measure(argv: list[str], runs: int) -> tuple[float, float]:
     return statistics.median(walls), statistics.median(rss)
 
 
-def loaded_packages() -> dict[str, int]:
-    """Modules of each project package (and boto3) that importing the server's entry point loads."""
-    code = "import sys, server.__main__; print('\\n'.join(sys.modules))"
+def loaded_packages(module: str) -> dict[str, int]:
+    """Modules of each project package (and boto3) that importing `module` loads."""
+    code = f"import sys, {module}; print('\\n'.join(sys.modules))"
     names = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     counts = dict.fromkeys(PROJECT, 0)
     for name in names.split():
@@ -61,13 +63,15 @@ def main() -> None:
         "python": measure([sys.executable, "-c", "pass"], runs),
         "floor": measure([sys.executable, "-c", FLOOR], runs),
         "mcp-server --help": measure([sys.executable, "-m", "server", "--help"], runs),
+        "server imports": measure([sys.executable, "-c", "import server.serving"], runs),
     }
     floor_wall, floor_rss = rows["floor"]
     print(f"{'':20} {'wall ms':>9} {'RSS MB':>8} {'wall/floor':>11} {'RSS/floor':>10}   ({runs} runs, medians)")
     for name, (wall, rss) in rows.items():
         print(f"{name:20} {wall * 1000:9.0f} {rss:8.1f} {wall / floor_wall:11.2f} {rss / floor_rss:10.2f}")
-    counts = loaded_packages()
-    print("modules loaded by `import server.__main__`: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    for module in ("server.__main__", "server.serving"):
+        counts = loaded_packages(module)
+        print(f"modules loaded by `import {module}`: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 if __name__ == "__main__":

@@ -9,15 +9,15 @@ import json
 import os
 import tempfile
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
-import click
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from handoff.options import config_option as config_option  # where `reconcile` imports it from
+
 FORMAT_VERSION = 1
-FC = TypeVar("FC", bound=Callable[..., Any])
 
 
 class _Part(BaseModel):
@@ -188,16 +188,3 @@ def _validated(raw: dict[str, Any], source: str, hint: str | None = None) -> Han
 
 _HINT = "run `reconcile apply` (it writes config.json) or pass --config PATH"
 _RUNTIME_HINT = "the agent_runtime resource's hand_off sets it; run `reconcile apply` with the same version"
-
-
-def config_option(*, envvar: str | None = None, help: str = "Written by `reconcile apply`.") -> Callable[[FC], FC]:
-    """The `--config PATH` option of every program that reads or writes config.json."""
-    return click.option(
-        "--config",
-        "config_path",
-        type=click.Path(path_type=Path),
-        default=Path("config.json"),
-        show_default=True,
-        envvar=envvar,
-        help=help,
-    )

@@ -1,26 +1,23 @@
-"""`mcp-server` / `python -m server`: serve the GitHub tools over streamable HTTP or stdio."""
+"""`mcp-server` / `python -m server`: serve the GitHub tools over streamable HTTP or stdio.
+
+Only the command line is imported up front; the server (MCP SDK, models, session store, uvicorn) is
+imported once the options are parsed, so `--help` and a mistyped option answer at once (issue 20)."""
 
 from __future__ import annotations
 
 import os
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import click
-import uvicorn
 from click.core import ParameterSource
 
-from handoff.config import HAND_OFF_VARIABLE, config_option
 from handoff.logs import configure_logging, log_options
-from handoff.sessions import SessionStoreError
-from server.app import build_server
-from server.config import ConfigError
-from server.exposure import ExposureError, check_bind, split_list
-from server.identity import DEFAULT_TOKEN_HEADER
-from server.serving import HttpOptions, WorkersRefused, build_app, check_workers, make_tools, uvicorn_target
+from handoff.options import config_option
+from server.options import DEFAULT_TOKEN_HEADER
 
-__all__ = ["main", "make_tools"]
+__all__ = ["main"]
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -132,7 +129,16 @@ def main(
       mcp-server --host 0.0.0.0 --behind-authenticating-proxy --allowed-host HOST   # AgentCore Runtime
       MCP_USER_TOKEN=$JWT mcp-server --transport stdio
     """
-    configure_logging(log_level, library_level=library_log_level)
+    import uvicorn
+
+    from handoff.config import HAND_OFF_VARIABLE
+    from handoff.sessions import SessionStoreError
+    from server.app import build_server
+    from server.config import ConfigError
+    from server.exposure import ExposureError, check_bind, split_list
+    from server.serving import HttpOptions, WorkersRefused, build_app, check_workers, make_tools, uvicorn_target
+
+    configure_logging(log_level, library_level=library_log_level)  # after the imports: guard_handlers sees theirs
     source = click.get_current_context().get_parameter_source("config_path")
     if HAND_OFF_VARIABLE in os.environ and source is ParameterSource.COMMANDLINE:
         click.secho(
@@ -164,6 +170,15 @@ def main(
     )
     target, settings = uvicorn_target(options, build_app(options, tools) if workers == 1 else None, workers)
     uvicorn.run(target, host=host, port=port, **settings)
+
+
+def __getattr__(name: str) -> Any:
+    """`make_tools`, for importers from before it moved (tests/server/conftest.py), loaded only when asked."""
+    if name == "make_tools":
+        from server.serving import make_tools
+
+        return make_tools
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 if __name__ == "__main__":

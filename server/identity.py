@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from handoff.callers import UNKNOWN_USER, IdentifierKind, display_name, unverified_claims
+from server.options import DEFAULT_TOKEN_HEADER as DEFAULT_TOKEN_HEADER  # also imported from here
 
-# AWS_FACTS: headers reaching a Runtime container are expected to carry this prefix (UNCONFIRMED).
-DEFAULT_TOKEN_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Custom-User-Token"
 TOKEN_ENV = "MCP_USER_TOKEN"
 SIGNING_SERVICE = "bedrock-agentcore"
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from click.testing import CliRunner, Result
 
 import server.__main__ as program
@@ -43,7 +44,7 @@ def restore_logging() -> Iterator[None]:
 def started(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """What `main` would have handed to uvicorn (the app, host, port), instead of serving forever."""
     calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(program.uvicorn, "run", lambda app, **kwargs: calls.append({"app": app, **kwargs}))
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: calls.append({"app": app, **kwargs}))
     return calls
 
 

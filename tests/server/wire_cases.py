@@ -20,10 +20,10 @@ from typing import Any
 
 import httpx2
 
-import server.__main__ as server_main
 from server.app import Tools, build_server
 from server.exposure import http_app, transport_security
 from server.identity import DEFAULT_TOKEN_HEADER
+from server.serving import make_tools as make_server_tools
 from tests.asgi import serving_asgi
 from tests.server.conftest import write_config
 
@@ -200,7 +200,7 @@ CASES = list(_cases())
 def make_tools(gateway_url: str, workdir: Path) -> Tools:
     """Through config.json and `mcp-server`'s own assembly, so the fixture follows the hand-off's schema."""
     write_config(workdir, gateway_url=gateway_url, stack="wire")
-    return server_main.make_tools(
+    return make_server_tools(
         workdir / "config.json", session_store=None, token_header=DEFAULT_TOKEN_HEADER, token_file=None
     )
 
