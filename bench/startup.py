@@ -63,9 +63,9 @@ def measure(argv: list[str], runs: int, env: dict[str, str]) -> tuple[list[float
 
 def loaded(code: str, env: dict[str, str]) -> list[str]:
     """Which of HEAVY a fresh interpreter has imported after running `code`."""
-    probe = f"import sys\n{code}\nprint('\\n'.join(sys.modules))"
+    probe = f"import sys\n{code}\nprint('--- modules ---', *sys.modules)"
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True).stdout
-    names = set(out.split())
+    names = set(out.split("--- modules ---")[-1].split())
     return [h for h in HEAVY if h in names or any(n.startswith(h + ".") for n in names)]
 
 

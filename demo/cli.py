@@ -7,9 +7,6 @@ from pathlib import Path
 
 import click
 
-from demo.errors import StepFailed
-from demo.run import run_demo
-
 NEXT_STEPS = """
 Next steps:
   reconcile sandbox                      serve the sandbox on 127.0.0.1:4566 and print its environment
@@ -45,6 +42,9 @@ def demo_command(stack_file: Path, keep: bool, runtime: bool) -> None:
     folder; a failed one keeps it (child logs, session database), prints the end of each log and
     where the folder is.
     """
+    from demo.errors import StepFailed  # the demo's steps (the MCP SDK, the sandbox) load only when it runs
+    from demo.run import run_demo
+
     try:
         run_demo(stack_file, keep=keep, runtime=runtime)
     except StepFailed as exc:

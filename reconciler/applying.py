@@ -9,8 +9,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from botocore.exceptions import ClientError
-
+from reconciler import aws
 from reconciler.aws import error_code, error_message
 from reconciler.kinds import KINDS
 from reconciler.kinds.base import Context, Kind, Live, document_fingerprint
@@ -57,7 +56,7 @@ class ApplyResult:
 
 def describe_error(change: ResourceChange, exc: BaseException) -> str:
     what = f"{change.kind} {change.name!r} ({change.address})"
-    if isinstance(exc, ClientError):
+    if isinstance(exc, aws.ClientError):
         return f"{what}: {exc.operation_name} failed with {error_code(exc)}: {error_message(exc)}"
     return f"{what}: {exc}"
 

@@ -7,14 +7,11 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from handoff.config import ConfigError, read_raw, write_config
-from reconciler.applying import ApplyResult, apply_plan
-from reconciler.aws import make_clients
-from reconciler.client_config import CLIENTS, client_config_text
+from reconciler.client_config import CLIENTS
 from reconciler.command_line import (
     EXIT_CHANGES,
     EXIT_OK,
@@ -24,6 +21,7 @@ from reconciler.command_line import (
     View,
     aws_options,
     config_written_option,
+    engine_settings,
     handle_errors,
     lock_options,
     locked,
@@ -32,16 +30,14 @@ from reconciler.command_line import (
     stack_option,
     view_options,
 )
-from reconciler.diagnostics import DiagnosticsError
-from reconciler.engine import Snapshot, open_stack, read_snapshot, take_snapshot
-from reconciler.handing_off import build_hand_off
-from reconciler.kinds import KINDS
-from reconciler.kinds.base import Context
-from reconciler.locking import force_unlock
-from reconciler.plan import Plan
-from reconciler.rendering import format_json, format_markdown, plan_document
-from reconciler.saved_plan import check_fresh, fingerprints, read_plan_file, with_secrets, write_plan_file
-from reconciler.stack import load_stack
+
+if TYPE_CHECKING:
+    from reconciler.applying import ApplyResult
+    from reconciler.engine import Snapshot
+    from reconciler.plan import Plan
+
+# The engine, the kinds, botocore and the packager are imported by the commands that use them, so that
+# `reconcile --help` loads none of them and `validate` only the spec's models.
 
 
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -69,7 +65,9 @@ def main() -> None:
 @handle_errors
 def validate(stack_file: Path) -> None:
     """Check stack.yaml and its OpenAPI files without calling AWS."""
-    stack = load_stack(stack_file)
+    from reconciler.stack import load_stack
+
+    stack = load_stack(stack_file, build=False)
     kinds = ", ".join(f"{r.logical} ({r.kind})" for r in (stack.resources[k] for k in stack.order()))
     click.echo(f"{stack_file}: valid. Stack {stack.name!r}, {len(stack.resources)} resources in apply order: {kinds}.")
 
@@ -131,8 +129,19 @@ def plan(
     (sensitive). Lines start with + (add), - (remove), ~ (change) or -/+ (replace), ready for a
     ```diff block.
     """
+    from reconciler.engine import take_snapshot
+    from reconciler.rendering import format_json, format_markdown, plan_document
+    from reconciler.saved_plan import fingerprints, write_plan_file
+
     snapshot = take_snapshot(
-        stack_file, profile=profile, region=region, progress=progress, lenient=destroy, secrets_optional=True
+        stack_file,
+        profile=profile,
+        region=region,
+        progress=progress,
+        build=not destroy,
+        lenient=destroy,
+        secrets_optional=True,
+        settings=engine_settings(),
     )
     if refresh_only:
         the_plan = snapshot.plan_drift()
@@ -190,7 +199,11 @@ def apply(
     refuses (exit 1, naming what changed) if the stack files, the live state or the tool changed
     since it was made. Secrets are read from the environment again.
     """
-    stack, ctx = open_stack(stack_file, profile=profile, region=region, progress=progress)
+    from reconciler.engine import open_stack, read_snapshot
+
+    stack, ctx = open_stack(
+        stack_file, profile=profile, region=region, progress=progress, build=True, settings=engine_settings()
+    )
     with locked(ctx, stack.name, "apply", lock):
         snapshot = read_snapshot(stack, ctx)
         if plan_file is None:
@@ -206,6 +219,8 @@ def apply(
 
 
 def _saved_plan(plan_file: Path, snapshot: Snapshot) -> Plan:
+    from reconciler.saved_plan import check_fresh, fingerprints, read_plan_file, with_secrets
+
     the_plan, saved, saved_region = read_plan_file(plan_file)
     now = fingerprints(snapshot.stack, snapshot.live)
     check_fresh(saved, now, region=snapshot.ctx.clients.region, saved_region=saved_region)
@@ -213,6 +228,10 @@ def _saved_plan(plan_file: Path, snapshot: Snapshot) -> Plan:
 
 
 def _apply(snapshot: Snapshot, the_plan: Plan, config_path: Path, auto_approve: bool, parallelism: int) -> None:
+    from handoff.config import write_config
+    from reconciler.applying import apply_plan
+    from reconciler.handing_off import build_hand_off
+
     if the_plan.has_changes:
         _confirm(auto_approve, "apply these changes")
     result = apply_plan(snapshot.ctx, the_plan, parallelism=parallelism)
@@ -244,7 +263,18 @@ def destroy(
 
     `reconcile plan --destroy` shows the same plan without changing anything.
     """
-    stack, ctx = open_stack(stack_file, profile=profile, region=region, progress=progress, lenient=True)
+    from reconciler.applying import apply_plan
+    from reconciler.engine import open_stack, read_snapshot
+
+    stack, ctx = open_stack(
+        stack_file,
+        profile=profile,
+        region=region,
+        progress=progress,
+        build=False,
+        lenient=True,
+        settings=engine_settings(),
+    )
     with locked(ctx, stack.name, "destroy", lock):
         the_plan = read_snapshot(stack, ctx).plan_destroy()
         view.print_plan(the_plan)
@@ -267,7 +297,12 @@ def adopt(stack_file: Path, profile: str | None, region: str | None, address: st
     Run `reconcile plan` afterwards: the next apply will bring it in line with the spec.
     A gateway target is owned through its gateway: adopt the gateway.
     """
-    snapshot = take_snapshot(stack_file, profile=profile, region=region, progress=progress)
+    from reconciler.engine import take_snapshot
+    from reconciler.kinds import KINDS
+
+    snapshot = take_snapshot(
+        stack_file, profile=profile, region=region, progress=progress, build=False, settings=engine_settings()
+    )
     decl = snapshot.stack.resources.get(address)
     if decl is None:
         raise Fail(f"no resource {address!r} in {stack_file}; resources are: {', '.join(snapshot.stack.resources)}")
@@ -295,7 +330,18 @@ def unlock(stack_file: Path, profile: str | None, region: str | None, lock_id: s
     LOCK_ID is printed in the error of the run that found the lock. Only that lock is removed: if
     another run holds it meanwhile, nothing is.
     """
-    stack, ctx = open_stack(stack_file, profile=profile, region=region, progress=progress, lenient=True)
+    from reconciler.engine import open_stack
+    from reconciler.locking import force_unlock
+
+    stack, ctx = open_stack(
+        stack_file,
+        profile=profile,
+        region=region,
+        progress=progress,
+        build=False,
+        lenient=True,
+        settings=engine_settings(),
+    )
     holder = force_unlock(ctx.clients.ssm, stack.name, lock_id)
     click.echo(f"Removed the lock of stack {stack.name!r} held by {holder.describe()}.")
 
@@ -309,8 +355,12 @@ def stacks(profile: str | None, region: str | None) -> None:
 
     Leftovers of a renamed stack show up here: `reconcile destroy` with the old name removes them.
     """
+    from reconciler.aws import make_clients
+    from reconciler.kinds import KINDS
+    from reconciler.kinds.base import Context
+
     clients = make_clients(profile=profile, region=region)
-    ctx = Context(clients=clients, stack="", progress=progress)
+    ctx = Context.configured(clients=clients, stack="", progress=progress, settings=engine_settings())
     progress(f"Listing stacks in {clients.region}...")
     counts: dict[str, Counter[str]] = {}
     for kind in KINDS.values():
@@ -356,6 +406,9 @@ def output(
     reconcile output --client cursor --token "$JWT"
     reconcile output --client claude-desktop --mcp-url http://localhost:8000/mcp
     """
+    from handoff.config import read_raw
+    from reconciler.client_config import client_config_text
+
     config: Any = read_raw(config_path)
     if client:
         endpoint = mcp_url or (config.get("runtime") or {}).get("invocation_url")
@@ -383,6 +436,8 @@ def output(
 
 def _remove_config(config_path: Path, stack: str) -> None:
     """Only this stack's hand-off: a config.json written for another stack stays."""
+    from handoff.config import ConfigError, read_raw
+
     if not config_path.exists():
         return
     try:
@@ -403,6 +458,8 @@ def _print_warnings(the_plan: Plan) -> None:
 
 
 def _fail_on_errors(the_plan: Plan) -> None:
+    from reconciler.diagnostics import DiagnosticsError
+
     if the_plan.errors:
         raise DiagnosticsError(list(the_plan.errors))
 
@@ -437,6 +494,8 @@ def _report(result: ApplyResult, verb: str) -> None:
 
 def _print_notices(the_plan: Plan, result: ApplyResult) -> None:
     """What the user must do next (a kind's `notices`), between rows of ! so it cannot be missed."""
+    from reconciler.kinds import KINDS
+
     for change in the_plan.changes:
         live = result.lives.get(change.address)
         for notice in KINDS[change.kind].notices(change.current, live) if live else ():

@@ -12,19 +12,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import click
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
 
-from handoff.config import ConfigError, config_option
+from handoff.options import config_option
 from reconciler.aws import error_code, error_message
 from reconciler.diagnostics import DiagnosticsError
-from reconciler.kinds.base import Context
 from reconciler.locking import stack_lock
-from reconciler.plan import Plan
-from reconciler.rendering import format_text, plan_document
+from reconciler.settings import EngineSettings
+
+if TYPE_CHECKING:
+    from reconciler.kinds.base import Context
+    from reconciler.plan import Plan
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
@@ -40,6 +41,14 @@ def progress(message: str) -> None:
     click.echo(message, err=True)
 
 
+def engine_settings() -> EngineSettings:
+    """The waits for this command: the root context's object when the caller passed one (tests:
+    `CliRunner().invoke(main, args, obj=EngineSettings(poll_initial=0.01, ...))`), else the defaults."""
+    context = click.get_current_context(silent=True)
+    found = context.find_object(EngineSettings) if context is not None else None
+    return found if found is not None else EngineSettings()
+
+
 def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(command)
     def wrapper(*args: Any, debug: bool = False, **kwargs: Any) -> Any:
@@ -50,30 +59,11 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
                 click.secho(d.format(), fg="red" if d.severity == "error" else "yellow", err=True)
             _traceback(debug)
             sys.exit(EXIT_ERROR)
-        except NoCredentialsError as exc:
-            _traceback(debug)
-            raise Fail(
-                "no AWS credentials found: set AWS_PROFILE (or pass --profile), or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
-            ) from exc
-        except NoRegionError as exc:
-            _traceback(debug)
-            raise Fail("no AWS region: pass --region, set AWS_REGION, or set `region:` in the stack file") from exc
-        except ClientError as exc:
-            _traceback(debug)
-            raise Fail(f"{exc.operation_name} failed with {error_code(exc)}: {error_message(exc)}") from exc
-        except EndpointConnectionError as exc:
-            _traceback(debug)
-            raise Fail(unreachable(str(exc.kwargs.get("endpoint_url", "")))) from exc
-        except (BotoCoreError, RuntimeError, ConfigError) as exc:
-            _traceback(debug)
-            raise Fail(str(exc)) from exc
         except click.ClickException:
             raise
         except Exception as exc:
             _traceback(debug)
-            raise Fail(
-                f"internal error: {type(exc).__name__}: {exc} (re-run with --debug for the traceback, and report it)"
-            ) from exc
+            raise Fail(explain(exc)) from exc
         except KeyboardInterrupt:
             click.secho(
                 "Interrupted. Calls in flight were allowed to finish; run `reconcile apply` again to converge.",
@@ -83,6 +73,45 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(EXIT_ERROR)
 
     return wrapper
+
+
+def explain(exc: Exception) -> str:
+    """The one line a person reads for an error a command did not handle itself."""
+    said = _aws_failure(exc)
+    if said is not None:
+        return said
+    if isinstance(exc, RuntimeError) or _is_config_error(exc):
+        return str(exc)
+    return f"internal error: {type(exc).__name__}: {exc} (re-run with --debug for the traceback, and report it)"
+
+
+def _aws_failure(exc: Exception) -> str | None:
+    """botocore's errors, by kind. Only a command that loaded botocore can raise one, so one that did not
+    (validate) does not import it here either."""
+    if "botocore.exceptions" not in sys.modules:
+        return None
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        NoRegionError,
+    )
+
+    if isinstance(exc, NoCredentialsError):
+        return "no AWS credentials found: set AWS_PROFILE (or pass --profile), or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+    if isinstance(exc, NoRegionError):
+        return "no AWS region: pass --region, set AWS_REGION, or set `region:` in the stack file"
+    if isinstance(exc, ClientError):
+        return f"{exc.operation_name} failed with {error_code(exc)}: {error_message(exc)}"
+    if isinstance(exc, EndpointConnectionError):
+        return unreachable(str(exc.kwargs.get("endpoint_url", "")))
+    return str(exc) if isinstance(exc, BotoCoreError) else None
+
+
+def _is_config_error(exc: Exception) -> bool:
+    config = sys.modules.get("handoff.config")
+    return config is not None and isinstance(exc, config.ConfigError)
 
 
 def unreachable(endpoint: str) -> str:
@@ -125,6 +154,8 @@ class View:
     colour: bool = False
 
     def print_plan(self, the_plan: Plan) -> None:
+        from reconciler.rendering import format_text, plan_document
+
         text = format_text(
             plan_document(the_plan), show_unchanged=self.show_unchanged, compact=self.compact, colour=self.colour
         )
@@ -193,7 +224,9 @@ def locked(ctx: Context, stack: str, command: str, lock: Lock) -> Iterator[None]
     if not lock.enabled:
         yield
         return
-    with stack_lock(ctx.clients.ssm, stack, command=command, timeout=lock.timeout, progress=progress):
+    with stack_lock(
+        ctx.clients.ssm, stack, command=command, timeout=lock.timeout, progress=progress, poll=ctx.lock_poll
+    ):
         yield
 
 

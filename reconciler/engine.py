@@ -13,6 +13,7 @@ from reconciler.kinds.base import Context
 from reconciler.plan import Plan
 from reconciler.planning import plan_changes, plan_destroy
 from reconciler.reading import LiveState, read_live_state
+from reconciler.settings import EngineSettings
 from reconciler.stack import Stack, load_stack
 
 
@@ -57,13 +58,19 @@ def open_stack(
     region: str | None,
     progress: Callable[[str], None],
     clients: Clients | None = None,
+    build: bool,
     lenient: bool = False,
     secrets_optional: bool = False,
+    settings: EngineSettings | None = None,
 ) -> tuple[Stack, Context]:
-    """Validates the spec first: a bad spec never reaches AWS (`lenient`, `secrets_optional`: see load_stack)."""
-    stack = load_stack(stack_file, lenient=lenient, secrets_optional=secrets_optional)
+    """Validates the spec first: a bad spec never reaches AWS (`build`, `lenient`, `secrets_optional`: see
+    load_stack; only plan and apply build, the other commands need no packaged server). `settings`: the
+    waits (reconciler.settings), the defaults unless a caller passes its own."""
+    stack = load_stack(stack_file, lenient=lenient, secrets_optional=secrets_optional, build=build)
     clients = clients or make_clients(profile=profile, region=choose_region(stack, flag=region, environ=os.environ))
-    return stack, Context(clients=clients, stack=stack.name, progress=progress)
+    return stack, Context.configured(
+        clients=clients, stack=stack.name, progress=progress, settings=settings or EngineSettings()
+    )
 
 
 def read_snapshot(stack: Stack, ctx: Context) -> Snapshot:
@@ -77,15 +84,19 @@ def take_snapshot(
     profile: str | None,
     region: str | None,
     progress: Callable[[str], None],
+    build: bool,
     lenient: bool = False,
     secrets_optional: bool = False,
+    settings: EngineSettings | None = None,
 ) -> Snapshot:
     stack, ctx = open_stack(
         stack_file,
         profile=profile,
         region=region,
         progress=progress,
+        build=build,
         lenient=lenient,
         secrets_optional=secrets_optional,
+        settings=settings,
     )
     return read_snapshot(stack, ctx)

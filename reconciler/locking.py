@@ -18,8 +18,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
+from reconciler import aws
 from reconciler.aws import error_code
 
 POLL = 2.0
@@ -47,8 +46,9 @@ def lock_name(stack: str) -> str:
 
 @contextmanager
 def stack_lock(
-    ssm: Any, stack: str, *, command: str, timeout: float, progress: Callable[[str], None]
+    ssm: Any, stack: str, *, command: str, timeout: float, progress: Callable[[str], None], poll: float = POLL
 ) -> Iterator[LockInfo]:
+    """Holds the lock for the `with` block; waits up to `timeout` seconds for another run's, trying every `poll`."""
     mine = LockInfo(str(uuid.uuid4()), getpass.getuser(), socket.gethostname(), _now(), command)
     deadline, told = time.monotonic() + timeout, False
     while not _take(ssm, stack, mine):
@@ -63,7 +63,7 @@ def stack_lock(
         if not told:
             progress(f"Waiting for the lock of stack {stack!r}, held by {holder.describe()}...")
             told = True
-        time.sleep(POLL)
+        time.sleep(poll)
     try:
         yield mine
     finally:
@@ -73,7 +73,7 @@ def stack_lock(
 def holder_of(ssm: Any, stack: str) -> LockInfo | None:
     try:
         value = ssm.get_parameter(Name=lock_name(stack))["Parameter"]["Value"]
-    except ClientError as exc:
+    except aws.ClientError as exc:
         if error_code(exc) == "ParameterNotFound":
             return None
         raise
@@ -103,7 +103,7 @@ def _take(ssm: Any, stack: str, mine: LockInfo) -> bool:
             Overwrite=False,
             Description="reconcile: an apply or destroy of this stack is running",
         )
-    except ClientError as exc:
+    except aws.ClientError as exc:
         if error_code(exc) == "ParameterAlreadyExists":
             return False
         raise

@@ -8,8 +8,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
-
+from reconciler import aws
 from reconciler.aws import error_code, error_message
 from reconciler.kinds import KINDS
 from reconciler.kinds.base import Context, Kind, Live
@@ -94,7 +93,7 @@ def _step(ctx: Context, decl: ResourceDecl, spec: dict[str, Any], step: str) -> 
     kind = KINDS[decl.kind]
     try:
         return kind.read(ctx, decl.name, spec) if step == "read" else kind.lookup(ctx, decl.name, spec)
-    except ClientError as exc:
+    except aws.ClientError as exc:
         raise ReadFailed(
             f"{'reading' if step == 'read' else 'looking up'} {decl.kind} {decl.name!r} ({decl.logical}): "
             f"{exc.operation_name} failed with {error_code(exc)}: {error_message(exc)}"

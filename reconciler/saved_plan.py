@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from reconciler.kinds import KINDS
 from reconciler.kinds.base import Live
 from reconciler.plan import Action, FieldChange, Plan, ResourceChange
 from reconciler.reading import LiveState
@@ -51,7 +52,7 @@ def fingerprints(stack: Stack, live: LiveState) -> Fingerprints:
     """What a plan depends on, as hashes: every file of the stack and every live resource."""
     files = {str(stack.file): _file_hash(stack.file)}
     for decl in stack.resources.values():
-        for path in decl.files:
+        for path in KINDS[decl.kind].spec_files(decl.spec, stack.file.parent):
             files[str(path)] = _file_hash(path)
     states = {address: _hash(_encode(live_resource)) for address, live_resource in live.resources.items()}
     states |= {f"removed.{o.live.name}": _hash(_encode(o.live)) for o in live.orphans}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import graphlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +49,6 @@ class ResourceDecl:
     spec: dict[str, Any]
     """Validated spec as a dict; `${resource.attr}` references still unresolved."""
     depends_on: frozenset[str]
-    files: tuple[Path, ...] = ()
-    """Files the spec names (a target's OpenAPI document): a saved plan is stale when one changes."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +67,8 @@ class _Collector:
     def __init__(self, file: Path, lines: dict[KeyPath, int], *, lenient: bool = False, secrets_optional: bool = False):
         self.file, self.lines, self.found = file, lines, []  # type: ignore[var-annotated]
         self.lenient, self.secrets_optional = lenient, secrets_optional
+        self.models: dict[str, ResourceSpec] = {}
+        """The validated spec of each resource whose files loaded, for `Kind.build`."""
         self.sensitive: frozenset[str] = frozenset()
         """The sensitive fields of the resource being interpolated (its kind's `sensitive`)."""
 
@@ -78,12 +78,19 @@ class _Collector:
 
 
 def load_stack(
-    path: Path, environ: Mapping[str, str] | None = None, *, lenient: bool = False, secrets_optional: bool = False
+    path: Path,
+    environ: Mapping[str, str] | None = None,
+    *,
+    lenient: bool = False,
+    secrets_optional: bool = False,
+    build: bool = True,
 ) -> Stack:
     """`lenient` (destroy): unset environment variables and invalid values are tolerated, since only
     names, kinds and references are needed to find and delete resources. `secrets_optional` (plan):
     a sensitive field whose environment variable is unset (a pull request from a fork has no secrets)
-    becomes `unset_secret(NAME)`, which the plan shows as not compared; apply loads strictly."""
+    becomes `unset_secret(NAME)`, which the plan shows as not compared; apply loads strictly. `build` (plan,
+    apply): also build what the kinds deploy from the files (`Kind.build`: the packaged server); validate,
+    destroy and the commands that only read AWS pass False and build nothing."""
     try:
         text = read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
@@ -123,7 +130,22 @@ def load_stack(
     _check_references(decls, bodies, out)
     if out.found:
         raise DiagnosticsError(out.found)
+    if build:
+        decls = _built(decls, out.models, path.parent)
     return Stack(name=header.stack, region=header.region, file=path, resources=decls)
+
+
+def _built(decls: dict[str, ResourceDecl], models: dict[str, ResourceSpec], base_dir: Path) -> dict[str, ResourceDecl]:
+    """Each resource with what its kind builds from the files, once the whole stack is valid."""
+    problems: list[Diagnostic] = []
+    for logical, decl in decls.items():
+        built, found = KINDS[decl.kind].build(models[logical], base_dir)
+        problems += found
+        if built:
+            decls[logical] = replace(decl, spec={**decl.spec, **built})
+    if problems:
+        raise DiagnosticsError(problems)
+    return decls
 
 
 def _validated(model: type[BaseModel], data: Any, base: KeyPath, out: _Collector) -> Any:
@@ -226,6 +248,8 @@ def _resource(logical: str, body: Any, stack: str, base_dir: Path, out: _Collect
         )
     extras, problems = kind.load_files(model, base_dir)
     out.found.extend(problems)
+    if not problems:
+        out.models[logical] = model
     spec = {**{k: getattr(model, k) for k in type(model).model_fields}, **extras}
     spec = {k: (v.model_dump() if isinstance(v, BaseModel) else v) for k, v in spec.items()}
     deps = {ref.resource for ref in references_in(body)} | set(model.depends_on)
@@ -235,7 +259,6 @@ def _resource(logical: str, body: Any, stack: str, base_dir: Path, out: _Collect
         name=name,
         spec=spec,
         depends_on=frozenset(deps),
-        files=tuple(kind.spec_files(model, base_dir)),
     )
 
 

@@ -19,10 +19,10 @@ from functools import partial
 from typing import Any, Literal
 from urllib.parse import quote
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from handoff.config import FORMAT_VERSION, HAND_OFF_VARIABLE, SERVER_FIELDS, HandOff, merge_parts
+from reconciler import aws
 from reconciler.aws import is_not_found
 from reconciler.kinds.agentcore import (
     READY,
@@ -139,7 +139,7 @@ class AgentRuntime(Kind):
             return None
         try:
             found = ctx.clients.control.get_agent_runtime(agentRuntimeId=runtime_id)
-        except ClientError as exc:
+        except aws.ClientError as exc:
             if is_not_found(exc):
                 return None
             raise
@@ -177,7 +177,7 @@ class AgentRuntime(Kind):
         control, runtime_id = ctx.clients.control, live.outputs["id"]
         try:
             control.delete_agent_runtime(agentRuntimeId=runtime_id)
-        except ClientError as exc:
+        except aws.ClientError as exc:
             if is_not_found(exc):
                 return
             raise

@@ -9,8 +9,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from botocore.exceptions import ClientError
-
+from reconciler import aws
 from reconciler.aws import is_not_found, service_model
 from reconciler.kinds.base import OWNER_TAG, Context
 
@@ -36,7 +35,7 @@ def read_listed(ctx: Context, describe: Callable[[], dict[str, Any]], *, tries: 
     for attempt in range(tries):
         try:
             return describe()
-        except ClientError as exc:
+        except aws.ClientError as exc:
             if not is_not_found(exc):
                 raise
         if attempt < tries - 1:

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from botocore.exceptions import ClientError
-
+from reconciler import aws
 from reconciler.aws import error_code
 from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec
 from reconciler.kinds.s3_common import add_bucket_tags, bucket_tags, list_keys, s3_missing
@@ -56,12 +55,12 @@ class ArtifactBucket(Kind):
         s3 = ctx.clients.s3
         try:
             s3.head_bucket(Bucket=name)
-        except ClientError as exc:
+        except aws.ClientError as exc:
             if s3_missing(exc):
                 return None
             if error_code(exc) in ("403", "AccessDenied", "Forbidden"):  # HeadBucket's 403 has no body to say why
                 said = {**exc.response, "Error": {**exc.response["Error"], "Message": FORBIDDEN}}
-                raise ClientError(said, exc.operation_name) from exc
+                raise aws.ClientError(said, exc.operation_name) from exc
             raise
         block, encryption, tags = ctx.gather(
             lambda: _public_access_block(ctx, name), lambda: _encryption(ctx, name), lambda: bucket_tags(ctx, name)
@@ -103,7 +102,7 @@ class ArtifactBucket(Kind):
             )
         try:
             ctx.clients.s3.delete_bucket(Bucket=live.name)
-        except ClientError as exc:
+        except aws.ClientError as exc:
             if not s3_missing(exc):
                 raise
 
@@ -128,7 +127,7 @@ class ArtifactBucket(Kind):
 def _public_access_block(ctx: Context, name: str) -> dict[str, bool]:
     try:
         found = ctx.clients.s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
-    except ClientError as exc:
+    except aws.ClientError as exc:
         if "NoSuchPublicAccessBlockConfiguration" in str(exc) or s3_missing(exc):
             return {key: False for key in BLOCK_ALL}
         raise
@@ -138,7 +137,7 @@ def _public_access_block(ctx: Context, name: str) -> dict[str, bool]:
 def _encryption(ctx: Context, name: str) -> str | None:
     try:
         rules = ctx.clients.s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
-    except ClientError as exc:
+    except aws.ClientError as exc:
         if "ServerSideEncryptionConfigurationNotFound" in str(exc) or s3_missing(exc):
             return None
         raise

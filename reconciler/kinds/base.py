@@ -3,7 +3,7 @@ this; adding a kind means a module in this package and a line in `kinds/__init__
 
 Only kinds call AWS. A kind translates between the user-facing spec shape (what stack.yaml says)
 and the AWS API, so that a plan's diff uses the same keys the user wrote. Its two halves:
-- pure (no client, no context): `desired`, `name_scope`, `load_files`, `hand_off`, `notices`, and
+- pure (no client, no context): `desired`, `name_scope`, `load_files`, `build`, `hand_off`, `notices`, and
   each kind's own spec <-> AWS document translations;
 - I/O (take a `Context`): `read`, `discover`, `create`, `update`, `delete`, `adopt`.
 """
@@ -17,7 +17,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
@@ -25,6 +25,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from reconciler.aws import Clients
 from reconciler.diagnostics import Diagnostic
+from reconciler.settings import EngineSettings
 
 OWNER_TAG = "reconcile:stack"
 APPLIED_TAG = "reconcile:applied"
@@ -66,15 +67,22 @@ class Context:
     clients: Clients
     stack: str
     progress: Callable[[str], None] = lambda _msg: None
-    poll_initial: float = 0.5
-    poll_max: float = 10.0
-    wait_timeout: float = 1800.0
-    propagation_timeout: float = 120.0
-    heartbeat: float = 10.0
-    """Seconds between "still creating…" lines while a status does not change."""
+    poll_initial: float = EngineSettings.poll_initial
+    poll_max: float = EngineSettings.poll_max
+    wait_timeout: float = EngineSettings.wait_timeout
+    propagation_timeout: float = EngineSettings.propagation_timeout
+    heartbeat: float = EngineSettings.heartbeat
+    lock_poll: float = EngineSettings.lock_poll
+    """The waits (reconciler.settings says what each is); `Context.configured` takes them from one value."""
 
     _memo: dict[tuple[str, ...], Future[Any]] = field(default_factory=dict)
     _memo_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def configured(
+        cls, *, clients: Clients, stack: str, progress: Callable[[str], None], settings: EngineSettings
+    ) -> Context:
+        return cls(clients=clients, stack=stack, progress=progress, **asdict(settings))
 
     def memo(self, key: tuple[str, ...], fetch: Callable[[], Any]) -> Any:
         """Share one listing between the lookups of a single read pass (see `fresh_reads`); reads run
@@ -159,8 +167,15 @@ class Kind(ABC):
         """Files the spec points at, loaded and checked at validation time (before any AWS call)."""
         return {}, []
 
-    def spec_files(self, spec: ResourceSpec, base_dir: Path) -> list[Path]:
-        """The files `load_files` reads (a saved plan is stale when one of them changes)."""
+    def build(self, spec: ResourceSpec, base_dir: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
+        """What only plan and apply need from the files, built after `load_files` found no problem (the packaged
+        server's zip): `load_stack(build=True)` runs it; validate, destroy and the commands that only read AWS
+        do not, and the spec then holds what `load_files` put in its place."""
+        return {}, []
+
+    def spec_files(self, spec: dict[str, Any], base_dir: Path) -> list[Path]:
+        """The files `load_files` and `build` read, for a resource's spec as loaded (a saved plan is stale when one
+        of them changes)."""
         return []
 
     def hand_off(self, address: str, live: Live) -> dict[str, Any]:

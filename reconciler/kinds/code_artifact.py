@@ -1,9 +1,10 @@
 """The MCP server's code artifact in the artifact bucket (issue 14): the zip reconciler.packaging
 builds, at `<stack>/<name>/<sha256>.zip`.
 
-Packaging runs when the stack is loaded (`load_files`: no AWS call, cached), so the content hash is
-known before any upload and the key with it: dependents (the agent runtime) plan against the new
-key, as Terraform plans against a value known at plan time. A changed server is therefore an
+Packaging runs when the stack is loaded for plan or apply (`build`: no AWS call, cached; validate,
+destroy and the commands that only read AWS build nothing), so the content hash is known before any
+upload and the key with it: dependents (the agent runtime) plan against the new key, as Terraform
+plans against a value known at plan time. A changed server is therefore an
 update of the artifact (a new object; older ones stay for the runtime's older versions until
 destroy) and an update of the runtime; an unchanged one is a no-op.
 
@@ -17,17 +18,17 @@ from __future__ import annotations
 import ipaddress
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlparse
 
-from botocore.exceptions import ClientError
-
+from reconciler import aws
 from reconciler.diagnostics import Diagnostic
 from reconciler.kinds.base import APPLIED_TAG, Context, Kind, Live, ResourceSpec
 from reconciler.kinds.s3_common import add_bucket_tags, list_keys, s3_missing
-from reconciler.packaging import AWS_ARM64, ENTRY_POINT, PACKAGES, PackagingError, Platform, host, package_server
-from reconciler.packaging.archive import files_under
 from reconciler.spec.interpolation import Unknown
+
+if TYPE_CHECKING:
+    from reconciler.packaging import Platform
 
 
 class CodeArtifactSpec(ResourceSpec):
@@ -39,6 +40,8 @@ class CodeArtifactSpec(ResourceSpec):
 
 def target_platform(choice: str, environ: dict[str, str] | None = None) -> Platform:
     """`auto`: the host when the AWS endpoint is a loopback address (the sandbox runs the code here)."""
+    from reconciler.packaging import AWS_ARM64, host
+
     if choice == "auto":
         endpoint = urlparse((environ if environ is not None else dict(os.environ)).get("AWS_ENDPOINT_URL", ""))
         choice = "host" if endpoint.hostname and _is_loopback(endpoint.hostname) else "linux-arm64"
@@ -63,6 +66,7 @@ class CodeArtifact(Kind):
     name_hint = "letters, digits or _.- (it is a folder of the bucket)"
 
     def load_files(self, spec: ResourceSpec, base_dir: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
+        """Checks the source folder; the zip itself is built by `build` (plan and apply only)."""
         assert isinstance(spec, CodeArtifactSpec)
         if "${" in spec.source:  # an unset variable: reported by validation, tolerated by destroy (no build)
             return {"artifact": None}, []
@@ -75,19 +79,31 @@ class CodeArtifact(Kind):
                 file=str(base_dir / "stack.yaml"),
             )
             return {"artifact": None}, [problem]
+        return {"artifact": None}, []
+
+    def build(self, spec: ResourceSpec, base_dir: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
+        """The packaged server (reconciler.packaging, imported here: only plan and apply load it)."""
+        from reconciler.packaging import ENTRY_POINT, PackagingError, package_server
+
+        assert isinstance(spec, CodeArtifactSpec)
+        if "${" in spec.source:
+            return {}, []
+        root = (base_dir / spec.source).resolve()
         try:
             artifact = package_server(project_root=root, platform=target_platform(spec.platform))
         except PackagingError as exc:
-            return {"artifact": None}, [Diagnostic(f"packaging the server failed: {exc}", "fix the cause and re-run")]
+            return {}, [Diagnostic(f"packaging the server failed: {exc}", "fix the cause and re-run")]
         described = {"path": str(artifact.path), "sha256": artifact.sha256, "runtime": artifact.platform.runtime}
         return {"artifact": {**described, "entry_point": list(ENTRY_POINT)}}, []
 
-    def spec_files(self, spec: ResourceSpec, base_dir: Path) -> list[Path]:
+    def spec_files(self, spec: dict[str, Any], base_dir: Path) -> list[Path]:
         """What the zip is built from: a saved plan is stale once the server's code or the lock changes."""
-        assert isinstance(spec, CodeArtifactSpec)
-        if "${" in spec.source:
+        from reconciler.packaging import PACKAGES
+        from reconciler.packaging.archive import files_under
+
+        if "${" in spec["source"]:
             return []
-        root = (base_dir / spec.source).resolve()
+        root = (base_dir / spec["source"]).resolve()
         sources = [path for package in PACKAGES if (root / package).is_dir() for _, path in files_under(root / package)]
         return [*sources, *(root / name for name in ("pyproject.toml", "uv.lock") if (root / name).exists())]
 
@@ -100,7 +116,7 @@ class CodeArtifact(Kind):
             return None
         try:
             objects = list_keys(ctx, bucket, f"{ctx.stack}/{name}/")
-        except ClientError as exc:
+        except aws.ClientError as exc:
             if s3_missing(exc):
                 return None
             raise

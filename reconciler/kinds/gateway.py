@@ -11,9 +11,9 @@ from dataclasses import replace
 from functools import partial
 from typing import Any, Literal
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+from reconciler import aws
 from reconciler.aws import is_not_found
 from reconciler.kinds.agentcore import (
     DELETE_FAILED,
@@ -208,7 +208,7 @@ class Gateway(Kind):
             wait_until_gone(ctx, label=label, describe=describe, failed=DELETE_FAILED)
         try:
             control.delete_gateway(gatewayIdentifier=gateway_id)
-        except ClientError as exc:
+        except aws.ClientError as exc:
             if is_not_found(exc):
                 return
             raise

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from reconciler import aws
 from reconciler.aws import is_not_found
 from reconciler.diagnostics import Diagnostic
 from reconciler.kinds.agentcore import (
@@ -83,9 +83,8 @@ class GatewayTarget(Kind):
     name_pattern = r"(?:[0-9a-zA-Z]-?){1,100}"
     name_hint = "up to 100 letters or digits, single hyphens between them"
 
-    def spec_files(self, spec: ResourceSpec, base_dir: Path) -> list[Path]:
-        assert isinstance(spec, GatewayTargetSpec)
-        return [base_dir / spec.openapi]
+    def spec_files(self, spec: dict[str, Any], base_dir: Path) -> list[Path]:
+        return [base_dir / spec["openapi"]]
 
     def load_files(self, spec: ResourceSpec, base_dir: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
         """The OpenAPI file must lie under the stack file's folder: a stack from a pull request must not
@@ -187,7 +186,7 @@ class GatewayTarget(Kind):
         control, gateway_id, target_id = ctx.clients.control, live.outputs["gateway_id"], live.outputs["id"]
         try:
             control.delete_gateway_target(gatewayIdentifier=gateway_id, targetId=target_id)
-        except ClientError as exc:
+        except aws.ClientError as exc:
             if is_not_found(exc):
                 return
             raise

@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from botocore.exceptions import ClientError
-
+from reconciler import aws
 from reconciler.aws import is_not_found
 from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec, StrList
 
@@ -90,7 +89,7 @@ class IamRole(Kind):
                 ],
                 lambda: self._inline_policy(ctx, name),
             )
-        except ClientError as exc:
+        except aws.ClientError as exc:
             if is_not_found(exc):
                 return None
             raise
@@ -180,7 +179,7 @@ class IamRole(Kind):
             iam.detach_role_policy(RoleName=name, PolicyArn=attached["PolicyArn"])
         try:
             iam.delete_role(RoleName=name)
-        except ClientError as exc:
+        except aws.ClientError as exc:
             if not is_not_found(exc):
                 raise
 
@@ -196,7 +195,7 @@ class IamRole(Kind):
     def _inline_policy(self, ctx: Context, name: str) -> Any:
         try:
             return ctx.clients.iam.get_role_policy(RoleName=name, PolicyName=INLINE_POLICY)["PolicyDocument"]
-        except ClientError as exc:
+        except aws.ClientError as exc:
             if is_not_found(exc):
                 return None
             raise

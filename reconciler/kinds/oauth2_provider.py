@@ -9,9 +9,9 @@ from __future__ import annotations
 from functools import partial
 from typing import Any, Literal
 
-from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
+from reconciler import aws
 from reconciler.aws import is_not_found
 from reconciler.kinds.agentcore import (
     PROVIDER_DELETE_FAILED,
@@ -102,7 +102,7 @@ class Oauth2Provider(Kind):
     def read(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live | None:
         try:
             found = ctx.clients.control.get_oauth2_credential_provider(name=name)
-        except ClientError as exc:
+        except aws.ClientError as exc:
             if is_not_found(exc):
                 return None
             raise
@@ -147,7 +147,7 @@ class Oauth2Provider(Kind):
         control = ctx.clients.control
         try:
             control.delete_oauth2_credential_provider(name=live.name)
-        except ClientError as exc:
+        except aws.ClientError as exc:
             if is_not_found(exc):
                 return
             raise

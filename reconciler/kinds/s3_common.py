@@ -4,22 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
+from reconciler import aws
 from reconciler.aws import error_code
 from reconciler.kinds.base import Context
 
 NOT_FOUND = frozenset({"NoSuchBucket", "NoSuchKey", "NotFound", "404", "NoSuchTagSet", "NoSuchTagSetError"})
 
 
-def s3_missing(exc: ClientError) -> bool:
+def s3_missing(exc: aws.ClientError) -> bool:
     return error_code(exc) in NOT_FOUND
 
 
 def bucket_tags(ctx: Context, bucket: str) -> dict[str, str]:
     try:
         found = ctx.clients.s3.get_bucket_tagging(Bucket=bucket)
-    except ClientError as exc:
+    except aws.ClientError as exc:
         if s3_missing(exc):
             return {}
         raise

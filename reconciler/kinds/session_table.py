@@ -13,8 +13,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any, Literal
 
-from botocore.exceptions import ClientError
-
+from reconciler import aws
 from reconciler.aws import is_not_found
 from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec
 from reconciler.kinds.waiting import wait_for_status, wait_until_gone
@@ -53,7 +52,7 @@ class SessionTable(Kind):
         dynamodb = ctx.clients.dynamodb
         try:
             table = dynamodb.describe_table(TableName=name)["Table"]
-        except ClientError as exc:
+        except aws.ClientError as exc:
             if is_not_found(exc):
                 return None
             raise
@@ -116,7 +115,7 @@ class SessionTable(Kind):
         dynamodb = ctx.clients.dynamodb
         try:
             dynamodb.delete_table(TableName=live.name)
-        except ClientError as exc:
+        except aws.ClientError as exc:
             if is_not_found(exc):
                 return
             raise
@@ -144,7 +143,7 @@ def _owner(ctx: Context, name: str) -> str | None:
     try:
         arn = ctx.clients.dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
         return _tags(ctx, arn).get(OWNER_TAG)
-    except ClientError as exc:
+    except aws.ClientError as exc:
         if is_not_found(exc):
             return None
         raise

@@ -8,8 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
-from botocore.exceptions import ClientError
-
+from reconciler import aws
 from reconciler.aws import error_code, error_message, is_not_found
 from reconciler.kinds.base import Context, backoff_delays, deadline
 
@@ -48,7 +47,7 @@ def wait_for_status(
     while True:
         try:
             current = describe()
-        except ClientError as exc:
+        except aws.ClientError as exc:
             if not is_not_found(exc) or missing >= not_found_reads:
                 raise
             missing += 1
@@ -80,7 +79,7 @@ def wait_until_gone(
     def still_there() -> dict[str, Any]:
         try:
             return describe()
-        except ClientError as exc:
+        except aws.ClientError as exc:
             if is_not_found(exc):
                 return {"status": GONE}
             raise
@@ -101,7 +100,7 @@ def retry_iam_propagation(ctx: Context, *, label: str, call: Callable[[], T]) ->
     while True:
         try:
             return call()
-        except ClientError as exc:
+        except aws.ClientError as exc:
             retryable = error_code(exc) in ("ValidationException", "AccessDeniedException") and bool(
                 PROPAGATION.search(error_message(exc))
             )

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Literal
 
-from botocore.exceptions import ClientError
-
+from reconciler import aws
 from reconciler.aws import is_not_found
 from reconciler.kinds.agentcore import list_stack_names, read_tags, tagged_owners
 from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec, StrList
@@ -33,7 +32,7 @@ class WorkloadIdentity(Kind):
     def read(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live | None:
         try:
             found = ctx.clients.control.get_workload_identity(name=name)
-        except ClientError as exc:
+        except aws.ClientError as exc:
             if is_not_found(exc):
                 return None
             raise
@@ -77,7 +76,7 @@ class WorkloadIdentity(Kind):
     def delete(self, ctx: Context, live: Live) -> None:
         try:
             ctx.clients.control.delete_workload_identity(name=live.name)
-        except ClientError as exc:
+        except aws.ClientError as exc:
             if not is_not_found(exc):
                 raise
 

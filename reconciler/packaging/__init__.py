@@ -8,7 +8,9 @@ S3 (`Artifact.key`): an unchanged server is the same key (no-op), a changed one 
 Two caches under `cache_dir`: the installed dependencies, keyed by uv.lock, the roots and the
 platform (a code-only change reinstalls nothing), and the finished zip, keyed by that plus every
 source file (an unchanged server costs a hash of its sources). uv's own cache keeps the wheels, so
-a second cold build is offline.
+a second cold build is offline. Within one process the artifact is also kept by the digest of its inputs,
+and the scan of installed packages is done once: a second plan in the same process reads the sources and
+nothing else.
 """
 
 from __future__ import annotations
@@ -20,12 +22,18 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from reconciler.packaging import archive, dependencies
-from reconciler.packaging.dependencies import PackagingError
 from reconciler.packaging.platforms import AWS_ARM64, Platform, host
+
+# archive (zipfile) and dependencies (importlib.metadata, uv) are imported when a zip is built: `reconcile
+# validate` loads this module for ENTRY_POINT (the agent runtime's default) and nothing else of the packager.
+
+
+class PackagingError(Exception):
+    """A packaging step failed; the message says which and how to fix it."""
+
 
 __all__ = ["AWS_ARM64", "ENTRY_POINT", "Artifact", "PackagingError", "Platform", "host", "package_server"]
 
@@ -79,25 +87,56 @@ def package_server(
     cache_dir: Path | None = None,
     progress: Progress = _print_progress,
 ) -> Artifact:
-    """Builds (or finds in the cache) the zip for the platform."""
+    """Builds (or finds in the cache) the zip for the platform. A second call in the same process with the
+    same inputs (sources, pyproject.toml, uv.lock, platform, cache) reads the sources and nothing else."""
     cache = cache_dir or default_cache_dir()
     directories = [project_root / name for name in PACKAGES]
+    sources = [(name, path.read_bytes()) for d in directories for name, path in _prefixed(d)]
+    project = [(project_root / name).read_bytes() for name in ("pyproject.toml", "uv.lock")]
+    inputs = _digest([FORMAT, str(project_root), str(cache), platform.label, *project, *_flat(sources)])
+    built = _built.get(inputs)
+    if built is not None and built.path.exists():
+        progress(f"{platform.label}: unchanged, cached zip {built.path.name[:12]}…")
+        return replace(built, cached=True)
+    _built[inputs] = artifact = _package(project_root, directories, sources, platform, cache, progress)
+    return artifact
+
+
+_built: dict[str, Artifact] = {}
+"""The artifacts this process built or found, by the digest of everything that determines them."""
+
+
+def _flat(sources: list[tuple[str, bytes]]) -> list[str | bytes]:
+    return [part for name, content in sources for part in (name, content)]
+
+
+def _package(
+    project_root: Path,
+    directories: list[Path],
+    sources: list[tuple[str, bytes]],
+    platform: Platform,
+    cache: Path,
+    progress: Progress,
+) -> Artifact:
+    from reconciler.packaging import archive, dependencies
+
     roots = dependencies.root_requirements(project_root, directories)
     deps_key = _digest([FORMAT, platform.label, *roots, (project_root / "uv.lock").read_bytes()])
-    sources = [(name, path) for d in directories for name, path in _prefixed(d)]
-    zip_key = _digest([deps_key, ENTRY_SOURCE.encode(), *(part for n, p in sources for part in (n, p.read_bytes()))])
+    zip_key = _digest([deps_key, ENTRY_SOURCE.encode(), *_flat(sources)])
     zip_path = cache / "zips" / f"{zip_key}.zip"
     if zip_path.exists():
         progress(f"{platform.label}: unchanged, cached zip {zip_path.name[:12]}…")
         return Artifact(zip_path, archive.sha256_of(zip_path), zip_path.stat().st_size, platform, cached=True)
     installed = _installed_dependencies(cache / "deps" / deps_key, roots, platform, project_root, progress)
     entries = [(name, path.read_bytes()) for name, path in archive.files_under(installed) if not _is_script(name)]
-    entries += [(name, path.read_bytes()) for name, path in sources]
+    entries += sources
     entries.append((ENTRY_FILE, ENTRY_SOURCE.encode()))
     return _write(zip_path, entries, platform, progress)
 
 
 def _prefixed(directory: Path) -> list[tuple[str, Path]]:
+    from reconciler.packaging import archive
+
     return [(f"{directory.name}/{name}", path) for name, path in archive.files_under(directory)]
 
 
@@ -109,6 +148,8 @@ def _is_script(name: str) -> bool:
 def _installed_dependencies(
     target: Path, roots: list[str], platform: Platform, project_root: Path, progress: Progress
 ) -> Path:
+    from reconciler.packaging import dependencies
+
     if target.exists():
         progress(f"{platform.label}: dependencies cached ({len(roots)} roots)")
         return target
@@ -129,6 +170,8 @@ def _installed_dependencies(
 
 
 def _write(zip_path: Path, entries: list[tuple[str, bytes]], platform: Platform, progress: Progress) -> Artifact:
+    from reconciler.packaging import archive
+
     zip_path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=zip_path.parent, suffix=".partial", delete=False) as partial:
         scratch = Path(partial.name)

@@ -17,54 +17,63 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from collections.abc import Mapping
+from functools import cache
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
+from reconciler.packaging import PackagingError
 from reconciler.packaging.platforms import Platform
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
-class PackagingError(Exception):
-    """A packaging step failed; the message says which and how to fix it."""
-
-
 def imported_modules(directories: list[Path]) -> set[str]:
     """Top-level names imported anywhere under the directories (lazy imports inside functions too)."""
-    names: set[str] = set()
-    for directory in directories:
-        for path in sorted(directory.rglob("*.py")):
-            for node in ast.walk(ast.parse(path.read_bytes(), filename=str(path))):
-                if isinstance(node, ast.Import):
-                    names.update(alias.name.split(".")[0] for alias in node.names)
-                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                    names.add(node.module.split(".")[0])
-    return names
+    return _scanned(directories)[0]
 
 
 def named_modules(directories: list[Path]) -> set[str]:
     """String constants that look like module names (`"uvloop"`): candidates for imports by name."""
-    names: set[str] = set()
+    return _scanned(directories)[1]
+
+
+def _scanned(directories: list[Path]) -> tuple[set[str], set[str]]:
+    """(imported names, identifier-like string constants) of every module under the directories, one parse each."""
+    imported: set[str] = set()
+    named: set[str] = set()
     for directory in directories:
         for path in sorted(directory.rglob("*.py")):
             for node in ast.walk(ast.parse(path.read_bytes(), filename=str(path))):
-                if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier():
-                    names.add(node.value)
-    return names
+                if isinstance(node, ast.Import):
+                    imported.update(alias.name.split(".")[0] for alias in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    imported.add(node.module.split(".")[0])
+                elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier():
+                    named.add(node.value)
+    return imported, named
+
+
+@cache
+def _distributions(search_path: tuple[str, ...]) -> Mapping[str, list[str]]:
+    """importlib's module -> distributions map: a scan of every installed package's metadata, done once per
+    process for a given sys.path (the environment does not change under a running command)."""
+    return packages_distributions()
 
 
 def root_requirements(project_root: Path, directories: list[Path]) -> list[str]:
     """Requirement strings for the distributions the directories import (or name, when the project
     declares them), extras as the project declares them."""
     ours = {directory.name for directory in directories} | set(sys.stdlib_module_names) | {"__future__"}
-    third_party = imported_modules(directories) - ours
-    by_module = packages_distributions()
+    imported, named_constants = _scanned(directories)
+    third_party = imported - ours
+    by_module = _distributions(tuple(sys.path))
     missing = sorted(name for name in third_party if name not in by_module)
     if missing:
         raise PackagingError(f"imported but not installed in this environment: {', '.join(missing)} (run uv sync)")
     declared = {_normalize(_name_of(req)): req for req in _declared(project_root)}
     distributions = {_normalize(dist) for name in third_party for dist in by_module[name]}
-    named = {_normalize(dist) for name in named_modules(directories) - ours for dist in by_module.get(name, [])}
+    named = {_normalize(dist) for name in named_constants - ours for dist in by_module.get(name, [])}
     distributions |= named & set(declared)
     return sorted(declared.get(dist, dist) for dist in distributions)
 

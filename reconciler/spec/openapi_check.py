@@ -7,9 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
-
 from reconciler.diagnostics import Diagnostic
+from reconciler.spec.openapi_verdicts import accepted_before, remember_accepted
 from reconciler.spec.yaml_lines import Path as KeyPath
 from reconciler.spec.yaml_lines import YamlError, line_of, load_with_lines, read_text, unreadable
 
@@ -57,9 +56,21 @@ def check_openapi(document: Any, lines: dict[KeyPath, int], file: str) -> list[D
                 "the gateway accepts OpenAPI 3.0 or 3.1: set `openapi: 3.0.3`",
             )
         ]
+    found: list[Diagnostic] = []
+    if not accepted_before(document):
+        found = _validated(document, version, problem)
+        if not found:
+            remember_accepted(document)
+    return found + _gateway_rules(document, problem)
+
+
+def _validated(document: dict[str, Any], version: str, problem: Any) -> list[Diagnostic]:
+    """openapi-spec-validator's problems with the document (imported here: see reconciler.spec.openapi_verdicts)."""
+    from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
+
     validator = OpenAPIV30SpecValidator if version.startswith("3.0") else OpenAPIV31SpecValidator
     try:
-        found = [
+        return [
             problem(
                 "invalid OpenAPI: " + _short(err.message),
                 tuple(err.path),
@@ -68,10 +79,9 @@ def check_openapi(document: Any, lines: dict[KeyPath, int], file: str) -> list[D
             for err in validator(document).iter_errors()
         ]
     except Exception as exc:  # the validator raises (instead of reporting) on e.g. unresolvable $ref
-        found = [
+        return [
             problem("invalid OpenAPI: " + _short(str(exc)), (), "fix the document so openapi-spec-validator accepts it")
         ]
-    return found + _gateway_rules(document, problem)
 
 
 def _gateway_rules(document: dict[str, Any], problem: Any) -> list[Diagnostic]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import click
 import pytest
 
 from commands.reconcile import main
 from tests.conftest import reconcile
 
-COMMANDS = sorted(main.commands)
+COMMANDS = main.list_commands(click.Context(main))
 
 
 @pytest.mark.parametrize("command", COMMANDS)
