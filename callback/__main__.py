@@ -21,7 +21,8 @@ from callback.signin import OidcSignIn, Signer
 from callback.state import CallbackState
 from handoff.config import ConfigError, HandOff, config_option, load_config
 from handoff.logs import configure_logging, log_options
-from handoff.sessions import SessionStoreError, open_store
+from handoff.session_stores import open_store
+from handoff.sessions import SessionStoreError
 
 log = logging.getLogger("callback")
 

@@ -1,7 +1,7 @@
 """The OAuth session store on DynamoDB, for an mcp-server and an oauth-callback that do not share a
-host (the server on AgentCore Runtime). Same interface and semantics as the SQLite store
-(handoff/sessions.py): every change is one conditional write, so a session is bound to one browser,
-consumed at most once and released only while still consumed, whatever the number of processes.
+host (the server on AgentCore Runtime). Same interface (handoff/sessions.py) and semantics as the SQLite
+store (handoff/sqlite_sessions.py): every change is one conditional write, so a session is bound to one
+browser, consumed at most once and released only while still consumed, whatever the number of processes.
 
 One table (the stack's `session_table` resource) holds two kinds of item under its partition key
 `session_uri`: a session (key = its session URI, `urn:ietf:params:oauth:request_uri:...`) and a link

@@ -25,7 +25,7 @@ class ServerConfig:
     callback_url: str
     """The OAuth callback app's URL: the consent links the server hands out point beside it (handoff/links.py)."""
     session_table: str | None = None
-    """The stack's DynamoDB table of OAuth sessions, if it has one (handoff.sessions.open_store)."""
+    """The stack's DynamoDB table of OAuth sessions, if it has one (handoff.session_stores.open_store)."""
 
     def tool(self, operation_id: str) -> str:
         return self.tools[operation_id]

@@ -4,7 +4,7 @@ process's memory, so a session's next request could land on a worker that never 
 
 Workers are started by uvicorn as fresh processes that import `worker_app` and build their own server
 from the options the supervisor leaves in the environment (paths and names, never a credential). The
-session store is the SQLite file both share (WAL, busy timeout: handoff/sessions.py). uvloop and
+session store is the SQLite file both share (WAL, busy timeout: handoff/sqlite_sessions.py). uvloop and
 httptools serve every process: the fastest measured stack (bench/server_overhead.py), and uvloop sets
 TCP_NODELAY on accepted sockets, which asyncio's loop under the multi-process supervisor does not
 (every keep-alive request then stalled ~44 ms on delayed ACKs).
@@ -22,7 +22,7 @@ from typing import Any
 from starlette.types import ASGIApp
 
 from handoff.logs import configure_logging
-from handoff.sessions import open_store
+from handoff.session_stores import open_store
 from server.app import Tools, build_server
 from server.config import load_server_config
 from server.exposure import http_app, transport_security

@@ -13,7 +13,8 @@ from botocore.stub import Stubber
 
 from demo.browser import Browser
 from handoff.links import digest
-from handoff.sessions import SessionUnavailable, SqliteSessionStore
+from handoff.sessions import SessionUnavailable
+from handoff.sqlite_sessions import SqliteSessionStore
 from tests.callback.conftest import Deployment, confirm_form, landing_url, opened, recorded_link
 from tests.sandbox.helpers import mint
 from tests.sessions import consume_in_child, link_for, record, stored_session

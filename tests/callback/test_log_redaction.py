@@ -17,7 +17,7 @@ import pytest
 
 from demo.browser import Browser
 from handoff.links import digest
-from handoff.sessions import SqliteSessionStore
+from handoff.sqlite_sessions import SqliteSessionStore
 from sandbox.server import Sandbox
 from tests.asgi import free_port
 from tests.sandbox.helpers import apply_stack, call_tool, mint

@@ -35,7 +35,8 @@ from callback.app import build_app
 from demo.browser import Browser, approve_on_github
 from handoff.config import ConfigError
 from handoff.links import digest, new_link_value
-from handoff.sessions import SessionUnavailable, SqliteSessionStore
+from handoff.sessions import SessionUnavailable
+from handoff.sqlite_sessions import SqliteSessionStore
 from sandbox.server import Sandbox
 from tests.asgi import free_port
 from tests.callback.conftest import Deployment, landing_url, recorded_link

@@ -18,7 +18,8 @@ import pytest
 
 from handoff.dynamodb_sessions import DynamoDbSessionStore
 from handoff.links import digest
-from handoff.sessions import SessionUnavailable, SqliteSessionStore
+from handoff.sessions import SessionUnavailable
+from handoff.sqlite_sessions import SqliteSessionStore
 from tests.handoff.test_session_stores import TOKEN, URI, MakeStore, make_table
 from tests.sessions import record
 

@@ -14,7 +14,8 @@ import pytest
 
 from handoff.dynamodb_sessions import KEY, DynamoDbSessionStore
 from handoff.links import digest
-from handoff.sessions import SessionStore, SessionStoreError, SessionUnavailable, SqliteSessionStore
+from handoff.sessions import SessionStore, SessionStoreError, SessionUnavailable
+from handoff.sqlite_sessions import SqliteSessionStore
 from sandbox.server import Sandbox
 from tests.sessions import consume_in_child, record
 
@@ -179,7 +180,7 @@ def test_a_store_of_the_first_layout_gains_the_new_columns(tmp_path: Path) -> No
 
 
 def test_config_json_naming_a_table_chooses_dynamodb(sandbox: Sandbox, tmp_path: Path) -> None:
-    from handoff.sessions import open_store
+    from handoff.session_stores import open_store
 
     config_path = tmp_path / "config.json"
     table = make_table("stack-sessions")

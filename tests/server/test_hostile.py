@@ -19,7 +19,7 @@ import httpx
 import jwt
 import pytest
 
-from handoff.sessions import SqliteSessionStore
+from handoff.sqlite_sessions import SqliteSessionStore
 from server.app import Tools
 from server.config import load_server_config
 from server.gateway import GatewayClient

@@ -1,4 +1,4 @@
-"""The OAuth session store (handoff/sessions.py) against hostile files and values: 24 hostile inputs
+"""The OAuth session store (handoff/sqlite_sessions.py) against hostile files and values: 24 hostile inputs
 (16 files or file-system states at start-up, 8 values passed to its calls), each refused with a clear
 SessionStoreError or handled, never a traceback from the programs and never a token left at rest.
 
@@ -21,8 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from handoff import sessions
-from handoff.sessions import SessionStoreError, SessionUnavailable, SqliteSessionStore
+from handoff import sqlite_sessions
+from handoff.sessions import SessionStoreError, SessionUnavailable
+from handoff.sqlite_sessions import SqliteSessionStore
 from tests.server.conftest import write_config
 from tests.sessions import record as recorded
 
@@ -85,8 +86,8 @@ def test_old_rows_are_purged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     store = SqliteSessionStore(tmp_path / "s.sqlite3")
     record(store)
     store.consume(URI)
-    later = time.time() + store.ttl + sessions.TOMBSTONE_SECONDS + 1
-    monkeypatch.setattr(sessions.time, "time", lambda: later)
+    later = time.time() + store.ttl + sqlite_sessions.TOMBSTONE_SECONDS + 1
+    monkeypatch.setattr(sqlite_sessions.time, "time", lambda: later)
     with pytest.raises(SessionUnavailable, match="unknown"):
         store.get(URI)
     rows = sqlite3.connect(store.path).execute("SELECT COUNT(*) FROM oauth_sessions").fetchone()

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from handoff.sessions import SqliteSessionStore
+from handoff.sqlite_sessions import SqliteSessionStore
 from tests.asgi import free_port, serving_asgi
 from tests.server.wire_cases import BASE_HEADERS, ISSUED, LEGACY, call, fake_gateway, make_tools
 
