@@ -7,7 +7,8 @@
     /gateway-mcp/<region>/<id>/mcp     each gateway's MCP endpoint (its gatewayUrl)
     /runtimes/...                      AgentCore Runtime control plane (sandbox.runtime_control)
     /runtimes/<ARN>/invocations        InvokeAgentRuntime, answered by the deployed zip (sandbox.runtime_invoke)
-    /oidc/...                          test OIDC issuer (discovery, JWKS, POST /oidc/token)
+    /oidc/...                          test identity provider and OAuth 2.1 authorization server (sandbox.oidc)
+    /.well-known/{oauth-authorization-server,openid-configuration}/oidc   its metadata (RFC 8414 section 3.1)
     /github/...                        GitHub stand-in (OAuth pages and API)
     everything else                    moto (IAM, S3, DynamoDB, AgentCore gateways and targets)
 
@@ -43,6 +44,14 @@ CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
 GATEWAY_MCP = re.compile(r"/gateway-mcp/([a-z0-9-]+)/([0-9a-z-]+)/mcp")
 DEFAULT_REGION = "us-east-1"
 OUR_PREFIXES = ("/oidc/", "/github/", "/gateway-mcp/", "/__sandbox/")
+OIDC_METADATA = frozenset(
+    {
+        "/oidc/.well-known/openid-configuration",
+        "/oidc/.well-known/oauth-authorization-server",
+        "/.well-known/oauth-authorization-server/oidc",
+        "/.well-known/openid-configuration/oidc",
+    }
+)
 ROUTES = [
     "POST /identities/<Operation>",
     "GET /identities/oauth2/authorize?request_uri=...",
@@ -50,10 +59,13 @@ ROUTES = [
     "POST /gateway-mcp/<region>/<gateway id>/mcp",
     "PUT|POST|GET|DELETE /runtimes/... (AgentCore Runtime control plane)",
     "POST /runtimes/<url-encoded runtime ARN>/invocations?qualifier=DEFAULT",
-    "GET /oidc/.well-known/openid-configuration",
+    "GET /oidc/.well-known/openid-configuration (also /oidc/.well-known/oauth-authorization-server)",
+    "GET /.well-known/oauth-authorization-server/oidc (also /.well-known/openid-configuration/oidc)",
     "GET /oidc/jwks",
-    "POST /oidc/token (JSON {user} for a test token; form grant_type=authorization_code)",
+    "POST /oidc/token (form: grant_type=authorization_code|refresh_token; JSON {user, client_id}: a test token)",
     "GET|POST /oidc/authorize",
+    "POST /oidc/register (RFC 7591)",
+    "POST /oidc/__revoke (sandbox-only: JSON {user, client_id?} ends the user's refresh tokens)",
     "GET|POST /github/login/oauth/authorize",
     "POST /github/login/oauth/access_token",
     "GET /github/api/user",
@@ -146,17 +158,8 @@ class SandboxApp:
             if method != "POST":
                 return Response(status=405, headers={"Allow": "POST"})
             return self.gateway.handle(request, match[1], match[2], base)
-        if path == "/oidc/.well-known/openid-configuration":
-            return _ok(self.oidc.discovery(base))
-        if path == "/oidc/jwks":
-            return _ok(self.oidc.jwks())
-        if path == "/oidc/token" and method == "POST":
-            if request.mimetype == "application/x-www-form-urlencoded":
-                answer, status = self.oidc.exchange(base, request.form)
-                return _ok(answer, status=status)
-            return _ok(self.oidc.mint(base, _json(request)))
-        if path == "/oidc/authorize":
-            return self.oidc.sign_in_page(request.args) if method == "GET" else self.oidc.sign_in(request.form)
+        if path.startswith(("/oidc/", "/.well-known/")) and (answer := self._oidc(request, path, base)) is not None:
+            return answer
         if path == "/github/login/oauth/authorize":
             return self.github.authorize_page(request) if method == "GET" else self.github.authorize_submit(request)
         if path == "/github/login/oauth/access_token" and method == "POST":
@@ -167,6 +170,32 @@ class SandboxApp:
             return _ok({"status": "ok"})
         if path.startswith(OUR_PREFIXES):
             return _ok({"message": f"no route {method} {path}", "routes": ROUTES}, status=404)
+        return None
+
+    def _oidc(self, request: Request, path: str, base: str) -> Response | None:
+        method = request.method
+        if path in OIDC_METADATA and method == "GET":
+            return _ok(self.oidc.discovery(base))
+        if path == "/oidc/jwks" and method == "GET":
+            return _ok(self.oidc.jwks())
+        if path == "/oidc/token" and method == "POST":
+            if request.mimetype == "application/x-www-form-urlencoded":
+                return self.oidc.token(base, request.form)
+            return _ok(self.oidc.mint(base, _json(request)))
+        if path == "/oidc/authorize" and method in ("GET", "POST"):
+            return (
+                self.oidc.sign_in_page(base, request.args) if method == "GET" else self.oidc.sign_in(base, request.form)
+            )
+        if path == "/oidc/register" and method == "POST":
+            if request.mimetype != "application/json":
+                return _ok({"error": "invalid_client_metadata", "error_description": "send JSON"}, status=400)
+            return self.oidc.register(_json(request))
+        if path == "/oidc/__revoke" and method == "POST":  # sandbox-only
+            body = _json(request)
+            user, client_id = body.get("user"), body.get("client_id")
+            if not isinstance(user, str) or not isinstance(client_id, str | None):
+                raise AwsError("ValidationException", "send JSON {user, client_id?} with strings")
+            return _ok({"revoked": self.oidc.revoke_user(user, client_id)})
         return None
 
     def _identities(self, request: Request, rest: str, base: str) -> Response:
