@@ -7,6 +7,7 @@
     /gateway-mcp/<region>/<id>/mcp     each gateway's MCP endpoint (its gatewayUrl)
     /runtimes/...                      AgentCore Runtime control plane (sandbox.runtime_control)
     /runtimes/<ARN>/invocations        InvokeAgentRuntime, answered by the deployed zip (sandbox.runtime_invoke)
+    /runtimes/<ARN>/invocations/.well-known/oauth-protected-resource   RFC 9728 metadata of a JWT runtime
     /oidc/...                          test identity provider and OAuth 2.1 authorization server (sandbox.oidc)
     /.well-known/{oauth-authorization-server,openid-configuration}/oidc   its metadata (RFC 8414 section 3.1)
     /github/...                        GitHub stand-in (OAuth pages and API)
@@ -37,7 +38,7 @@ from sandbox.identity_flow import IdentityFlow
 from sandbox.oidc import OidcIssuer
 from sandbox.runtime_code import DeployedCode
 from sandbox.runtime_control import RuntimeControl
-from sandbox.runtime_invoke import INVOCATIONS, RuntimeDataPlane
+from sandbox.runtime_invoke import INVOCATIONS, PROTECTED_RESOURCE, RuntimeDataPlane
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
@@ -59,6 +60,7 @@ ROUTES = [
     "POST /gateway-mcp/<region>/<gateway id>/mcp",
     "PUT|POST|GET|DELETE /runtimes/... (AgentCore Runtime control plane)",
     "POST /runtimes/<url-encoded runtime ARN>/invocations?qualifier=DEFAULT",
+    "GET /runtimes/<url-encoded runtime ARN>/invocations/.well-known/oauth-protected-resource?qualifier=DEFAULT",
     "GET /oidc/.well-known/openid-configuration (also /oidc/.well-known/oauth-authorization-server)",
     "GET /.well-known/oauth-authorization-server/oidc (also /.well-known/openid-configuration/oidc)",
     "GET /oidc/jwks",
@@ -148,6 +150,8 @@ class SandboxApp:
                 result = owner.tag_op(method, arn, _json(request), request.args.getlist("tagKeys"))
                 return _ok(result, status=204 if method != "GET" and not result else 200)
             return None
+        if (match := PROTECTED_RESOURCE.fullmatch(path)) and self.runtime_data is not None:
+            return self.runtime_data.protected_resource(request, match["arn"], base_url=base)
         if (match := INVOCATIONS.fullmatch(path)) and self.runtime_data is not None:
             return self.runtime_data.handle(request, match["arn"], region=_region(request), base_url=base)
         if path.startswith("/runtimes/"):

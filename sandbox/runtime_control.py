@@ -42,6 +42,7 @@ from sandbox.identity_control import ACCOUNT as DEFAULT_ACCOUNT_ID
 from sandbox.identity_requests import tag_operation, tags_of
 from sandbox.runtime_requests import (
     DEFAULT_LIFECYCLE,
+    authorizer,
     code_location,
     environment,
     header_allowlist,
@@ -235,6 +236,7 @@ class RuntimeControl:
     # documents
     def _document(self, body: dict[str, Any]) -> dict[str, Any]:
         code_location(body.get("agentRuntimeArtifact"))
+        authorizer(body)
         header_allowlist(body)
         document: dict[str, Any] = {
             "agentRuntimeArtifact": body["agentRuntimeArtifact"],

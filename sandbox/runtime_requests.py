@@ -17,6 +17,9 @@ Sources, per rule:
   list, no `x-amz-`, no `x-amzn-` except `X-Amzn-Bedrock-AgentCore-Runtime-Custom-`, duplicates
   compared case-insensitively, `Authorization` only with a customJWTAuthorizer. The restricted
   list below holds the categories that page names; any further entries are UNCONFIRMED.
+- authorizerConfiguration is a union holding customJWTAuthorizer, whose discoveryUrl matches botocore's
+  DiscoveryUrl pattern (an `/.well-known/openid-configuration` or `/.well-known/oauth-authorization-server`
+  URL; botocore checks patterns only server-side) and whose allowedScopes match AllowedScopeType.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from typing import Any
 from sandbox.errors import AwsError, validation
 
 RUNTIME_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9_]{0,47}")
+DISCOVERY_URL = re.compile(r"[^\s?#]+/\.well-known/(openid-configuration|oauth-authorization-server)(/[^\s?#]+)?")
+SCOPE = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]{1,255}")
 HEADER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,255}")
 CUSTOM_PREFIX = "x-amzn-bedrock-agentcore-runtime-custom-"
 MAX_HEADERS, MAX_ENV = 20, 50
@@ -128,6 +133,25 @@ def header_allowlist(body: dict[str, Any]) -> list[str]:
         if low == "authorization" and not has_jwt:
             raise validation("the Authorization header can be allowed only with a customJWTAuthorizer")
     return allowlist
+
+
+def authorizer(body: dict[str, Any]) -> None:
+    config = body.get("authorizerConfiguration")
+    if config is None:
+        return
+    jwt = config.get("customJWTAuthorizer") if isinstance(config, dict) and len(config) == 1 else None
+    if not isinstance(jwt, dict):
+        raise validation("authorizerConfiguration must set customJWTAuthorizer")
+    url = jwt.get("discoveryUrl")
+    if not isinstance(url, str) or not DISCOVERY_URL.fullmatch(url):
+        raise validation(
+            f"1 validation error detected: Value '{url}' at 'authorizerConfiguration.customJWTAuthorizer.discoveryUrl' "
+            "failed to satisfy constraint: Member must satisfy regular expression pattern: "
+            f"{DISCOVERY_URL.pattern}"
+        )
+    for scope in jwt.get("allowedScopes") or []:
+        if not isinstance(scope, str) or not SCOPE.fullmatch(scope):
+            raise validation(f"allowedScopes: {scope!r} is not a valid scope")
 
 
 def protocol(body: dict[str, Any]) -> dict[str, Any] | None:
