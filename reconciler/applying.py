@@ -12,8 +12,9 @@ from typing import Any
 from reconciler import aws
 from reconciler.aws import error_code, error_message
 from reconciler.kinds import KINDS
-from reconciler.kinds.base import Context, Kind, Live, document_fingerprint
+from reconciler.kinds.base import Context, Kind
 from reconciler.kinds.waiting import ResourceKept
+from reconciler.live import Live, document_fingerprint
 from reconciler.ordering import Node, apply_graph
 from reconciler.plan import Action, Plan, ResourceChange
 from reconciler.spec.interpolation import Ref, resolve_refs

@@ -13,9 +13,8 @@ from dataclasses import replace
 
 from reconciler.diagnostics import Diagnostic
 from reconciler.kinds import KINDS
-from reconciler.kinds.base import OWNER_TAG, Live, document_fingerprint
+from reconciler.live import OWNER_TAG, Live, LiveState, document_fingerprint
 from reconciler.plan import Plan, ResourceChange
-from reconciler.reading import LiveState
 from reconciler.spec.interpolation import references_in
 from reconciler.stack import Stack
 

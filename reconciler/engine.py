@@ -10,9 +10,10 @@ from pathlib import Path
 from reconciler.aws import Clients, make_clients
 from reconciler.drifting import plan_drift
 from reconciler.kinds.base import Context
+from reconciler.live import LiveState
 from reconciler.plan import Plan
 from reconciler.planning import plan_changes, plan_destroy
-from reconciler.reading import LiveState, read_live_state
+from reconciler.reading import read_live_state
 from reconciler.settings import EngineSettings
 from reconciler.stack import Stack, load_stack
 

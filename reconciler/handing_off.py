@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from handoff.config import HandOff, merge_parts
 from reconciler.kinds import KINDS
-from reconciler.kinds.base import Live
+from reconciler.live import Live
 from reconciler.plan import Action, Plan
 
 

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any, Literal, get_args
 
 from reconciler.diagnostics import Diagnostic
-from reconciler.kinds.base import Live
+from reconciler.live import Live
 
 Step = str | int
 FieldPath = tuple[Step, ...]

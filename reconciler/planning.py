@@ -10,9 +10,9 @@ from pydantic import SecretStr
 from reconciler.diagnostics import Diagnostic
 from reconciler.diffing import diff_documents
 from reconciler.kinds import KINDS
-from reconciler.kinds.base import HAND_OFF, Live
+from reconciler.kinds.base import HAND_OFF
+from reconciler.live import Live, LiveState
 from reconciler.plan import Action, Plan, ResourceChange
-from reconciler.reading import LiveState
 from reconciler.spec.interpolation import (
     UNKNOWN,
     Ref,

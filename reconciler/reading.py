@@ -5,33 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import aws
 from reconciler.aws import error_code, error_message
 from reconciler.kinds import KINDS
-from reconciler.kinds.base import Context, Kind, Live
+from reconciler.kinds.base import Context, Kind
+from reconciler.live import Live, LiveState, Orphan
 from reconciler.spec.interpolation import UNKNOWN, Ref, references_in, resolve_refs
 from reconciler.stack import ResourceDecl, Stack
 
 
 class ReadFailed(RuntimeError):
     """AWS refused a read; names the resource being read and the operation."""
-
-
-@dataclass(frozen=True)
-class Orphan:
-    """An owned resource found in AWS that the spec no longer declares."""
-
-    kind: str
-    live: Live
-
-
-@dataclass
-class LiveState:
-    resources: dict[str, Live | None] = field(default_factory=dict)
-    orphans: list[Orphan] = field(default_factory=list)
 
 
 def read_live_state(ctx: Context, stack: Stack, *, parallelism: int = 10) -> LiveState:

@@ -21,9 +21,8 @@ from typing import Any
 from pydantic import SecretStr
 
 from reconciler.kinds import KINDS
-from reconciler.kinds.base import Live
+from reconciler.live import Live, LiveState
 from reconciler.plan import Action, FieldChange, Plan, ResourceChange
-from reconciler.reading import LiveState
 from reconciler.spec.interpolation import UNKNOWN, Unknown
 from reconciler.stack import Stack
 

@@ -34,8 +34,9 @@ from reconciler.kinds.agentcore import (
     tagged_owners,
     unmanaged_settings,
 )
-from reconciler.kinds.base import HAND_OFF, OWNER_TAG, Context, Kind, Live, ResourceSpec, StrList
+from reconciler.kinds.base import HAND_OFF, Context, Kind, ResourceSpec, StrList
 from reconciler.kinds.waiting import ResourceFailed, retry_iam_propagation, wait_for_status, wait_until_gone
+from reconciler.live import OWNER_TAG, Live
 from reconciler.packaging import ENTRY_POINT
 from reconciler.spec.interpolation import EXPRESSION, REF, UNKNOWN, holds_unknown
 

@@ -11,7 +11,8 @@ from typing import Any
 
 from reconciler import aws
 from reconciler.aws import is_not_found, service_model
-from reconciler.kinds.base import OWNER_TAG, Context
+from reconciler.kinds.base import Context
+from reconciler.live import OWNER_TAG
 
 
 def read_tags(ctx: Context, arn: str) -> dict[str, str]:

@@ -14,9 +14,10 @@ from typing import Any, Literal
 
 from reconciler import aws
 from reconciler.aws import error_code
-from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec
+from reconciler.kinds.base import Context, Kind, ResourceSpec
 from reconciler.kinds.s3_common import add_bucket_tags, bucket_tags, list_keys, s3_missing
 from reconciler.kinds.waiting import ResourceKept
+from reconciler.live import OWNER_TAG, Live
 
 BLOCK_ALL = {
     "BlockPublicAcls": True,

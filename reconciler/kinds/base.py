@@ -10,8 +10,6 @@ and the AWS API, so that a plan's diff uses the same keys the user wrote. Its tw
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -19,24 +17,20 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
-from reconciler.aws import Clients
 from reconciler.diagnostics import Diagnostic
+from reconciler.live import APPLIED_TAG, OWNER_TAG, Live
 from reconciler.settings import EngineSettings
 
-OWNER_TAG = "reconcile:stack"
-APPLIED_TAG = "reconcile:applied"
-"""Fingerprint of the document as the last apply left it: `plan --refresh-only` compares it (drift)."""
+if TYPE_CHECKING:
+    from reconciler.aws import Clients
+
 HAND_OFF = "hand_off"
 """The attribute of every kind with a part of config.json: that part (`Kind.hand_off`). A program the
 stack deploys itself (mcp-server on AgentCore Runtime) is given its configuration from these."""
-
-
-def document_fingerprint(document: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
 def split_list(value: Any) -> Any:
@@ -110,23 +104,6 @@ class Context:
     @property
     def owner_tags(self) -> dict[str, str]:
         return {OWNER_TAG: self.stack}
-
-
-@dataclass(frozen=True)
-class Live:
-    """A resource as read from AWS, normalized to the spec's shape."""
-
-    name: str
-    owned: bool
-    document: dict[str, Any]
-    outputs: dict[str, Any]
-    status: str | None = None
-    notes: tuple[str, ...] = ()
-    tags: dict[str, str] = field(default_factory=dict)
-    """The resource's tags as read (ownership, region, the applied fingerprint)."""
-    unmanaged: dict[str, Any] = field(default_factory=dict)
-    """Settings the stack does not manage, as AWS returned them. Updates replace the whole document on
-    AWS (an omitted optional field is reset), so an update sends these back unchanged."""
 
 
 class Kind(ABC):

@@ -23,8 +23,9 @@ from urllib.parse import urlparse
 
 from reconciler import aws
 from reconciler.diagnostics import Diagnostic
-from reconciler.kinds.base import APPLIED_TAG, Context, Kind, Live, ResourceSpec
+from reconciler.kinds.base import Context, Kind, ResourceSpec
 from reconciler.kinds.s3_common import add_bucket_tags, list_keys, s3_missing
+from reconciler.live import APPLIED_TAG, Live
 from reconciler.spec.interpolation import Unknown
 
 if TYPE_CHECKING:

@@ -29,13 +29,14 @@ from reconciler.kinds.agentcore import (
     tagged_owners,
     unmanaged_settings,
 )
-from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec, StrList, drop_empty
+from reconciler.kinds.base import Context, Kind, ResourceSpec, StrList, drop_empty
 from reconciler.kinds.waiting import (
     ResourceFailed,
     retry_iam_propagation,
     wait_for_status,
     wait_until_gone,
 )
+from reconciler.live import OWNER_TAG, Live
 
 MANAGED = frozenset(
     {"gatewayIdentifier", "name", "description", "roleArn", "protocolType", "protocolConfiguration"}

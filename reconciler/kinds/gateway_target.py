@@ -29,13 +29,14 @@ from reconciler.kinds.agentcore import (
     read_listed,
     unmanaged_settings,
 )
-from reconciler.kinds.base import APPLIED_TAG, Context, Kind, Live, ResourceSpec, StrList, drop_empty
+from reconciler.kinds.base import Context, Kind, ResourceSpec, StrList, drop_empty
 from reconciler.kinds.waiting import (
     ResourceFailed,
     retry_iam_propagation,
     wait_for_status,
     wait_until_gone,
 )
+from reconciler.live import APPLIED_TAG, Live
 from reconciler.spec.interpolation import Unknown
 from reconciler.spec.openapi_check import load_openapi, operation_ids
 

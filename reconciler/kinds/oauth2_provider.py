@@ -21,8 +21,9 @@ from reconciler.kinds.agentcore import (
     read_tags,
     tagged_owners,
 )
-from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec
+from reconciler.kinds.base import Context, Kind, ResourceSpec
 from reconciler.kinds.waiting import wait_for_status, wait_until_gone
+from reconciler.live import OWNER_TAG, Live
 from reconciler.secrets import (
     FINGERPRINT_TAG,
     LEGACY_HMAC_TAG,

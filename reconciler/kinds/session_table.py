@@ -15,8 +15,9 @@ from typing import Any, Literal
 
 from reconciler import aws
 from reconciler.aws import is_not_found
-from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec
+from reconciler.kinds.base import Context, Kind, ResourceSpec
 from reconciler.kinds.waiting import wait_for_status, wait_until_gone
+from reconciler.live import OWNER_TAG, Live
 
 ACTIVE = frozenset({"ACTIVE"})
 FAILED = frozenset({"INACCESSIBLE_ENCRYPTION_CREDENTIALS", "ARCHIVED", "REPLICATION_NOT_AUTHORIZED"})

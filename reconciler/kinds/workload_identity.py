@@ -8,7 +8,8 @@ from typing import Any, Literal
 from reconciler import aws
 from reconciler.aws import is_not_found
 from reconciler.kinds.agentcore import list_stack_names, read_tags, tagged_owners
-from reconciler.kinds.base import OWNER_TAG, Context, Kind, Live, ResourceSpec, StrList
+from reconciler.kinds.base import Context, Kind, ResourceSpec, StrList
+from reconciler.live import OWNER_TAG, Live
 
 
 class WorkloadIdentitySpec(ResourceSpec):

@@ -11,11 +11,12 @@ from botocore.stub import Stubber
 
 from reconciler.applying import describe_error
 from reconciler.aws import Clients
-from reconciler.kinds.base import Context, Live
+from reconciler.kinds.base import Context
 from reconciler.kinds.gateway import Gateway
 from reconciler.kinds.gateway_target import GatewayTarget
 from reconciler.kinds.oauth2_provider import Oauth2Provider
 from reconciler.kinds.waiting import ResourceFailed
+from reconciler.live import Live
 from reconciler.plan import Action, ResourceChange
 
 GATEWAY_ID = "gw0123456789"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.kinds.base import Live
+from reconciler.live import Live
 from reconciler.ordering import Node, OrderingError, apply_graph
 from reconciler.plan import Action, Plan, ResourceChange
 

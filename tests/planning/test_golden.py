@@ -19,9 +19,8 @@ from typing import Any
 import pytest
 
 from reconciler.kinds import KINDS
-from reconciler.kinds.base import Live
+from reconciler.live import Live, LiveState
 from reconciler.planning import plan_changes
-from reconciler.reading import LiveState
 from reconciler.rendering import format_text, plan_document
 from reconciler.spec.interpolation import Ref, resolve_refs
 from reconciler.stack import Stack, load_stack

@@ -8,8 +8,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from reconciler.live import LiveState
 from reconciler.planning import plan_changes, plan_destroy
-from reconciler.reading import LiveState
 from reconciler.rendering import plan_document
 from reconciler.rendering.document import SCHEMA
 from reconciler.stack import load_stack

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
+from reconciler.live import LiveState, Orphan
 from reconciler.planning import plan_changes
-from reconciler.reading import LiveState, Orphan
 from reconciler.rendering import format_markdown, plan_document
 from reconciler.rendering.markdown import LIMIT
 from reconciler.stack import load_stack
