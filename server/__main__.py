@@ -15,7 +15,7 @@ from click.core import ParameterSource
 
 from handoff.logs import configure_logging, log_options
 from handoff.options import config_option
-from server.options import DEFAULT_TOKEN_HEADER
+from server.options import DEFAULT_TOKEN_HEADER, HttpOptions, WorkersRefused, check_workers, split_list
 
 __all__ = ["main"]
 
@@ -135,8 +135,9 @@ def main(
     from handoff.sessions import SessionStoreError
     from server.app import build_server
     from server.config import ConfigError
-    from server.exposure import ExposureError, check_bind, split_list
-    from server.serving import HttpOptions, WorkersRefused, build_app, check_workers, make_tools, uvicorn_target
+    from server.hardening import ExposureError, check_bind
+    from server.serving import build_app, uvicorn_target
+    from server.setup import make_tools
 
     configure_logging(log_level, library_level=library_log_level)  # after the imports: guard_handlers sees theirs
     source = click.get_current_context().get_parameter_source("config_path")
@@ -175,7 +176,7 @@ def main(
 def __getattr__(name: str) -> Any:
     """`make_tools`, for importers from before it moved (tests/server/conftest.py), loaded only when asked."""
     if name == "make_tools":
-        from server.serving import make_tools
+        from server.setup import make_tools
 
         return make_tools
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

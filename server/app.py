@@ -1,33 +1,24 @@
-"""The MCP server's tools. Each tool: find the caller's credential, call the gateway, and turn
-the outcome into a result. -32042 from the gateway becomes URL elicitation for clients that
-declared it, and a plain "authorization needed" result with the link for every other client."""
+"""The MCP server as `mcp-server` serves it, assembled: `build_server` registers the tools (server/tools.py)
+and /healthz on an MCPServer; `http_app` wraps its streamable HTTP app with the direct path for single
+tool calls (server/stateless_json.py) and the Host/Origin check on every route (server/hardening.py).
+Called by server/serving.py (HTTP), server/__main__.py (stdio) and the tests. This module only assembles."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, Literal
+from functools import partial
+from typing import Any
 
-import anyio
-from mcp import UrlElicitationRequiredError
 from mcp.server import MCPServer
-from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, ElicitRequestURLParams, TextContent, ToolAnnotations
-from pydantic import BaseModel, Field
+from mcp.server.transport_security import TransportSecuritySettings
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.types import ASGIApp
 
-from handoff.links import consent_link, digest, new_link_value
-from handoff.sessions import SessionStore, SessionUnavailable
-from server.config import ServerConfig
-from server.gateway import Elicitation, GatewayClient, GatewayFailure
-from server.identity import Caller, IdentitySettings, NoCredential, caller_from
-from server.models import AuthorizationRequired, Profile, RepositoriesPage, Repository
-
-READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=True, idempotent_hint=True)
-log = logging.getLogger("server.app")
+from server.hardening import HostOriginCheck
+from server.stateless_json import StatelessJSON
+from server.tools import READ_ONLY, Tools
 
 INSTRUCTIONS = (
     "Tools that read the signed-in user's GitHub account through an AgentCore gateway. The first call may "
@@ -35,61 +26,36 @@ INSTRUCTIONS = (
 )
 
 
-class Tools:
-    """The tools' shared machinery: one gateway client, one session store, one identity policy."""
+def build_server(tools: Tools) -> MCPServer:
+    server = MCPServer(
+        name="github-mcp", instructions=INSTRUCTIONS, version="0.1.0", lifespan=lambda _: _gateway_pool(tools)
+    )
+    for tool in tools.tools():
+        server.add_tool(tool, annotations=READ_ONLY)
+    server.custom_route("/healthz", methods=["GET"])(partial(healthz, tools))
+    return server
 
-    def __init__(self, config: ServerConfig, identity: IdentitySettings, store: SessionStore, gateway: GatewayClient):
-        self.config, self.identity, self.store, self.gateway = config, identity, store, gateway
 
-    async def call(self, ctx: Context, operation_id: str, arguments: dict[str, Any]) -> Any | AuthorizationRequired:
-        try:
-            caller = caller_from(self.identity, ctx.headers)
-            outcome = await self.gateway.call_tool(self.config.tool(operation_id), arguments, caller)
-        except (NoCredential, GatewayFailure) as exc:
-            raise ToolError(str(exc)) from exc
-        if isinstance(outcome, Elicitation):
-            return await self._authorization_needed(ctx, outcome, caller)
-        return outcome
+def http_app(server: MCPServer, *, stateful: bool, security: TransportSecuritySettings) -> ASGIApp:
+    """The streamable HTTP app as `mcp-server` serves it (JSON responses; stateless unless `stateful`, with
+    single tool calls answered on a direct path: server/stateless_json.py), Host/Origin checked on every route."""
+    app: ASGIApp = server.streamable_http_app(
+        stateless_http=not stateful, json_response=True, transport_security=security
+    )
+    if not stateful:
+        app = StatelessJSON(app, server)
+    return HostOriginCheck(app, security)
 
-    async def _authorization_needed(
-        self, ctx: Context, elicitation: Elicitation, caller: Caller
-    ) -> AuthorizationRequired:
-        """Record the session and answer with a one-time consent link to the callback, never AgentCore's URL:
-        whoever holds that URL could approve with their own GitHub account (DESIGN §5, consent binding)."""
-        session_uri = elicitation.session_uri
-        if session_uri is None:
-            raise ToolError(
-                "the gateway asked for authorization with a URL that names no session (request_uri), so the "
-                "consent cannot be bound to you; report this to the stack's operator"
-            )
-        value = new_link_value()
-        try:
-            await anyio.to_thread.run_sync(
-                lambda: self.store.record(
-                    session_uri=session_uri,
-                    identifier_kind=caller.identifier_kind,
-                    identifier=caller.identifier,
-                    display_name=caller.display_name,
-                    authorization_url=elicitation.url,
-                    link_hash=digest(value),
-                )
-            )
-        except SessionUnavailable as exc:
-            raise ToolError(
-                "AgentCore resumed an authorization that has ended (used, or cancelled because its link reached "
-                "another browser); call the tool again in about 10 minutes, when AgentCore starts a new one"
-            ) from exc
-        link = consent_link(self.config.callback_url, value)
-        message = (
-            f"{caller.display_name}, GitHub access is not authorized yet. Open the link in your browser (sign in if "
-            "asked), approve, then call the tool again (the link works in one browser and expires in about 10 minutes)."
-        )
-        capabilities = ctx.client_capabilities
-        if capabilities and capabilities.elicitation and capabilities.elicitation.url is not None:
-            raise UrlElicitationRequiredError(
-                [ElicitRequestURLParams(message=message, url=link, elicitation_id=elicitation.elicitation_id or None)]
-            )
-        return AuthorizationRequired(url=link, message=message)
+
+async def healthz(tools: Tools, request: Request) -> JSONResponse:
+    return JSONResponse(
+        {
+            "status": "ok",
+            "stack": tools.config.stack,
+            "gateway": tools.config.gateway.url,
+            "authorizer": tools.config.gateway.authorizer.type,
+        }
+    )
 
 
 @asynccontextmanager
@@ -99,96 +65,3 @@ async def _gateway_pool(tools: Tools) -> AsyncIterator[dict[str, Any]]:
         yield {}
     finally:
         await tools.gateway.aclose()
-
-
-def build_server(tools: Tools) -> MCPServer:
-    server = MCPServer(
-        name="github-mcp", instructions=INSTRUCTIONS, version="0.1.0", lifespan=lambda _: _gateway_pool(tools)
-    )
-
-    @server.tool(annotations=READ_ONLY)
-    async def get_user_profile(ctx: Context) -> Annotated[CallToolResult, Profile]:
-        """The signed-in user's GitHub profile: login, name, bio, public repositories, followers, following, URL."""
-        data = await tools.call(ctx, "getAuthenticatedUser", {})
-        if isinstance(data, AuthorizationRequired):
-            return _needs_authorization(Profile(authorization_required=data))
-        if not isinstance(data, dict):
-            raise ToolError("GitHub's answer was not a user profile")
-        profile = Profile.from_github(data)
-        return _result(profile, _profile_text(profile))
-
-    @server.tool(annotations=READ_ONLY)
-    async def get_user_repos(
-        ctx: Context,
-        per_page: Annotated[int, Field(ge=1, le=100, description="Repositories per page, 1-100.")] = 30,
-        page: Annotated[int, Field(ge=1, le=10000, description="Page number, from 1.")] = 1,
-        sort: Annotated[
-            Literal["created", "updated", "pushed", "full_name"], Field(description="Sort key.")
-        ] = "full_name",
-        direction: Annotated[
-            Literal["asc", "desc"] | None, Field(description="Default: asc for full_name, else desc.")
-        ] = None,
-        visibility: Annotated[Literal["all", "public", "private"], Field(description="Which repositories.")] = "all",
-    ) -> Annotated[CallToolResult, RepositoriesPage]:
-        """Repositories the signed-in user can access, one page at a time."""
-        arguments: dict[str, Any] = {"per_page": per_page, "page": page, "sort": sort, "visibility": visibility}
-        if direction:
-            arguments["direction"] = direction
-        data = await tools.call(ctx, "listUserRepositories", arguments)
-        if isinstance(data, AuthorizationRequired):
-            return _needs_authorization(
-                RepositoriesPage(page=page, per_page=per_page, has_more=False, authorization_required=data)
-            )
-        if not isinstance(data, list):
-            raise ToolError("GitHub's answer was not a list of repositories")
-        listing = RepositoriesPage(
-            repositories=[Repository.from_github(r) for r in data if isinstance(r, dict)],
-            page=page,
-            per_page=per_page,
-            has_more=len(data) >= per_page,
-        )
-        return _result(listing, _repos_text(listing))
-
-    @server.custom_route("/healthz", methods=["GET"])  # type: ignore[untyped-decorator]
-    async def healthz(request: Request) -> JSONResponse:
-        return JSONResponse(
-            {
-                "status": "ok",
-                "stack": tools.config.stack,
-                "gateway": tools.config.gateway.url,
-                "authorizer": tools.config.gateway.authorizer.type,
-            }
-        )
-
-    return server
-
-
-def _result(model: BaseModel, text: str) -> CallToolResult:
-    return CallToolResult(
-        content=[TextContent(type="text", text=text)], structured_content=model.model_dump(mode="json")
-    )
-
-
-def _needs_authorization(model: Profile | RepositoriesPage) -> CallToolResult:
-    assert model.authorization_required is not None
-    auth = model.authorization_required
-    text = f"Authorization needed. {auth.message}\n\nAuthorize here: {auth.url}"
-    return _result(model, text)
-
-
-def _profile_text(p: Profile) -> str:
-    who = f"{p.login} ({p.name})" if p.name else str(p.login)
-    bio = f" — {p.bio}" if p.bio else ""
-    return (
-        f"{who}{bio}: {p.public_repos} public repositories, {p.followers} followers, following {p.following}. {p.url}"
-    )
-
-
-def _repos_text(listing: RepositoriesPage) -> str:
-    lines = [f"Page {listing.page} ({len(listing.repositories)} repositories, {listing.per_page} per page):"]
-    for r in listing.repositories:
-        flags = " [private]" if r.private else ""
-        lang = f" {r.language}" if r.language else ""
-        lines.append(f"- {r.full_name}{flags}{lang} ★{r.stars} — {r.url}")
-    lines.append("More pages may follow." if listing.has_more else "This is the last page.")
-    return "\n".join(lines)

@@ -3,7 +3,7 @@
 error result - never a 5xx, never data for a foreign Host/Origin, never a token in the logs - and the
 server keeps serving after all of them.
 
-The server runs as `mcp-server` serves it (server.exposure.http_app) in front of a stand-in gateway
+The server runs as `mcp-server` serves it (server.app.http_app) in front of a stand-in gateway
 (httpx MockTransport) that accepts only JWTs from its own issuer and answers those with -32042."""
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import jwt
 import pytest
 
 from handoff.sqlite_sessions import SqliteSessionStore
-from server.app import Tools
 from server.config import load_server_config
 from server.gateway import GatewayClient
 from server.identity import DEFAULT_TOKEN_HEADER, IdentitySettings
+from server.tools import Tools
 from tests.server.conftest import serving, write_config
 
 ISSUER = "https://idp.example"

@@ -15,8 +15,8 @@ import pytest
 from mcp.server.streamable_http import StreamableHTTPServerTransport
 
 import server.stateless_json as direct
-from server.app import build_server
-from server.exposure import http_app, transport_security
+from server.app import build_server, http_app
+from server.hardening import transport_security
 from tests.asgi import serving_asgi
 from tests.server.wire_cases import BASE_HEADERS, INIT, LEGACY, MODERN_META, call, fake_gateway, make_tools, rpc
 

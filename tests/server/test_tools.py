@@ -172,8 +172,8 @@ async def test_tokens_never_reach_the_logs(stack: Stack, mcp_url: str, caplog: p
 
 def test_structured_text_is_json_free(stack: Stack) -> None:
     """The human text is not a JSON dump."""
-    from server.app import _profile_text
     from server.models import Profile
+    from server.tools import _profile_text
 
     text = _profile_text(Profile(login="bob", name=None, bio=None, public_repos=2, followers=3, following=11, url="u"))
     with pytest.raises(ValueError):

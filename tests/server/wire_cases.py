@@ -20,10 +20,11 @@ from typing import Any
 
 import httpx2
 
-from server.app import Tools, build_server
-from server.exposure import http_app, transport_security
+from server.app import build_server, http_app
+from server.hardening import transport_security
 from server.identity import DEFAULT_TOKEN_HEADER
-from server.serving import make_tools as make_server_tools
+from server.setup import make_tools as make_server_tools
+from server.tools import Tools
 from tests.asgi import serving_asgi
 from tests.server.conftest import write_config
 
