@@ -14,10 +14,9 @@ stores keep it only while the session can still be completed.
 
 from __future__ import annotations
 
-import importlib
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 from handoff.callers import IdentifierKind
 
@@ -122,18 +121,3 @@ def usable(session: OAuthSession | None, reason: Reason | None = None) -> OAuthS
     if reason is not None or session is None:
         raise SessionUnavailable(reason or "unknown")
     return session
-
-
-_MOVED = {
-    "SqliteSessionStore": "handoff.sqlite_sessions",
-    "open_store": "handoff.session_stores",
-    "default_store_path": "handoff.session_stores",
-}
-"""Names this module held before the split (issue 20), for importers not yet updated (tests/callback/conftest.py,
-tests/sessions.py). Loaded by name when asked, so that this module imports neither store: no import cycle."""
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MOVED:
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import click
 from click.core import ParameterSource
@@ -171,15 +171,6 @@ def main(
     )
     target, settings = uvicorn_target(options, build_app(options, tools) if workers == 1 else None, workers)
     uvicorn.run(target, host=host, port=port, **settings)
-
-
-def __getattr__(name: str) -> Any:
-    """`make_tools`, for importers from before it moved (tests/server/conftest.py), loaded only when asked."""
-    if name == "make_tools":
-        from server.setup import make_tools
-
-        return make_tools
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ from urllib.parse import parse_qs, urlparse
 
 from handoff.callers import IdentifierKind
 from handoff.links import LINK_PARAM, consent_link, digest, new_link_value
-from handoff.sessions import OAuthSession, SessionStore, SessionUnavailable, SqliteSessionStore
+from handoff.sessions import OAuthSession, SessionStore, SessionUnavailable
+from handoff.sqlite_sessions import SqliteSessionStore
 
 NOWHERE = "https://agentcore.invalid/identities/oauth2/authorize"
 

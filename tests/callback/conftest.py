@@ -13,7 +13,7 @@ from callback.__main__ import make_state
 from callback.app import build_app
 from callback.state import CallbackState
 from demo.browser import Browser
-from handoff.sessions import SqliteSessionStore
+from handoff.sqlite_sessions import SqliteSessionStore
 from tests.asgi import serving_asgi
 from tests.server.conftest import Stack, serving, stack  # noqa: F401 (the fixture deployment uses)
 from tests.sessions import link_for, record

@@ -17,9 +17,10 @@ from mcp.client.streamable_http import streamable_http_client
 from handoff.config import AuthorizerConfig, GatewayConfig, HandOff
 from handoff.config import write_config as save_config
 from sandbox.server import Sandbox
-from server.__main__ import make_tools
-from server.app import Tools, build_server
-from server.exposure import http_app, transport_security
+from server.app import build_server, http_app
+from server.hardening import transport_security
+from server.setup import make_tools
+from server.tools import Tools
 from tests.asgi import serving_asgi
 
 TOKEN_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Custom-User-Token"
