@@ -11,7 +11,7 @@ from typing import Any
 
 from reconciler import aws
 from reconciler.aws import error_code, error_message
-from reconciler.kinds import KINDS
+from reconciler.kinds import Kinds, all_kinds
 from reconciler.kinds.base import Context, Kind
 from reconciler.kinds.waiting import ResourceKept
 from reconciler.live import Live, document_fingerprint
@@ -62,7 +62,13 @@ def describe_error(change: ResourceChange, exc: BaseException) -> str:
     return f"{what}: {exc}"
 
 
+def registry(ctx: Context) -> Kinds:
+    """The kinds a plan is applied with: the engine's (on the Context), or every kind for a Context made by hand."""
+    return ctx.kinds or all_kinds()
+
+
 def apply_plan(ctx: Context, plan: Plan, *, parallelism: int = 4) -> ApplyResult:
+    kinds = registry(ctx)
     graph = apply_graph(plan)
     changes = {c.address: c for c in plan.changes}
     sorter = graphlib.TopologicalSorter(graph)
@@ -87,8 +93,8 @@ def apply_plan(ctx: Context, plan: Plan, *, parallelism: int = 4) -> ApplyResult
                         result.outcomes.append(Outcome(node.address, Action.NOOP))
                         sorter.done(node)
                     else:
-                        spec = _resolved(change, changes, result.lives) if node.phase == "apply" else None
-                        running[pool.submit(_run, ctx, node, change, spec)] = node
+                        spec = _resolved(change, changes, result.lives, kinds) if node.phase == "apply" else None
+                        running[pool.submit(_run, ctx, kinds[change.kind], node, change, spec)] = node
                 if not running:
                     continue
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -107,20 +113,23 @@ def apply_plan(ctx: Context, plan: Plan, *, parallelism: int = 4) -> ApplyResult
     return result
 
 
-def _resolved(change: ResourceChange, changes: dict[str, ResourceChange], lives: dict[str, Live]) -> dict[str, Any]:
+def _resolved(
+    change: ResourceChange, changes: dict[str, ResourceChange], lives: dict[str, Live], kinds: Kinds
+) -> dict[str, Any]:
     """The spec with references filled in from the resources applied before this one."""
     assert change.spec is not None
 
     def value(ref: Ref) -> Any:
-        return KINDS[changes[ref.resource].kind].output(ref.resource, lives[ref.resource], ref.attribute)
+        return kinds[changes[ref.resource].kind].output(ref.resource, lives[ref.resource], ref.attribute)
 
     resolved: dict[str, Any] = resolve_refs(change.spec, value)
     return resolved
 
 
-def _run(ctx: Context, node: Node, change: ResourceChange, spec: dict[str, Any] | None) -> tuple[Outcome, Live | None]:
+def _run(
+    ctx: Context, kind: Kind, node: Node, change: ResourceChange, spec: dict[str, Any] | None
+) -> tuple[Outcome, Live | None]:
     """One node's AWS work; every failure becomes an outcome, so the other nodes go on."""
-    kind = KINDS[change.kind]
     if node.phase == "delete":
         action, verb = Action.DELETE, "deleting (replace)" if change.action is Action.REPLACE else "deleting"
     else:

@@ -34,6 +34,7 @@ from reconciler.command_line import (
 if TYPE_CHECKING:
     from reconciler.applying import ApplyResult
     from reconciler.engine import Snapshot
+    from reconciler.kinds import Kinds
     from reconciler.plan import Plan
 
 # The engine, the kinds, botocore and the packager are imported by the commands that use them, so that
@@ -237,9 +238,10 @@ def _apply(snapshot: Snapshot, the_plan: Plan, config_path: Path, auto_approve: 
     result = apply_plan(snapshot.ctx, the_plan, parallelism=parallelism)
     if the_plan.has_changes:
         _report(result, "Apply")
-    write_config(config_path, build_hand_off(the_plan, result.lives, region=snapshot.ctx.clients.region))
+    hand_off = build_hand_off(the_plan, result.lives, region=snapshot.ctx.clients.region, kinds=snapshot.stack.kinds)
+    write_config(config_path, hand_off)
     click.echo(f"Wrote {config_path}.")
-    _print_notices(the_plan, result)
+    _print_notices(the_plan, result, snapshot.stack.kinds)
 
 
 @main.command()
@@ -298,7 +300,6 @@ def adopt(stack_file: Path, profile: str | None, region: str | None, address: st
     A gateway target is owned through its gateway: adopt the gateway.
     """
     from reconciler.engine import take_snapshot
-    from reconciler.kinds import KINDS
 
     snapshot = take_snapshot(
         stack_file, profile=profile, region=region, progress=progress, build=False, settings=engine_settings()
@@ -312,10 +313,11 @@ def adopt(stack_file: Path, profile: str | None, region: str | None, address: st
     if live.owned:
         click.echo(f"{decl.kind} {decl.name!r} is already owned by stack {snapshot.stack.name!r}.")
         return
-    if KINDS[decl.kind].owner_field:
-        raise Fail(f"{decl.kind} {decl.name!r} is owned through its {KINDS[decl.kind].owner_kind}: adopt that instead")
+    kind = snapshot.stack.kinds[decl.kind]
+    if kind.owner_field:
+        raise Fail(f"{decl.kind} {decl.name!r} is owned through its {kind.owner_kind}: adopt that instead")
     _confirm(auto_approve, f"tag {decl.kind} {decl.name!r} with reconcile:stack={snapshot.stack.name}")
-    KINDS[decl.kind].adopt(snapshot.ctx, live)
+    kind.adopt(snapshot.ctx, live)
     click.echo(f"Adopted {decl.kind} {decl.name!r}. Run `reconcile plan` to see what apply will change.")
 
 
@@ -356,14 +358,16 @@ def stacks(profile: str | None, region: str | None) -> None:
     Leftovers of a renamed stack show up here: `reconcile destroy` with the old name removes them.
     """
     from reconciler.aws import make_clients
-    from reconciler.kinds import KINDS
+    from reconciler.kinds import all_kinds
     from reconciler.kinds.base import Context
 
     clients = make_clients(profile=profile, region=region)
-    ctx = Context.configured(clients=clients, stack="", progress=progress, settings=engine_settings())
+    ctx = Context.configured(
+        clients=clients, stack="", progress=progress, settings=engine_settings(), kinds=all_kinds()
+    )
     progress(f"Listing stacks in {clients.region}...")
     counts: dict[str, Counter[str]] = {}
-    for kind in KINDS.values():
+    for kind in ctx.kinds.values():
         for stack, _ in kind.owners(ctx):
             counts.setdefault(stack, Counter())[kind.kind] += 1
     if not counts:
@@ -492,13 +496,11 @@ def _report(result: ApplyResult, verb: str) -> None:
     click.secho(f"{verb} complete: {result.changed} resource(s) changed{also}.", fg="green")
 
 
-def _print_notices(the_plan: Plan, result: ApplyResult) -> None:
+def _print_notices(the_plan: Plan, result: ApplyResult, kinds: Kinds) -> None:
     """What the user must do next (a kind's `notices`), between rows of ! so it cannot be missed."""
-    from reconciler.kinds import KINDS
-
     for change in the_plan.changes:
         live = result.lives.get(change.address)
-        for notice in KINDS[change.kind].notices(change.current, live) if live else ():
+        for notice in kinds[change.kind].notices(change.current, live) if live else ():
             click.secho("!" * 78, fg="yellow", bold=True)
             click.secho(notice, fg="yellow", bold=True)
             click.secho("!" * 78, fg="yellow", bold=True)

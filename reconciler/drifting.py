@@ -10,13 +10,15 @@ plan holds those resources' changes from the full plan, i.e. what apply would pu
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from reconciler.diagnostics import Diagnostic
-from reconciler.kinds import KINDS
 from reconciler.live import OWNER_TAG, Live, LiveState, document_fingerprint
 from reconciler.plan import Plan, ResourceChange
 from reconciler.spec.interpolation import references_in
-from reconciler.stack import Stack
+
+if TYPE_CHECKING:
+    from reconciler.stack import Stack
 
 
 def plan_drift(stack: Stack, live: LiveState, full: Plan) -> Plan:
@@ -27,7 +29,7 @@ def plan_drift(stack: Stack, live: LiveState, full: Plan) -> Plan:
         decl = stack.resources.get(change.address)
         if decl is None:
             continue  # removed from the file: a change the file asks for, not drift
-        kind, current = KINDS[decl.kind], live.resources.get(change.address)
+        kind, current = stack.kinds[decl.kind], live.resources.get(change.address)
         parent = _parent(kind.owner_field, decl.spec, live)
         recorded = kind.applied_fingerprint(current, parent) if current else None
         why = _drift(recorded, current, parent, decl.name, stack.name)

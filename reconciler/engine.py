@@ -9,6 +9,7 @@ from pathlib import Path
 
 from reconciler.aws import Clients, make_clients
 from reconciler.drifting import plan_drift
+from reconciler.kinds import all_kinds
 from reconciler.kinds.base import Context
 from reconciler.live import LiveState
 from reconciler.plan import Plan
@@ -66,11 +67,13 @@ def open_stack(
 ) -> tuple[Stack, Context]:
     """Validates the spec first: a bad spec never reaches AWS (`build`, `lenient`, `secrets_optional`: see
     load_stack; only plan and apply build, the other commands need no packaged server). `settings`: the
-    waits (reconciler.settings), the defaults unless a caller passes its own."""
-    stack = load_stack(stack_file, lenient=lenient, secrets_optional=secrets_optional, build=build)
+    waits (reconciler.settings), the defaults unless a caller passes its own. The registry of kinds is built
+    here, once, and travels on the Stack and the Context."""
+    kinds = all_kinds()
+    stack = load_stack(stack_file, lenient=lenient, secrets_optional=secrets_optional, build=build, kinds=kinds)
     clients = clients or make_clients(profile=profile, region=choose_region(stack, flag=region, environ=os.environ))
     return stack, Context.configured(
-        clients=clients, stack=stack.name, progress=progress, settings=settings or EngineSettings()
+        clients=clients, stack=stack.name, progress=progress, settings=settings or EngineSettings(), kinds=kinds
     )
 
 

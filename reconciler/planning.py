@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
 from reconciler.diagnostics import Diagnostic
 from reconciler.diffing import diff_documents
-from reconciler.kinds import KINDS
 from reconciler.kinds.base import HAND_OFF
 from reconciler.live import Live, LiveState
 from reconciler.plan import Action, Plan, ResourceChange
@@ -21,7 +20,10 @@ from reconciler.spec.interpolation import (
     resolve_refs,
     unset_secret_variable,
 )
-from reconciler.stack import Stack
+
+if TYPE_CHECKING:
+    from reconciler.kinds.base import Kind
+    from reconciler.stack import Stack
 
 
 def plan_changes(
@@ -56,19 +58,19 @@ def plan_changes(
             return current.outputs.get(ref.attribute, UNKNOWN)
         # The hand-off part comes from the document, which an update changes: the part after the update,
         # unknown only where the part itself holds a value known after apply.
-        part = KINDS[change.kind].hand_off(ref.resource, replace(current, document=change.after or {}))
+        part = stack.kinds[change.kind].hand_off(ref.resource, replace(current, document=change.after or {}))
         return UNKNOWN if holds_unknown(part) else part
 
     for logical in stack.order():
         if chosen is not None and logical not in chosen:
             continue
         decl = stack.resources[logical]
-        kind = KINDS[decl.kind]
+        kind = stack.kinds[decl.kind]
         current = live.resources.get(logical)
         after = kind.desired(decl.name, resolve_refs(decl.spec, lookup), stack=stack.name, current=current)
         if current is not None and not _owned(kind.owner_field, decl.spec, current, live):
             problems.append(_not_owned(stack, logical, decl.kind, decl.name, current.notes))
-        change = _change(logical, decl.kind, decl.name, current, after)
+        change = _change(logical, kind, decl.name, current, after)
         if logical in forced and change.action in (Action.UPDATE, Action.NOOP):
             change = replace(change, action=Action.REPLACE, reason="replacement requested with --replace")
         unset = _unset_secrets(kind.sensitive, decl.spec)
@@ -76,7 +78,9 @@ def plan_changes(
         notes = change.notes + tuple(f"{f}: (not compared: {v} is not set)" for f, v in unset)
         changes[logical] = replace(change, spec=decl.spec, depends_on=decl.depends_on, notes=notes)
     deletes = tuple(
-        _deleted(o.kind, o.live) for o in live.orphans if chosen is None or f"removed.{o.live.name}" in targets
+        _deleted(stack.kinds[o.kind], o.live)
+        for o in live.orphans
+        if chosen is None or f"removed.{o.live.name}" in targets
     )
     return Plan(stack=stack.name, changes=tuple(changes.values()) + deletes, diagnostics=tuple(problems))
 
@@ -111,8 +115,9 @@ def plan_destroy(stack: Stack, live: LiveState) -> Plan:
         decl, current = stack.resources[logical], live.resources.get(logical)
         if current is None:
             continue
-        if _owned(KINDS[decl.kind].owner_field, decl.spec, current, live):
-            deleted = _deleted(decl.kind, current, address=logical, reason="")
+        kind = stack.kinds[decl.kind]
+        if _owned(kind.owner_field, decl.spec, current, live):
+            deleted = _deleted(kind, current, address=logical, reason="")
             changes.append(replace(deleted, depends_on=decl.depends_on))
         else:
             kept.append(
@@ -122,15 +127,14 @@ def plan_destroy(stack: Stack, live: LiveState) -> Plan:
                     severity="warning",
                 )
             )
-    changes += [_deleted(o.kind, o.live) for o in live.orphans]
+    changes += [_deleted(stack.kinds[o.kind], o.live) for o in live.orphans]
     return Plan(stack=stack.name, changes=tuple(changes), diagnostics=tuple(kept))
 
 
-def _change(logical: str, kind_name: str, name: str, current: Live | None, after: dict[str, Any]) -> ResourceChange:
-    kind = KINDS[kind_name]
+def _change(logical: str, kind: Kind, name: str, current: Live | None, after: dict[str, Any]) -> ResourceChange:
     created = ResourceChange(
         address=logical,
-        kind=kind_name,
+        kind=kind.kind,
         name=name,
         action=Action.CREATE,
         before=None,
@@ -161,7 +165,7 @@ def _change(logical: str, kind_name: str, name: str, current: Live | None, after
 
 
 def _deleted(
-    kind_name: str,
+    kind: Kind,
     current: Live,
     *,
     address: str | None = None,
@@ -169,13 +173,13 @@ def _deleted(
 ) -> ResourceChange:
     return ResourceChange(
         address=address or f"removed.{current.name}",
-        kind=kind_name,
+        kind=kind.kind,
         name=current.name,
         action=Action.DELETE,
         before=current.document,
         after=None,
         reason=reason,
-        sensitive=KINDS[kind_name].sensitive,
+        sensitive=kind.sensitive,
         current=current,
     )
 

@@ -9,7 +9,6 @@ from typing import Any
 
 from reconciler import aws
 from reconciler.aws import error_code, error_message
-from reconciler.kinds import KINDS
 from reconciler.kinds.base import Context, Kind
 from reconciler.live import Live, LiveState, Orphan
 from reconciler.spec.interpolation import UNKNOWN, Ref, references_in, resolve_refs
@@ -36,7 +35,7 @@ def read_live_state(ctx: Context, stack: Stack, *, parallelism: int = 10) -> Liv
         jobs: dict[Future[Any], tuple[str, str]] = {}
         owners = {o for owners_of in needs.values() for o in owners_of}
         waiting = [("read", logical) for logical in needs] + [
-            ("lookup", owner) for owner in owners if _has_lookup(stack.resources[owner].kind)
+            ("lookup", owner) for owner in owners if _has_lookup(stack.kinds[stack.resources[owner].kind])
         ]
 
         def start_ready() -> None:
@@ -46,7 +45,7 @@ def read_live_state(ctx: Context, stack: Stack, *, parallelism: int = 10) -> Liv
                 waiting.remove((step, logical))
                 decl = stack.resources[logical]
                 spec = resolve_refs(decl.spec, _outputs_of(known))
-                jobs[pool.submit(_step, ctx, decl, spec, step)] = (step, logical)
+                jobs[pool.submit(_step, ctx, stack.kinds[decl.kind], decl, spec, step)] = (step, logical)
 
         start_ready()
         failures: dict[str, Exception] = {}
@@ -64,7 +63,7 @@ def read_live_state(ctx: Context, stack: Stack, *, parallelism: int = 10) -> Liv
                     known[logical] = result or {}
                 else:
                     state.resources[logical] = result
-                    if logical in owners and not _has_lookup(stack.resources[logical].kind):
+                    if logical in owners and not _has_lookup(stack.kinds[stack.resources[logical].kind]):
                         known[logical] = result.outputs if result else {}
             start_ready()
         if failures:  # the first in stack order, and AWS's refusal before anything else
@@ -74,9 +73,8 @@ def read_live_state(ctx: Context, stack: Stack, *, parallelism: int = 10) -> Liv
     return state
 
 
-def _step(ctx: Context, decl: ResourceDecl, spec: dict[str, Any], step: str) -> Any:
+def _step(ctx: Context, kind: Kind, decl: ResourceDecl, spec: dict[str, Any], step: str) -> Any:
     """One read step of a resource: `read` it, or `lookup` what finding it gives; AWS's refusal names it."""
-    kind = KINDS[decl.kind]
     try:
         return kind.read(ctx, decl.name, spec) if step == "read" else kind.lookup(ctx, decl.name, spec)
     except aws.ClientError as exc:
@@ -91,13 +89,13 @@ def _read_needs(stack: Stack) -> dict[str, set[str]]:
     orders reads; any other reference reads as unknown until the plan resolves it."""
     needs = {}
     for logical, decl in stack.resources.items():
-        owner_field = KINDS[decl.kind].owner_field
+        owner_field = stack.kinds[decl.kind].owner_field
         needs[logical] = {r.resource for r in references_in(decl.spec[owner_field])} if owner_field else set()
     return needs
 
 
-def _has_lookup(kind: str) -> bool:
-    return type(KINDS[kind]).lookup is not Kind.lookup
+def _has_lookup(kind: Kind) -> bool:
+    return type(kind).lookup is not Kind.lookup
 
 
 def _outputs_of(known: dict[str, dict[str, Any]]) -> Callable[[Ref], Any]:
@@ -111,8 +109,8 @@ def live_output(resources: dict[str, Live | None], ref: Ref) -> Any:
 
 def _discovered(stack: Stack) -> list[Kind]:
     """The kinds whose removed resources are looked for (Kind.discovery_group)."""
-    groups = {KINDS[decl.kind].discovery_group for decl in stack.resources.values()}
-    return [k for k in KINDS.values() if k.discovery_group is None or k.discovery_group in groups]
+    groups = {stack.kinds[decl.kind].discovery_group for decl in stack.resources.values()}
+    return [k for k in stack.kinds.values() if k.discovery_group is None or k.discovery_group in groups]
 
 
 def _orphans(
@@ -125,7 +123,7 @@ def _orphans(
     """`early`: the listings of kinds that need no parent, started while the declared resources were read."""
     declared = set()
     for decl in stack.resources.values():
-        kind = KINDS[decl.kind]
+        kind = stack.kinds[decl.kind]
         parent = (
             resolve_refs(decl.spec[kind.owner_field], lambda r: live_output(state.resources, r))
             if kind.owner_field
@@ -138,7 +136,7 @@ def _orphans(
             for logical, live in state.resources.items()
             if live and stack.resources[logical].kind == kind.owner_kind
         }
-        for kind in KINDS.values()
+        for kind in stack.kinds.values()
     }
     listings = early | {
         kind.kind: pool.submit(kind.discover, ctx, parents[kind.kind])

@@ -20,7 +20,6 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from reconciler.kinds import KINDS
 from reconciler.live import Live, LiveState
 from reconciler.plan import Action, FieldChange, Plan, ResourceChange
 from reconciler.spec.interpolation import UNKNOWN, Unknown
@@ -51,7 +50,7 @@ def fingerprints(stack: Stack, live: LiveState) -> Fingerprints:
     """What a plan depends on, as hashes: every file of the stack and every live resource."""
     files = {str(stack.file): _file_hash(stack.file)}
     for decl in stack.resources.values():
-        for path in KINDS[decl.kind].spec_files(decl.spec, stack.file.parent):
+        for path in stack.kinds[decl.kind].spec_files(decl.spec, stack.file.parent):
             files[str(path)] = _file_hash(path)
     states = {address: _hash(_encode(live_resource)) for address, live_resource in live.resources.items()}
     states |= {f"removed.{o.live.name}": _hash(_encode(o.live)) for o in live.orphans}

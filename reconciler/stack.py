@@ -9,14 +9,14 @@ from __future__ import annotations
 import graphlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reconciler.diagnostics import Diagnostic, DiagnosticsError
-from reconciler.kinds import KINDS
+from reconciler.kinds import Kinds, all_kinds
 from reconciler.kinds.base import HAND_OFF, ResourceSpec
 from reconciler.spec.interpolation import (
     ENV,
@@ -57,6 +57,8 @@ class Stack:
     region: str | None
     file: Path
     resources: dict[str, ResourceDecl]
+    kinds: Kinds = field(default_factory=dict, compare=False, repr=False)
+    """The registry the stack was loaded with: what reading, planning and saved plans ask about each kind."""
 
     def order(self) -> list[str]:
         """Dependencies first."""
@@ -64,8 +66,16 @@ class Stack:
 
 
 class _Collector:
-    def __init__(self, file: Path, lines: dict[KeyPath, int], *, lenient: bool = False, secrets_optional: bool = False):
-        self.file, self.lines, self.found = file, lines, []  # type: ignore[var-annotated]
+    def __init__(
+        self,
+        file: Path,
+        lines: dict[KeyPath, int],
+        kinds: Kinds,
+        *,
+        lenient: bool = False,
+        secrets_optional: bool = False,
+    ):
+        self.file, self.lines, self.kinds, self.found = file, lines, kinds, []  # type: ignore[var-annotated]
         self.lenient, self.secrets_optional = lenient, secrets_optional
         self.models: dict[str, ResourceSpec] = {}
         """The validated spec of each resource whose files loaded, for `Kind.build`."""
@@ -84,13 +94,16 @@ def load_stack(
     lenient: bool = False,
     secrets_optional: bool = False,
     build: bool = True,
+    kinds: Kinds | None = None,
 ) -> Stack:
     """`lenient` (destroy): unset environment variables and invalid values are tolerated, since only
     names, kinds and references are needed to find and delete resources. `secrets_optional` (plan):
     a sensitive field whose environment variable is unset (a pull request from a fork has no secrets)
     becomes `unset_secret(NAME)`, which the plan shows as not compared; apply loads strictly. `build` (plan,
     apply): also build what the kinds deploy from the files (`Kind.build`: the packaged server); validate,
-    destroy and the commands that only read AWS pass False and build nothing."""
+    destroy and the commands that only read AWS pass False and build nothing. `kinds`: the registry (the
+    engine's; every kind by default), kept on the Stack."""
+    kinds = kinds if kinds is not None else all_kinds()
     try:
         text = read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
@@ -111,7 +124,7 @@ def load_stack(
                 )
             ]
         ) from exc
-    out = _Collector(path, lines, lenient=lenient, secrets_optional=secrets_optional)
+    out = _Collector(path, lines, kinds, lenient=lenient, secrets_optional=secrets_optional)
     if not isinstance(raw, dict):
         out.add("stack file must be a mapping with `stack:` and `resources:`", ())
         raise DiagnosticsError(out.found)
@@ -121,7 +134,7 @@ def load_stack(
     variables = {k: _substitute(v, {}, environ, ("variables", k), out) for k, v in header.variables.items()}
     decls, bodies = {}, {}
     for logical, body in header.resources.items():
-        kind = KINDS.get(str(body.get("kind"))) if isinstance(body, dict) else None
+        kind = kinds.get(str(body.get("kind"))) if isinstance(body, dict) else None
         out.sensitive = kind.sensitive if kind else frozenset()
         bodies[logical] = _interpolate(body, variables, environ, ("resources", logical), out)
         decl = _resource(logical, bodies[logical], header.stack, path.parent, out)
@@ -131,15 +144,17 @@ def load_stack(
     if out.found:
         raise DiagnosticsError(out.found)
     if build:
-        decls = _built(decls, out.models, path.parent)
-    return Stack(name=header.stack, region=header.region, file=path, resources=decls)
+        decls = _built(decls, out.models, path.parent, kinds)
+    return Stack(name=header.stack, region=header.region, file=path, resources=decls, kinds=kinds)
 
 
-def _built(decls: dict[str, ResourceDecl], models: dict[str, ResourceSpec], base_dir: Path) -> dict[str, ResourceDecl]:
+def _built(
+    decls: dict[str, ResourceDecl], models: dict[str, ResourceSpec], base_dir: Path, kinds: Kinds
+) -> dict[str, ResourceDecl]:
     """Each resource with what its kind builds from the files, once the whole stack is valid."""
     problems: list[Diagnostic] = []
     for logical, decl in decls.items():
-        built, found = KINDS[decl.kind].build(models[logical], base_dir)
+        built, found = kinds[decl.kind].build(models[logical], base_dir)
         problems += found
         if built:
             decls[logical] = replace(decl, spec={**decl.spec, **built})
@@ -230,11 +245,11 @@ def _resource(logical: str, body: Any, stack: str, base_dir: Path, out: _Collect
             "use lower-case letters, digits and _ (it is used in ${name.attr} references)",
         )
     if not isinstance(body, dict) or "kind" not in body:
-        out.add(f"resource {logical!r} has no `kind`", where, f"add `kind:` with one of {', '.join(KINDS)}")
+        out.add(f"resource {logical!r} has no `kind`", where, f"add `kind:` with one of {', '.join(out.kinds)}")
         return None
-    kind = KINDS.get(str(body["kind"]))
+    kind = out.kinds.get(str(body["kind"]))
     if kind is None:
-        out.add(f"unknown kind {body['kind']!r}", where + ("kind",), f"use one of {', '.join(KINDS)}")
+        out.add(f"unknown kind {body['kind']!r}", where + ("kind",), f"use one of {', '.join(out.kinds)}")
         return None
     model = _validated(kind.spec_model, body, where, out) if not out.lenient else _tolerated(kind.spec_model, body)
     if model is None:
@@ -282,14 +297,14 @@ def _check_references(decls: dict[str, ResourceDecl], bodies: dict[str, Any], ou
                     where,
                     f"define a resource {ref.resource!r} or fix the name; resources are: {', '.join(decls)}",
                 )
-            elif ref.attribute == HAND_OFF and where[2:3] != (KINDS[decl.kind].hand_off_field,):
+            elif ref.attribute == HAND_OFF and where[2:3] != (out.kinds[decl.kind].hand_off_field,):
                 out.add(
                     f"${{{ref.resource}.{HAND_OFF}}} is a part of config.json, not a value for this field",
                     where,
                     f"list it under an agent_runtime's {HAND_OFF}: (the server's configuration there)",
                 )
-            elif ref.attribute not in KINDS[target.kind].referable:
-                attrs = ", ".join(sorted(KINDS[target.kind].referable))
+            elif ref.attribute not in out.kinds[target.kind].referable:
+                attrs = ", ".join(sorted(out.kinds[target.kind].referable))
                 out.add(
                     f"{target.kind} {ref.resource!r} has no attribute {ref.attribute!r}", where, f"use one of: {attrs}"
                 )
@@ -312,7 +327,7 @@ def _check_references(decls: dict[str, ResourceDecl], bodies: dict[str, Any], ou
         )
     seen: dict[tuple[str, str, str | None], str] = {}
     for logical, decl in decls.items():
-        key = (decl.kind, decl.name, KINDS[decl.kind].name_scope(decl.spec))
+        key = (decl.kind, decl.name, out.kinds[decl.kind].name_scope(decl.spec))
         if key in seen:
             out.add(
                 f"{decl.kind} name {decl.name!r} is used by {seen[key]!r} and {logical!r}",

@@ -27,6 +27,7 @@ from reconciler.settings import EngineSettings
 
 if TYPE_CHECKING:
     from reconciler.aws import Clients
+    from reconciler.kinds import Kinds
 
 HAND_OFF = "hand_off"
 """The attribute of every kind with a part of config.json: that part (`Kind.hand_off`). A program the
@@ -68,15 +69,24 @@ class Context:
     heartbeat: float = EngineSettings.heartbeat
     lock_poll: float = EngineSettings.lock_poll
     """The waits (reconciler.settings says what each is); `Context.configured` takes them from one value."""
+    kinds: Kinds = field(default_factory=dict)
+    """The registry (reconciler.kinds) the engine loaded the stack with; empty in a Context made by hand, for
+    which apply uses every kind (`registry`)."""
 
     _memo: dict[tuple[str, ...], Future[Any]] = field(default_factory=dict)
     _memo_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def configured(
-        cls, *, clients: Clients, stack: str, progress: Callable[[str], None], settings: EngineSettings
+        cls,
+        *,
+        clients: Clients,
+        stack: str,
+        progress: Callable[[str], None],
+        settings: EngineSettings,
+        kinds: Kinds | None = None,
     ) -> Context:
-        return cls(clients=clients, stack=stack, progress=progress, **asdict(settings))
+        return cls(clients=clients, stack=stack, progress=progress, kinds=kinds or {}, **asdict(settings))
 
     def memo(self, key: tuple[str, ...], fetch: Callable[[], Any]) -> Any:
         """Share one listing between the lookups of a single read pass (see `fresh_reads`); reads run

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.kinds import code_artifact
+from reconciler import packaging
 from reconciler.packaging import archive, dependencies
 from sandbox.server import Sandbox
 from tests.conftest import reconcile
@@ -33,7 +33,7 @@ NO_ZIP = [
 def test_commands_that_need_no_zip_build_none(sandbox: Sandbox, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """One applied stack for all of them (destroy last): each would otherwise apply it again."""
     assert reconcile("apply", "--auto-approve").exit_code == 0
-    monkeypatch.setattr(code_artifact, "package_server", refuse_to_package)
+    monkeypatch.setattr(packaging, "package_server", refuse_to_package)
     for args, exit_code in NO_ZIP:
         result = reconcile(*args)
         assert result.exit_code == exit_code, (args, result.output)
@@ -48,7 +48,7 @@ def test_validate_of_the_shipped_stack_prints_no_packaging_line(sandbox: Sandbox
 
 
 def test_plan_and_apply_package_the_server(sandbox: Sandbox, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(code_artifact, "package_server", refuse_to_package)
+    monkeypatch.setattr(packaging, "package_server", refuse_to_package)
     for args in (("plan",), ("apply", "--auto-approve")):
         result = reconcile(*args)
         assert result.exit_code == 1 and "packaged the server" in result.output, result.output

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from reconciler.kinds import KINDS
 from reconciler.live import Live, LiveState
 from reconciler.planning import plan_changes
 from reconciler.rendering import format_text, plan_document
@@ -121,14 +120,14 @@ def copy_stack(to: Path) -> Path:
 def output(stack: Stack, state: LiveState, ref: Ref) -> Any:
     live = state.resources[ref.resource]
     assert live is not None
-    return KINDS[stack.resources[ref.resource].kind].output(ref.resource, live, ref.attribute)
+    return stack.kinds[stack.resources[ref.resource].kind].output(ref.resource, live, ref.attribute)
 
 
 def applied(stack: Stack) -> LiveState:
     """The stack as if applied: each document as desired, ids and ARNs made up from the names."""
     state = LiveState()
     for logical in stack.order():
-        decl, kind = stack.resources[logical], KINDS[stack.resources[logical].kind]
+        decl, kind = stack.resources[logical], stack.kinds[stack.resources[logical].kind]
         spec = resolve_refs(decl.spec, lambda ref: output(stack, state, ref))
         outputs = {a: (decl.name if a == "name" else f"{a}:{decl.name}") for a in kind.attributes}
         state.resources[logical] = Live(decl.name, True, kind.desired(decl.name, spec, stack=stack.name), outputs)
