@@ -16,6 +16,7 @@ from demo.browser import Browser
 from demo.errors import StepFailed
 from demo.mcp_client import Direct, Proxied, Server, call_tools, proxy_params, text_of
 from demo.processes import ReservedPort, child, reserve_port
+from reconciler.settings import EngineSettings
 
 DEMO_USER = "alice"
 PREFERRED_PORTS = {"mcp-server": 8000, "oauth-callback": 8080}
@@ -91,12 +92,16 @@ def start_sandbox(run: Run) -> None:
     )
 
 
+ON_THE_SANDBOX = EngineSettings(poll_initial=0.05, poll_max=0.2, lock_poll=0.2)
+"""The sandbox answers at once: the demo polls it every 50-200 ms instead of AWS's 0.5-10 s."""
+
+
 def reconcile(*args: str, expect: int = 0) -> None:
     """`reconcile ARGS` in this process (it sees the sandbox's environment); checks the exit code."""
     from reconciler.cli import main
 
     try:
-        main.main(args=list(args), prog_name="reconcile", standalone_mode=False)
+        main.main(args=list(args), prog_name="reconcile", standalone_mode=False, obj=ON_THE_SANDBOX)
         code = 0
     except SystemExit as exc:
         code = int(exc.code or 0)

@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from commands.reconcile import main
+from reconciler.settings import EngineSettings
 from sandbox.server import Sandbox
 from tests.asgi import fixed_port
 
@@ -155,8 +156,12 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+FAST = EngineSettings(poll_initial=0.01, poll_max=0.05, lock_poll=0.05)
+"""The sandbox answers at once: tests poll it every few milliseconds instead of the defaults' 0.5-10 s."""
+
+
 def reconcile(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return CliRunner().invoke(main, list(args), catch_exceptions=False, obj=FAST)
 
 
 def edit_stack(workdir: Path, old: str, new: str) -> None:

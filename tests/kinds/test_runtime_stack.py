@@ -33,17 +33,21 @@ def project(tmp_path: Path) -> Path:
     return target
 
 
-@pytest.fixture(params=["strong", "eventual"])
-def consistent(sandbox: Sandbox, request: pytest.FixtureRequest) -> Sandbox:
-    """Each test also runs against a sandbox as eventually consistent as AWS (sandbox.consistency)."""
-    sandbox.set_consistency(request.param)
-    return sandbox
+@pytest.fixture(scope="session")
+def packaging_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One packaging cache for these tests (per worker): the dependencies are installed once, and a test that
+    changes the server's code still gets a new zip (its key covers the sources)."""
+    return tmp_path_factory.mktemp("cache")
 
 
 @pytest.fixture
-def stack(consistent: Sandbox, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def stack(
+    sandbox: Sandbox, project: Path, tmp_path: Path, packaging_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """The sandbox's consistency mode stays strong: its eventual mode delays only gateway and target reads
+    (sandbox/consistency.py), and this stack has neither (tests/lifecycle runs the shipped stack both ways)."""
     monkeypatch.setenv("SERVER_SOURCE", str(project))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # this test's own packaging cache
+    monkeypatch.setenv("XDG_CACHE_HOME", str(packaging_cache))
     workdir = tmp_path / "work"
     workdir.mkdir()
     shutil.copy(STACK, workdir / "stack.yaml")
