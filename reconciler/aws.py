@@ -10,6 +10,7 @@ region and endpoint are read again on every `make_clients`: each call is a new b
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -138,6 +139,31 @@ def make_clients(*, profile: str | None = None, region: str | None = None) -> Cl
         s3=client("s3"),
         dynamodb=client("dynamodb"),
     )
+
+
+def explain(exc: BaseException, *, unreachable: Callable[[str], str]) -> str | None:
+    """One line for people about a botocore error (`unreachable(endpoint)` words a connection failure), or
+    None for any other exception. Only a command that loaded botocore can raise one, so for one that did not
+    (validate) this imports nothing."""
+    if "botocore.exceptions" not in sys.modules:
+        return None
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        NoRegionError,
+    )
+
+    if isinstance(exc, NoCredentialsError):
+        return "no AWS credentials found: set AWS_PROFILE (or pass --profile), or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+    if isinstance(exc, NoRegionError):
+        return "no AWS region: pass --region, set AWS_REGION, or set `region:` in the stack file"
+    if isinstance(exc, ClientError):
+        return f"{exc.operation_name} failed with {error_code(exc)}: {error_message(exc)}"
+    if isinstance(exc, EndpointConnectionError):
+        return unreachable(str(exc.kwargs.get("endpoint_url", "")))
+    return str(exc) if isinstance(exc, BotoCoreError) else None
 
 
 def error_code(exc: ClientError) -> str:

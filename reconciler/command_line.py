@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 import click
 
 from handoff.options import config_option
-from reconciler.aws import error_code, error_message
+from reconciler import aws
 from reconciler.diagnostics import DiagnosticsError
 from reconciler.locking import stack_lock
 from reconciler.settings import EngineSettings
@@ -77,36 +77,12 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def explain(exc: Exception) -> str:
     """The one line a person reads for an error a command did not handle itself."""
-    said = _aws_failure(exc)
+    said = aws.explain(exc, unreachable=unreachable)
     if said is not None:
         return said
     if isinstance(exc, RuntimeError) or _is_config_error(exc):
         return str(exc)
     return f"internal error: {type(exc).__name__}: {exc} (re-run with --debug for the traceback, and report it)"
-
-
-def _aws_failure(exc: Exception) -> str | None:
-    """botocore's errors, by kind. Only a command that loaded botocore can raise one, so one that did not
-    (validate) does not import it here either."""
-    if "botocore.exceptions" not in sys.modules:
-        return None
-    from botocore.exceptions import (
-        BotoCoreError,
-        ClientError,
-        EndpointConnectionError,
-        NoCredentialsError,
-        NoRegionError,
-    )
-
-    if isinstance(exc, NoCredentialsError):
-        return "no AWS credentials found: set AWS_PROFILE (or pass --profile), or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
-    if isinstance(exc, NoRegionError):
-        return "no AWS region: pass --region, set AWS_REGION, or set `region:` in the stack file"
-    if isinstance(exc, ClientError):
-        return f"{exc.operation_name} failed with {error_code(exc)}: {error_message(exc)}"
-    if isinstance(exc, EndpointConnectionError):
-        return unreachable(str(exc.kwargs.get("endpoint_url", "")))
-    return str(exc) if isinstance(exc, BotoCoreError) else None
 
 
 def _is_config_error(exc: Exception) -> bool:

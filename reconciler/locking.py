@@ -2,7 +2,8 @@
 SSM parameter `/reconcile/<stack>/lock` created with Overwrite=False, which AWS creates only if it
 does not exist (PutParameter: ParameterAlreadyExists otherwise). It names who holds it, where, since
 when and for which command. Released on success, failure and Ctrl-C; `reconcile unlock ID` removes
-a lock left by a run that died (Terraform's force-unlock).
+a lock left by a run that died (Terraform's force-unlock). The SSM calls themselves are in
+reconciler.kinds.lock_parameter.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from reconciler import aws
-from reconciler.aws import error_code
+from reconciler.kinds import lock_parameter
 
 POLL = 2.0
 
@@ -71,12 +71,9 @@ def stack_lock(
 
 
 def holder_of(ssm: Any, stack: str) -> LockInfo | None:
-    try:
-        value = ssm.get_parameter(Name=lock_name(stack))["Parameter"]["Value"]
-    except aws.ClientError as exc:
-        if error_code(exc) == "ParameterNotFound":
-            return None
-        raise
+    value = lock_parameter.value_of(ssm, lock_name(stack))
+    if value is None:
+        return None
     try:
         return LockInfo(**json.loads(value))
     except (ValueError, TypeError):
@@ -90,30 +87,23 @@ def force_unlock(ssm: Any, stack: str, lock_id: str) -> LockInfo:
         raise LockHeld(f"stack {stack!r} is not locked")
     if holder.id != lock_id:
         raise LockHeld(f"the lock of stack {stack!r} has id {holder.id}, not {lock_id}: held by {holder.describe()}")
-    ssm.delete_parameter(Name=lock_name(stack))
+    lock_parameter.delete(ssm, lock_name(stack))
     return holder
 
 
 def _take(ssm: Any, stack: str, mine: LockInfo) -> bool:
-    try:
-        ssm.put_parameter(
-            Name=lock_name(stack),
-            Value=json.dumps(asdict(mine)),
-            Type="String",
-            Overwrite=False,
-            Description="reconcile: an apply or destroy of this stack is running",
-        )
-    except aws.ClientError as exc:
-        if error_code(exc) == "ParameterAlreadyExists":
-            return False
-        raise
-    return True
+    return lock_parameter.put_if_absent(
+        ssm,
+        lock_name(stack),
+        json.dumps(asdict(mine)),
+        description="reconcile: an apply or destroy of this stack is running",
+    )
 
 
 def _release(ssm: Any, stack: str, lock_id: str) -> None:
     holder = holder_of(ssm, stack)
     if holder is not None and holder.id == lock_id:
-        ssm.delete_parameter(Name=lock_name(stack))
+        lock_parameter.delete(ssm, lock_name(stack))
 
 
 def _now() -> str:
