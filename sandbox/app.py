@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import unquote
 
+from moto import backends as moto_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.wrappers import Request, Response
 
@@ -74,6 +75,19 @@ ROUTES = [
     "GET /github/api/user/repos",
     "GET /__sandbox/health",
 ]
+
+
+_MOTO_MODULES = tuple(moto_backends.list_of_moto_modules())
+
+
+def _moto_modules() -> tuple[str, ...]:
+    return _MOTO_MODULES
+
+
+# moto's dispatcher lists its package folder (os.listdir + a stat per entry, ~160) on every request, under
+# the lock that serializes its dispatch: ~20 ms a request, 1.2 s of a 2.8 s apply of the shipped stack. The
+# folder does not change while the process runs, so the list is read once (speed only; no answer changes).
+moto_backends.list_of_moto_modules = _moto_modules
 
 
 class SandboxApp:
