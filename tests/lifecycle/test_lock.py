@@ -50,21 +50,29 @@ def test_lock_false_skips_it(sandbox: Sandbox, workdir: Path) -> None:
 
 
 def test_two_applies_at_once_take_turns(sandbox: Sandbox, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The second apply starts once the first holds the lock; 250 ms per AWS call keeps the first one busy for
-    longer than the second takes to start, on a loaded machine too (started together, the first could finish
-    before the second had imported its modules: then neither waits, and the test would prove nothing)."""
-    monkeypatch.setattr(sandbox.app, "latency", 0.25)
-    command = [sys.executable, "-m", "commands", "apply", "--auto-approve", "--lock-timeout", "2m"]
+    """The second apply starts once the first holds the lock, and the first is kept busy (1 s per AWS call)
+    until the second says it is waiting; then the sandbox answers at once again. So the runs overlap however
+    slowly the second starts on a loaded machine (with a fixed latency alone, the first could finish before
+    the second had imported its modules: then neither waits, and the test would prove nothing)."""
+    monkeypatch.setattr(sandbox.app, "latency", 1.0)
+    command = [sys.executable, "-m", "commands", "apply", "--auto-approve", "--lock-timeout", "5m"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    runs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)]
+    first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 120
     while not lock_exists():
-        assert runs[0].poll() is None and time.monotonic() < deadline, "the first apply never took the lock"
+        assert first.poll() is None and time.monotonic() < deadline, "the first apply never took the lock"
         time.sleep(0.05)
-    runs.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
-    outputs = [run.communicate(timeout=240)[0] for run in runs]
-    assert [run.returncode for run in runs] == [0, 0], outputs
-    assert sum("Waiting for the lock of stack 'github-mcp'" in out for out in outputs) == 1, outputs
+    second = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert second.stdout is not None
+    seen: list[str] = []
+    for line in second.stdout:
+        seen.append(line)
+        if "Waiting for the lock of stack 'github-mcp'" in line:
+            break
+    sandbox.app.latency = 0.0
+    outputs = [first.communicate(timeout=240)[0], "".join(seen) + second.communicate(timeout=240)[0]]
+    assert [first.returncode, second.returncode] == [0, 0], outputs
+    assert "Waiting for the lock" not in outputs[0] and "Waiting for the lock" in outputs[1], outputs
     assert inventory() == FULL_STACK and not lock_exists()
 
 
