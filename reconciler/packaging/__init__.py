@@ -163,7 +163,13 @@ def _installed_dependencies(
         summary = dependencies.install(
             staging, roots=roots, constraints=constraints, platform=platform, project_root=project_root
         )
-        os.replace(staging, target)  # atomic: a concurrent or interrupted build never sees half a tree
+        try:
+            os.replace(staging, target)  # atomic: a concurrent or interrupted build never sees half a tree
+        except OSError:
+            if not target.is_dir():
+                raise
+            # Another process (a second test worker, a second apply) finished the same tree first: a directory
+            # cannot replace a non-empty one, and theirs has the same content (same key), so it is used.
     installed = next((line.strip() for line in summary.splitlines() if line.startswith("Installed")), "Installed")
     progress(f"{platform.label}: {installed} (uv); {time.monotonic() - started:.1f} s with resolution")
     return target

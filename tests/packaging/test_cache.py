@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from reconciler.packaging import dependencies
 from reconciler.packaging.dependencies import root_requirements
 from tests.packaging.conftest import ROOT, build
 
@@ -51,3 +57,24 @@ def test_a_declared_dependency_named_only_in_a_string_is_a_root(tmp_path: Path) 
     roots = root_requirements(project, [project / "server", project / "handoff"])
     assert {"uvloop>=0.23.0", "httptools>=0.9.0"} <= set(roots)
     assert not [root for root in roots if root.startswith(("moto", "werkzeug"))]  # undeclared-or-unnamed stay out
+
+
+
+def test_two_builds_of_the_same_tree_at_once_both_succeed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two test workers (or two applies) installing the same dependency tree at once: both installs finish
+    before either renames its tree into place (a barrier), so the second rename meets the first's tree (a
+    directory only replaces an empty one) and uses it instead of failing."""
+    project = _copy_project(tmp_path / "project")
+    real_install, barrier = dependencies.install, threading.Barrier(2, timeout=600)
+
+    def install_then_wait(target: Path, **kwargs: Any) -> str:
+        summary = real_install(target, **kwargs)
+        barrier.wait()
+        return summary
+
+    monkeypatch.setattr(dependencies, "install", install_then_wait)
+    with ThreadPoolExecutor(2) as pool:
+        builds = [pool.submit(build, tmp_path / "cache", root=project) for _ in range(2)]
+        artifacts = [b.result() for b in builds]
+    assert artifacts[0].sha256 == artifacts[1].sha256 and artifacts[0].path.exists()
+    assert len([p for p in (tmp_path / "cache" / "deps").iterdir() if p.is_dir()]) == 1
