@@ -39,10 +39,26 @@ SLOW = (
 `slow` by path: `uv run pytest` runs it; `uv run pytest -m "not slow"` is the quick loop while editing."""
 
 
+LONGEST_FIRST = (
+    "tests/lifecycle/test_convergence.py",
+    "tests/e2e/test_demo.py",
+    "tests/lifecycle/test_lifecycle.py",
+    "tests/kinds/test_runtime_stack.py",
+    "tests/e2e/test_runtime_stack_e2e.py",
+    "tests/server/test_log_redaction.py",
+    "tests/callback/test_log_redaction.py",
+    "tests/lifecycle/test_lock.py",
+)
+"""Files that take a worker longest (`.ci/run` prints the slowest tests), handed out first: xdist's loadfile
+scheduling gives files out in collection order, and a long file started last would keep one core busy alone."""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.nodeid.startswith(SLOW):
             item.add_marker(pytest.mark.slow)
+    rank = {path: index for index, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable: the rest keep their order
 
 
 def _loopback_only(self: socket.socket, address: Any) -> Any:
