@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from handoff.config import FORMAT_VERSION, HAND_OFF_VARIABLE, SERVER_FIELDS, HandOff, merge_parts
 from reconciler import aws
-from reconciler.aws import is_not_found
+from reconciler.aws import CONTROL_SERVICE, is_not_found
 from reconciler.kinds.agentcore import (
     READY,
     RUNTIME_DELETE_FAILED,
@@ -101,6 +101,7 @@ class AgentRuntimeSpec(ResourceSpec):
 
 class AgentRuntime(Kind):
     kind = "agent_runtime"
+    statuses = {(CONTROL_SERVICE, "AgentRuntimeStatus"): READY | RUNTIME_FAILED | RUNTIME_DELETE_FAILED | {"DELETING"}}
     spec_model = AgentRuntimeSpec
     discovery_group = "runtime"
     hand_off_field = "hand_off"

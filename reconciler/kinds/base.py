@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -130,6 +130,10 @@ class Kind(ABC):
     owner_kind: ClassVar[str | None] = None
     hand_off_field: ClassVar[str | None] = None
     """The spec field that takes `${resource.hand_off}` references (a list), if any: the only place they may be."""
+    statuses: ClassVar[Mapping[tuple[str, str], frozenset[str]]] = {}
+    """The status values this kind waits for, stops at or compares with, by the botocore enum they come from:
+    (service, enum shape) -> values. tests/kinds/test_contract.py checks them against botocore's model, and that
+    the kind's module waits on or compares with no other."""
     discovery_group: ClassVar[str | None] = None
     """None: removed resources of this kind are looked for in every plan. A group name: only in stacks that
     declare some kind of that group. The Runtime deployment's kinds form the group "runtime" until stack.yaml

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from reconciler import aws
-from reconciler.aws import is_not_found
+from reconciler.aws import CONTROL_SERVICE, is_not_found
 from reconciler.kinds.agentcore import (
     DELETE_FAILED,
     GATEWAY_FAILED,
@@ -114,6 +114,10 @@ def find_gateway_id(ctx: Context, name: str) -> str | None:
 
 class Gateway(Kind):
     kind = "gateway"
+    statuses = {
+        (CONTROL_SERVICE, "GatewayStatus"): READY | GATEWAY_FAILED | DELETE_FAILED,
+        (CONTROL_SERVICE, "TargetStatus"): TARGET_PENDING_AUTH | DELETE_FAILED,  # its targets, deleted first
+    }
     spec_model = GatewaySpec
     attributes = frozenset({"id", "arn", "url", "name"})
     force_new = frozenset({("protocol", "supported_versions"), ("authorizer", "type")})

@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from reconciler import aws
-from reconciler.aws import is_not_found
+from reconciler.aws import CONTROL_SERVICE, is_not_found
 from reconciler.diagnostics import Diagnostic
 from reconciler.kinds.agentcore import (
     DELETE_FAILED,
@@ -76,6 +76,7 @@ class GatewayTargetSpec(ResourceSpec):
 
 class GatewayTarget(Kind):
     kind = "gateway_target"
+    statuses = {(CONTROL_SERVICE, "TargetStatus"): DONE | TARGET_FAILED | DELETE_FAILED}
     spec_model = GatewayTargetSpec
     attributes = frozenset({"id", "name", "gateway_id"})
     force_new = frozenset({("gateway",)})

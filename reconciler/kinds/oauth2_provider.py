@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import SecretStr
 
 from reconciler import aws
-from reconciler.aws import is_not_found
+from reconciler.aws import CONTROL_SERVICE, is_not_found
 from reconciler.kinds.agentcore import (
     PROVIDER_DELETE_FAILED,
     PROVIDER_FAILED,
@@ -59,6 +59,7 @@ def config_key(vendor: str) -> str:
 
 class Oauth2Provider(Kind):
     kind = "oauth2_provider"
+    statuses = {(CONTROL_SERVICE, "Status"): READY | PROVIDER_FAILED | PROVIDER_DELETE_FAILED}
     spec_model = Oauth2ProviderSpec
     attributes = frozenset({"arn", "name", "callback_url"})
     force_new = frozenset({("vendor",)})

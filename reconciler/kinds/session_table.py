@@ -31,6 +31,7 @@ class SessionTableSpec(ResourceSpec):
 
 class SessionTable(Kind):
     kind = "session_table"
+    statuses = {("dynamodb", "TableStatus"): ACTIVE | FAILED}
     spec_model = SessionTableSpec
     discovery_group = "runtime"
     attributes = frozenset({"name", "arn"})
