@@ -13,7 +13,8 @@ import os
 import sys
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -176,3 +177,34 @@ def error_message(exc: ClientError) -> str:
 
 def is_not_found(exc: ClientError) -> bool:
     return error_code(exc) in NOT_FOUND
+
+
+class Missing:
+    """What `ignore_missing` saw: true once AWS said the resource does not exist."""
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def __bool__(self) -> bool:
+        return self.seen
+
+
+@contextmanager
+def ignore_missing(is_missing: Callable[[ClientError], bool] = is_not_found) -> Iterator[Missing]:
+    """AWS's "it does not exist" answer, swallowed; any other error goes on:
+
+        with ignore_missing() as missing:
+            found = control.get_gateway(gatewayIdentifier=gateway_id)
+        if missing:
+            return None
+
+    `is_missing` tells such an answer (the S3 kinds pass theirs: reconciler.kinds.s3_common.s3_missing)."""
+    missing = Missing()
+    try:
+        yield missing
+    except Exception as exc:
+        from botocore.exceptions import ClientError
+
+        if not isinstance(exc, ClientError) or not is_missing(exc):
+            raise
+        missing.seen = True

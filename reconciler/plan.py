@@ -40,10 +40,6 @@ class FieldChange:
     after: Any
 
     @property
-    def added(self) -> bool:
-        return self.report in ("dictionary_item_added", "iterable_item_added")
-
-    @property
     def removed(self) -> bool:
         return self.report in ("dictionary_item_removed", "iterable_item_removed")
 

@@ -22,8 +22,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from handoff.config import FORMAT_VERSION, HAND_OFF_VARIABLE, SERVER_FIELDS, HandOff, merge_parts
-from reconciler import aws
-from reconciler.aws import CONTROL_SERVICE, is_not_found
+from reconciler.aws import CONTROL_SERVICE, ignore_missing
 from reconciler.kinds.agentcore import (
     READY,
     RUNTIME_DELETE_FAILED,
@@ -139,12 +138,10 @@ class AgentRuntime(Kind):
         runtime_id = next((r["agentRuntimeId"] for r in self._list(ctx) if r["agentRuntimeName"] == name), None)
         if runtime_id is None:
             return None
-        try:
+        with ignore_missing() as missing:
             found = ctx.clients.control.get_agent_runtime(agentRuntimeId=runtime_id)
-        except aws.ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        if missing:
+            return None
         if found["status"] == "DELETING":
             return None
         return self._live(ctx, found, read_tags(ctx, found["agentRuntimeArn"]))
@@ -177,12 +174,10 @@ class AgentRuntime(Kind):
 
     def delete(self, ctx: Context, live: Live) -> None:
         control, runtime_id = ctx.clients.control, live.outputs["id"]
-        try:
+        with ignore_missing() as missing:
             control.delete_agent_runtime(agentRuntimeId=runtime_id)
-        except aws.ClientError as exc:
-            if is_not_found(exc):
-                return
-            raise
+        if missing:
+            return
         describe = partial(control.get_agent_runtime, agentRuntimeId=runtime_id)
         wait_until_gone(ctx, label=f"agent runtime {live.name}", describe=describe, failed=RUNTIME_DELETE_FAILED)
 

@@ -9,8 +9,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from reconciler import aws
-from reconciler.aws import is_not_found, service_model
+from reconciler.aws import ignore_missing, service_model
 from reconciler.kinds.base import Context
 from reconciler.live import OWNER_TAG
 
@@ -34,11 +33,8 @@ def read_listed(ctx: Context, describe: Callable[[], dict[str, Any]], *, tries: 
     (eventual consistency; Terraform tolerates it too): retry a few times before believing it."""
     delay = ctx.poll_initial
     for attempt in range(tries):
-        try:
+        with ignore_missing():
             return describe()
-        except aws.ClientError as exc:
-            if not is_not_found(exc):
-                raise
         if attempt < tries - 1:
             time.sleep(delay)
             delay = min(delay * 2, ctx.poll_max)

@@ -10,10 +10,11 @@ across all AWS accounts: the default `<stack>-<resource>` may be taken; set `nam
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from reconciler import aws
-from reconciler.aws import error_code
+from reconciler.aws import error_code, ignore_missing
 from reconciler.kinds.base import Context, Kind, ResourceSpec
 from reconciler.kinds.s3_common import add_bucket_tags, bucket_tags, list_keys, s3_missing
 from reconciler.kinds.waiting import ResourceKept
@@ -101,11 +102,8 @@ class ArtifactBucket(Kind):
                 f"it holds {len(foreign)} object(s) that are not artifacts of stack {ctx.stack!r} "
                 f"(e.g. {foreign[0]!r}); move or delete them, then re-run to delete the bucket"
             )
-        try:
+        with ignore_missing(s3_missing):
             ctx.clients.s3.delete_bucket(Bucket=live.name)
-        except aws.ClientError as exc:
-            if not s3_missing(exc):
-                raise
 
     def owners(self, ctx: Context) -> list[tuple[str, str]]:
         """Buckets of this region (ListBuckets lists the account's, every region's) with an ownership tag."""
@@ -126,20 +124,19 @@ class ArtifactBucket(Kind):
 
 
 def _public_access_block(ctx: Context, name: str) -> dict[str, bool]:
-    try:
+    with ignore_missing(_missing_or("NoSuchPublicAccessBlockConfiguration")):
         found = ctx.clients.s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
-    except aws.ClientError as exc:
-        if "NoSuchPublicAccessBlockConfiguration" in str(exc) or s3_missing(exc):
-            return {key: False for key in BLOCK_ALL}
-        raise
-    return {key: bool(found.get(key)) for key in BLOCK_ALL}
+        return {key: bool(found.get(key)) for key in BLOCK_ALL}
+    return {key: False for key in BLOCK_ALL}
 
 
 def _encryption(ctx: Context, name: str) -> str | None:
-    try:
+    with ignore_missing(_missing_or("ServerSideEncryptionConfigurationNotFound")):
         rules = ctx.clients.s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
-    except aws.ClientError as exc:
-        if "ServerSideEncryptionConfigurationNotFound" in str(exc) or s3_missing(exc):
-            return None
-        raise
-    return str(rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"]) if rules else None
+        return str(rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"]) if rules else None
+    return None
+
+
+def _missing_or(code: str) -> Callable[[aws.ClientError], bool]:
+    """The bucket is gone, or it has no such configuration (S3 answers that with an error named `code`)."""
+    return lambda exc: code in str(exc) or s3_missing(exc)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlparse
 
-from reconciler import aws
+from reconciler.aws import ignore_missing
 from reconciler.diagnostics import Diagnostic
 from reconciler.kinds.base import Context, Kind, ResourceSpec
 from reconciler.kinds.s3_common import add_bucket_tags, list_keys, s3_missing
@@ -115,12 +115,10 @@ class CodeArtifact(Kind):
         bucket = spec["bucket"]
         if isinstance(bucket, Unknown):
             return None
-        try:
+        with ignore_missing(s3_missing) as missing:
             objects = list_keys(ctx, bucket, f"{ctx.stack}/{name}/")
-        except aws.ClientError as exc:
-            if s3_missing(exc):
-                return None
-            raise
+        if missing:
+            return None
         if not objects:
             return None
         artifact = spec.get("artifact") or {}

@@ -13,8 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from reconciler import aws
-from reconciler.aws import CONTROL_SERVICE, is_not_found
+from reconciler.aws import CONTROL_SERVICE, ignore_missing
 from reconciler.kinds.agentcore import (
     DELETE_FAILED,
     GATEWAY_FAILED,
@@ -211,12 +210,10 @@ class Gateway(Kind):
             describe = partial(control.get_gateway_target, gatewayIdentifier=gateway_id, targetId=target["targetId"])
             label = f"target {target['name']} of gateway {live.name}"
             wait_until_gone(ctx, label=label, describe=describe, failed=DELETE_FAILED)
-        try:
+        with ignore_missing() as missing:
             control.delete_gateway(gatewayIdentifier=gateway_id)
-        except aws.ClientError as exc:
-            if is_not_found(exc):
-                return
-            raise
+        if missing:
+            return
         describe = partial(control.get_gateway, gatewayIdentifier=gateway_id)
         wait_until_gone(ctx, label=f"gateway {live.name}", describe=describe, failed=DELETE_FAILED)
 

@@ -15,8 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from reconciler import aws
-from reconciler.aws import CONTROL_SERVICE, is_not_found
+from reconciler.aws import CONTROL_SERVICE, ignore_missing
 from reconciler.diagnostics import Diagnostic
 from reconciler.kinds.agentcore import (
     DELETE_FAILED,
@@ -186,12 +185,10 @@ class GatewayTarget(Kind):
     def delete(self, ctx: Context, live: Live) -> None:
         self._refuse_pending_auth(live)
         control, gateway_id, target_id = ctx.clients.control, live.outputs["gateway_id"], live.outputs["id"]
-        try:
+        with ignore_missing() as missing:
             control.delete_gateway_target(gatewayIdentifier=gateway_id, targetId=target_id)
-        except aws.ClientError as exc:
-            if is_not_found(exc):
-                return
-            raise
+        if missing:
+            return
         describe = partial(control.get_gateway_target, gatewayIdentifier=gateway_id, targetId=target_id)
         wait_until_gone(ctx, label=f"target {live.name}", describe=describe, failed=DELETE_FAILED)
 

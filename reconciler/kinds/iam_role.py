@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from reconciler import aws
-from reconciler.aws import is_not_found
+from reconciler.aws import ignore_missing
 from reconciler.kinds.base import Context, Kind, ResourceSpec, StrList
 from reconciler.live import OWNER_TAG, Live
 
@@ -75,7 +74,7 @@ class IamRole(Kind):
 
     def read(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live | None:
         iam = ctx.clients.iam
-        try:
+        with ignore_missing() as missing:
             role, inline, attached, policy = ctx.gather(
                 lambda: iam.get_role(RoleName=name)["Role"],
                 lambda: [
@@ -90,10 +89,8 @@ class IamRole(Kind):
                 ],
                 lambda: self._inline_policy(ctx, name),
             )
-        except aws.ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        if missing:
+            return None
         tags = {t["Key"]: t["Value"] for t in role.get("Tags", [])}
         document = {
             "description": role.get("Description", ""),
@@ -178,11 +175,8 @@ class IamRole(Kind):
             iam.delete_role_policy(RoleName=name, PolicyName=policy)
         for attached in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
             iam.detach_role_policy(RoleName=name, PolicyArn=attached["PolicyArn"])
-        try:
+        with ignore_missing():
             iam.delete_role(RoleName=name)
-        except aws.ClientError as exc:
-            if not is_not_found(exc):
-                raise
 
     def tag(self, ctx: Context, live: Live, tags: dict[str, str]) -> None:
         ctx.clients.iam.tag_role(RoleName=live.name, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
@@ -194,12 +188,9 @@ class IamRole(Kind):
         return [{"Key": k, "Value": v} for k, v in {**ctx.owner_tags, REGION_TAG: ctx.clients.region}.items()]
 
     def _inline_policy(self, ctx: Context, name: str) -> Any:
-        try:
+        with ignore_missing():
             return ctx.clients.iam.get_role_policy(RoleName=name, PolicyName=INLINE_POLICY)["PolicyDocument"]
-        except aws.ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        return None
 
     def _put_policy(self, ctx: Context, name: str, policy: dict[str, Any]) -> None:
         ctx.clients.iam.put_role_policy(RoleName=name, PolicyName=INLINE_POLICY, PolicyDocument=json.dumps(policy))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler import aws
-from reconciler.aws import error_code
+from reconciler.aws import error_code, ignore_missing
 
 
 def put_if_absent(ssm: Any, name: str, value: str, *, description: str) -> bool:
@@ -21,12 +21,9 @@ def put_if_absent(ssm: Any, name: str, value: str, *, description: str) -> bool:
 
 
 def value_of(ssm: Any, name: str) -> str | None:
-    try:
+    with ignore_missing(lambda exc: error_code(exc) == "ParameterNotFound"):
         return str(ssm.get_parameter(Name=name)["Parameter"]["Value"])
-    except aws.ClientError as exc:
-        if error_code(exc) == "ParameterNotFound":
-            return None
-        raise
+    return None
 
 
 def delete(ssm: Any, name: str) -> None:

@@ -11,8 +11,7 @@ from typing import Any, Literal
 
 from pydantic import SecretStr
 
-from reconciler import aws
-from reconciler.aws import CONTROL_SERVICE, is_not_found
+from reconciler.aws import CONTROL_SERVICE, ignore_missing
 from reconciler.kinds.agentcore import (
     PROVIDER_DELETE_FAILED,
     PROVIDER_FAILED,
@@ -102,12 +101,10 @@ class Oauth2Provider(Kind):
         )
 
     def read(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live | None:
-        try:
+        with ignore_missing() as missing:
             found = ctx.clients.control.get_oauth2_credential_provider(name=name)
-        except aws.ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        if missing:
+            return None
         return self._live(name, found, read_tags(ctx, found["credentialProviderArn"]), ctx.stack)
 
     def discover(self, ctx: Context, parents: dict[str, Live]) -> list[tuple[str, dict[str, Any]]]:
@@ -147,12 +144,10 @@ class Oauth2Provider(Kind):
         """Asynchronous (DELETING, then gone or DELETE_FAILED), as Terraform waits for it: recreating the
         same name before it is gone may hit ConflictException."""
         control = ctx.clients.control
-        try:
+        with ignore_missing() as missing:
             control.delete_oauth2_credential_provider(name=live.name)
-        except aws.ClientError as exc:
-            if is_not_found(exc):
-                return
-            raise
+        if missing:
+            return
         describe = partial(control.get_oauth2_credential_provider, name=live.name)
         wait_until_gone(ctx, label=f"oauth2 provider {live.name}", describe=describe, failed=PROVIDER_DELETE_FAILED)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler import aws
-from reconciler.aws import error_code
+from reconciler.aws import error_code, ignore_missing
 from reconciler.kinds.base import Context
 
 NOT_FOUND = frozenset({"NoSuchBucket", "NoSuchKey", "NotFound", "404", "NoSuchTagSet", "NoSuchTagSetError"})
@@ -16,12 +16,10 @@ def s3_missing(exc: aws.ClientError) -> bool:
 
 
 def bucket_tags(ctx: Context, bucket: str) -> dict[str, str]:
-    try:
+    with ignore_missing(s3_missing) as missing:
         found = ctx.clients.s3.get_bucket_tagging(Bucket=bucket)
-    except aws.ClientError as exc:
-        if s3_missing(exc):
-            return {}
-        raise
+    if missing:
+        return {}
     return {tag["Key"]: tag["Value"] for tag in found.get("TagSet", [])}
 
 

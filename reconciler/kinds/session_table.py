@@ -13,8 +13,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any, Literal
 
-from reconciler import aws
-from reconciler.aws import is_not_found
+from reconciler.aws import ignore_missing
 from reconciler.kinds.base import Context, Kind, ResourceSpec
 from reconciler.kinds.waiting import wait_for_status, wait_until_gone
 from reconciler.live import OWNER_TAG, Live
@@ -52,12 +51,10 @@ class SessionTable(Kind):
 
     def read(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live | None:
         dynamodb = ctx.clients.dynamodb
-        try:
+        with ignore_missing() as missing:
             table = dynamodb.describe_table(TableName=name)["Table"]
-        except aws.ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        if missing:
+            return None
         ttl, tags = ctx.gather(
             lambda: dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"],
             lambda: _tags(ctx, table["TableArn"]),
@@ -115,12 +112,10 @@ class SessionTable(Kind):
 
     def delete(self, ctx: Context, live: Live) -> None:
         dynamodb = ctx.clients.dynamodb
-        try:
+        with ignore_missing() as missing:
             dynamodb.delete_table(TableName=live.name)
-        except aws.ClientError as exc:
-            if is_not_found(exc):
-                return
-            raise
+        if missing:
+            return
         describe = partial(_status, dynamodb, live.name)
         wait_until_gone(ctx, label=f"table {live.name}", describe=describe, failed=FAILED)
 
@@ -142,13 +137,10 @@ def _status(dynamodb: Any, name: str) -> dict[str, Any]:
 def _owner(ctx: Context, name: str) -> str | None:
     """ListTables gives names only: the ARN that ListTagsOfResource needs comes from DescribeTable.
     None also for a table deleted since it was listed."""
-    try:
+    with ignore_missing():
         arn = ctx.clients.dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
         return _tags(ctx, arn).get(OWNER_TAG)
-    except aws.ClientError as exc:
-        if is_not_found(exc):
-            return None
-        raise
+    return None
 
 
 def _tags(ctx: Context, arn: str) -> dict[str, str]:

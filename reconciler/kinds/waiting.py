@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
 from reconciler import aws
-from reconciler.aws import error_code, error_message, is_not_found
+from reconciler.aws import error_code, error_message, ignore_missing, is_not_found
 from reconciler.kinds.base import Context, backoff_delays, deadline
 
 T = TypeVar("T")
@@ -77,12 +77,9 @@ def wait_until_gone(
     kind's own failure statuses from its botocore enum (a gateway has no DELETE_FAILED)."""
 
     def still_there() -> dict[str, Any]:
-        try:
+        with ignore_missing():
             return describe()
-        except aws.ClientError as exc:
-            if is_not_found(exc):
-                return {"status": GONE}
-            raise
+        return {"status": GONE}
 
     wait_for_status(ctx, label=label, describe=still_there, done=frozenset({GONE}), failed=failed)
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Literal
 
-from reconciler import aws
-from reconciler.aws import is_not_found
+from reconciler.aws import ignore_missing
 from reconciler.kinds.agentcore import list_stack_names, read_tags, tagged_owners
 from reconciler.kinds.base import Context, Kind, ResourceSpec, StrList
 from reconciler.live import OWNER_TAG, Live
@@ -31,12 +30,10 @@ class WorkloadIdentity(Kind):
         return {"workload_identities": [{"address": address, "name": live.name, "arn": live.outputs["arn"]}]}
 
     def read(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live | None:
-        try:
+        with ignore_missing() as missing:
             found = ctx.clients.control.get_workload_identity(name=name)
-        except aws.ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        if missing:
+            return None
         arn = found["workloadIdentityArn"]
         tags = read_tags(ctx, arn)
         return Live(
@@ -75,11 +72,8 @@ class WorkloadIdentity(Kind):
         return replace(live, document={"allowed_return_urls": urls})
 
     def delete(self, ctx: Context, live: Live) -> None:
-        try:
+        with ignore_missing():
             ctx.clients.control.delete_workload_identity(name=live.name)
-        except aws.ClientError as exc:
-            if not is_not_found(exc):
-                raise
 
     def tag(self, ctx: Context, live: Live, tags: dict[str, str]) -> None:
         ctx.clients.control.tag_resource(resourceArn=live.outputs["arn"], tags=tags)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -197,8 +196,3 @@ def _digest(parts: list[str | bytes]) -> str:
         data = part.encode() if isinstance(part, str) else part
         digest.update(len(data).to_bytes(8, "big") + data)
     return digest.hexdigest()
-
-
-def remove_cache(cache_dir: Path | None = None) -> None:
-    """Forget every cached dependency tree and zip (uv's wheel cache is left alone)."""
-    shutil.rmtree(cache_dir or default_cache_dir(), ignore_errors=True)
