@@ -23,9 +23,11 @@ AgentCore Runtime, as yourself.
 
 \b
 Put one stdio entry in your client and nothing else, no token:
-  "github": {{"command": "uvx", "args": ["--from", "agentcore-stack", "mcp-connect",
+  "github": {{"command": "uvx", "args": ["--from", "/path/to/agentcore-stack", "mcp-connect",
              "--config", "/path/to/config.json", "--profile", "my-aws-profile"]}}
-(or "command": "mcp-connect" when it is installed). config.json is what `reconcile apply` wrote.
+(--from takes this project's folder or git URL; "command": "mcp-connect" when it is installed).
+config.json is what `reconcile apply` wrote; --profile is the AWS profile to sign with (a client
+started from the dock has no AWS_* variables).
 
 \b
 On first use it opens your browser to sign in to the stack's identity provider (authorization code with

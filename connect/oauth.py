@@ -121,7 +121,12 @@ class OAuthClient:
 
     def metadata(self) -> dict[str, Any]:
         if self._metadata is None:
-            response = self.http.get(self.provider.discovery_url)
+            try:
+                response = self.http.get(self.provider.discovery_url)
+            except httpx.HTTPError as exc:
+                raise SignInFailed(
+                    f"the identity provider at {self.provider.discovery_url} could not be reached: {exc}"
+                ) from exc
             if response.status_code != 200:
                 raise SignInFailed(
                     f"the identity provider's discovery document {self.provider.discovery_url} answered HTTP "
@@ -205,7 +210,10 @@ class OAuthClient:
         form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id}
         if self.provider.resource:
             form["resource"] = self.provider.resource
-        response = self.http.post(self.metadata()["token_endpoint"], data=form)
+        try:
+            response = self.http.post(self.metadata()["token_endpoint"], data=form)
+        except httpx.HTTPError as exc:
+            raise SignInFailed(f"the identity provider could not be reached to renew the token: {exc}") from exc
         if response.status_code == 200:
             return dict(response.json())
         error = _error_of(response)
