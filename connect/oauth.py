@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
-from connect.store import Store
+from connect.store import Store, across_processes
 
 SIGN_IN_AGAIN = "sign in again: mcp-connect login"
 LOOPBACK_HOST = "127.0.0.1"
@@ -260,7 +260,8 @@ class TokenSource:
         with self._lock:
             client_id = self.client.provider.client_id or self.client.register()
             answer = self.client.sign_in(client_id, self.open_browser, self.say)
-            self._keep(client_id, answer)
+            with across_processes():
+                self._keep(client_id, answer)
             self._refused = None
             return self.store.description
 
@@ -273,27 +274,30 @@ class TokenSource:
         with self._lock:
             if self._access is not None and self.clock() < self._renew_at:
                 return self._access
+            with across_processes():
+                saved = self.store.get(self.client.provider.key)
+                if saved and saved.get("refresh_token") and saved.get("client_id"):
+                    # after a refusal too: `mcp-connect login` in a terminal stores a new sign-in that a
+                    # running relay picks up here, without the MCP client being restarted
+                    try:
+                        answer = self.client.refresh(saved["client_id"], saved["refresh_token"])
+                    except SignInRequired as refused:
+                        self.store.delete(self.client.provider.key)
+                        self._access, self._refused = None, str(refused)
+                        self.say(f"mcp-connect: {refused}")
+                        raise
+                    self._refused = None
+                    return self._keep(saved["client_id"], answer, previous=saved["refresh_token"])
             if self._refused is not None:
                 raise SignInRequired(self._refused)
-            saved = self.store.get(self.client.provider.key)
-            if saved and saved.get("refresh_token") and saved.get("client_id"):
-                try:
-                    answer = self.client.refresh(saved["client_id"], saved["refresh_token"])
-                except SignInRequired as refused:
-                    self.store.delete(self.client.provider.key)
-                    self._access, self._refused = None, str(refused)
-                    self.say(f"mcp-connect: {refused}")
-                    raise
-                self._keep(saved["client_id"], answer, previous=saved["refresh_token"])
-            elif self.interactive:
-                client_id = self.client.provider.client_id or self.client.register()
-                self._keep(client_id, self.client.sign_in(client_id, self.open_browser, self.say))
-            else:
+            if not self.interactive:
                 raise SignInRequired(f"not signed in; {SIGN_IN_AGAIN}")
-            assert self._access is not None
-            return self._access
+            client_id = self.client.provider.client_id or self.client.register()
+            answer = self.client.sign_in(client_id, self.open_browser, self.say)
+            with across_processes():
+                return self._keep(client_id, answer)
 
-    def _keep(self, client_id: str, answer: dict[str, Any], previous: str | None = None) -> None:
+    def _keep(self, client_id: str, answer: dict[str, Any], previous: str | None = None) -> str:
         access = answer.get("access_token")
         if not isinstance(access, str) or not access:
             raise SignInFailed("the identity provider answered without an access token")
@@ -309,3 +313,4 @@ class TokenSource:
                 "mcp-connect: the identity provider gave no refresh token (offline_access?): you will be asked to "
                 "sign in again when this token expires"
             )
+        return access

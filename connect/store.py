@@ -11,7 +11,8 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -149,3 +150,24 @@ def open_store(*, say: Callable[[str], None], use_keyring: bool = True) -> Store
     store = FileStore(config_dir() / "credentials.json")
     say(f"mcp-connect: no OS keyring is available; keeping the sign-in in {store.description}")
     return store
+
+
+@contextmanager
+def across_processes() -> Iterator[None]:
+    """Held while a refresh token is read, used and replaced: two mcp-connect processes of one user (two MCP
+    clients open) would otherwise present the same refresh token twice, and a server that rotates refresh
+    tokens takes the second use as theft and revokes the whole family (RFC 9700 section 4.14.2). An
+    advisory lock on a file in the config folder (POSIX; on Windows nothing is held)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    folder = config_dir()
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(folder / "refresh.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import stat
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -200,10 +201,54 @@ def test_with_an_os_keyring_the_sign_in_goes_there_and_no_file_is_written(
         tokens.login()
     ((service, _), secret) = next(iter(memory.secrets.items()))
     assert service == "mcp-connect" and json.loads(secret)["client_id"] == CLIENT_ID
-    assert not no_keyring.exists()
+    assert not (no_keyring / "credentials.json").exists()  # only the refresh lock lives there
 
 
 def test_help_teaches_the_client_entry() -> None:
     text = CliRunner().invoke(main, ["--help"]).output
     for words in ("login", "logout", "serve", "--profile", "--config", "keyring", '"command"'):
         assert words in text
+
+
+def test_after_sign_in_again_a_running_relay_picks_the_new_sign_in_up(
+    idp: Sandbox, config: Path, no_keyring: Path
+) -> None:
+    said: list[str] = []
+    with httpx.Client() as http:
+        running = token_source(options(config), http=http, open_browser=browser("bob"), say=said.append)
+        running.access_token()
+        httpx.post(f"{idp.url}/oidc/__revoke", json={"user": "bob"})
+        running._renew_at = 0.0  # its access token is due
+        with pytest.raises(SignInRequired):
+            running.access_token()
+        # the user runs `mcp-connect login` in a terminal: another process, the same store
+        token_source(options(config), http=http, open_browser=browser("bob"), say=said.append).login()
+        assert claims(running.access_token())["sub"] == "bob"
+
+
+def test_two_processes_of_one_user_renew_in_turn_without_reusing_a_rotated_refresh_token(
+    idp: Sandbox, config: Path, no_keyring: Path
+) -> None:
+    """Two MCP clients open, two mcp-connect processes, one stored sign-in: renewals are serialized across
+    processes and each reads the latest refresh token, so the server never sees one used twice (which
+    would revoke the whole family)."""
+    with httpx.Client() as http:
+        first = token_source(options(config), http=http, open_browser=browser("alice"), say=lambda _: None)
+        first.login()
+        second = token_source(options(config), http=http, open_browser=_no_browser, say=lambda _: None)
+        errors: list[BaseException] = []
+
+        def renew(tokens: TokenSource) -> None:
+            try:
+                for _ in range(5):
+                    tokens._renew_at = 0.0
+                    tokens.access_token()
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=renew, args=(t,)) for t in (first, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
