@@ -6,7 +6,8 @@ os.wait4's rusage), against the floor measured in the same run:
 - reconcile --help;
 - reconcile validate of the shipped stack.yaml (with the environment variables it names, as tests/conftest.py's
   STACK_ENV sets them);
-- mcp-server --help.
+- mcp-server --help;
+- oauth-callback --help.
 The executables are the virtual environment's own (`.venv/bin/reconcile`, not `uv run reconcile`: uv's own
 start and lock check would be timed too).
 
@@ -42,7 +43,18 @@ STACK_ENV = {
     "SERVER_SOURCE": str(ROOT),
 }
 TARGETS = {"reconcile --help": 0.3, "reconcile validate": 0.6, "mcp-server --help": 0.5}
-HEAVY = ("boto3", "botocore", "moto", "mcp", "reconciler.packaging", "sandbox", "demo", "openapi_spec_validator")
+HEAVY = (
+    "boto3",
+    "botocore",
+    "moto",
+    "mcp",
+    "uvicorn",
+    "starlette",
+    "reconciler.packaging",
+    "sandbox",
+    "demo",
+    "openapi_spec_validator",
+)
 
 
 def measure(argv: list[str], runs: int, env: dict[str, str]) -> tuple[list[float], float]:
@@ -77,18 +89,19 @@ def startup(runs: int) -> None:
         "reconcile --help": [str(BIN / "reconcile"), "--help"],
         "reconcile validate": [str(BIN / "reconcile"), "validate", "--stack", stack],
         "mcp-server --help": [str(BIN / "mcp-server"), "--help"],
+        "oauth-callback --help": [str(BIN / "oauth-callback"), "--help"],
     }
     results = {name: measure(argv, runs, env) for name, argv in rows.items()}
     floor = statistics.median(results["python -c pass"][0])
     load = os.getloadavg()
     print(f"whole processes, {runs} runs each (.venv/bin executables); load average {load[0]:.2f} {load[1]:.2f}")
-    print(f"{'':20} {'median ms':>10} {'min':>6} {'max':>6} {'RSS MB':>7} {'/floor':>7}  target")
+    print(f"{'':21} {'median ms':>10} {'min':>6} {'max':>6} {'RSS MB':>7} {'/floor':>7}  target")
     for name, (walls, rss) in results.items():
         median = statistics.median(walls)
         target = TARGETS.get(name)
         verdict = f"<= {target * 1000:.0f} ms: {'met' if median <= target else 'NOT met'}" if target else ""
         print(
-            f"{name:20} {median * 1000:10.0f} {min(walls) * 1000:6.0f} {max(walls) * 1000:6.0f} {rss:7.1f} "
+            f"{name:21} {median * 1000:10.0f} {min(walls) * 1000:6.0f} {max(walls) * 1000:6.0f} {rss:7.1f} "
             f"{median / floor:7.1f}  {verdict}"
         )
     validate = (
@@ -98,6 +111,7 @@ def startup(runs: int) -> None:
         ("reconcile --help", "from commands.reconcile import main\ntry: main(['--help'])\nexcept SystemExit: pass"),
         ("reconcile validate", validate),
         ("mcp-server --help", "from server.__main__ import main\ntry: main(['--help'])\nexcept SystemExit: pass"),
+        ("oauth-callback --help", "from callback.__main__ import main\ntry: main(['--help'])\nexcept SystemExit: pass"),
     ):
         print(f"{label} imports: {', '.join(loaded(code, env)) or 'none of ' + ', '.join(HEAVY)}")
 

@@ -1,4 +1,4 @@
-"""What the callback app's handlers share: the `CallbackState` that `callback.__main__.make_state`
+"""What the callback app's handlers share: the `CallbackState` that `callback.setup.make_state`
 builds and `callback.app.build_app` puts on the Starlette app (`app.state.callback`); the handlers
 in callback/routes.py read it back with `callback_state(request)`."""
 

@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from callback.__main__ import make_state
 from callback.app import build_app
+from callback.setup import make_state
 from callback.state import CallbackState
 from demo.browser import Browser
 from handoff.sqlite_sessions import SqliteSessionStore

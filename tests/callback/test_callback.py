@@ -305,8 +305,8 @@ def test_missing_config_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_no_sign_in_mode_shows_the_confirmation_directly(deployment: Deployment) -> None:
-    from callback.__main__ import make_state
     from callback.app import build_app
+    from callback.setup import make_state
     from tests.asgi import serving_asgi
 
     state = make_state(deployment.stack.workdir / "config.json", session_store=None, csrf_secret=None, sign_in=False)

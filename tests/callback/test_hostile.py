@@ -25,9 +25,9 @@ import jwt
 import pytest
 from starlette.testclient import TestClient
 
-from callback.__main__ import make_state
 from callback.app import build_app
 from callback.hardening import SECURITY_HEADERS
+from callback.setup import make_state
 from callback.signin import Identity, OidcSignIn, Signer, user_cookie_value
 from callback.state import CallbackState
 from handoff.links import digest

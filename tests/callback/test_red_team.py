@@ -30,8 +30,8 @@ import pytest
 from botocore.exceptions import ClientError
 from starlette.testclient import TestClient
 
-from callback.__main__ import make_state
 from callback.app import build_app
+from callback.setup import make_state
 from demo.browser import Browser, approve_on_github
 from handoff.config import ConfigError
 from handoff.links import digest, new_link_value

@@ -18,8 +18,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from callback import signin
-from callback.__main__ import make_state
 from callback.app import build_app
+from callback.setup import make_state
 from callback.signin import Signer
 from handoff.config import ConfigError
 from tests.callback.conftest import Deployment, recorded_link
