@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -82,19 +81,6 @@ def main(
         sys.exit(1)
     click.echo(f"OAuth callback for stack {state.config.stack!r} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     uvicorn.run(build_app(state), host=host, port=port, log_level=log_level, log_config=None)
-
-
-MOVED = ("make_state", "served_safely", "custom_jwt", "oidc_sign_in")
-"""Now in callback/setup.py; still answered here, loaded only when asked, for importers from before the move
-(tests/e2e/test_runtime_stack_e2e.py) until their import lines change."""
-
-
-def __getattr__(name: str) -> Any:
-    if name in MOVED:
-        from callback import setup
-
-        return getattr(setup, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 if __name__ == "__main__":

@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import callback.__main__
-import callback.setup
 from tests.conftest import ROOT
 
 NEVER = ("boto3", "botocore", "uvicorn", "starlette", "mcp", "callback.app", "callback.setup")
@@ -74,8 +72,3 @@ def test_logging_is_configured_after_the_libraries_are_imported(tmp_path: Path) 
     assert all(loaded(modules, p) for p in ("boto3", "uvicorn", "starlette", "callback.setup"))
     assert int(output.split("handlers ")[1].split()[0]) > 1, output  # the root's and at least one library's
 
-
-def test_the_moved_setup_is_still_answered_by_the_command_module() -> None:
-    """For importers from before the move (tests/e2e), loaded only when asked."""
-    assert callback.__main__.make_state is callback.setup.make_state
-    assert callback.__main__.served_safely is callback.setup.served_safely

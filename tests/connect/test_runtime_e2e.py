@@ -17,8 +17,8 @@ from click.testing import CliRunner
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from callback.__main__ import make_state
 from callback.app import build_app
+from callback.setup import make_state
 from connect.__main__ import main
 from demo.browser import authorize
 from sandbox.server import Sandbox

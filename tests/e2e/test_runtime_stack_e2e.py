@@ -13,8 +13,8 @@ import boto3
 import pytest
 from mcp import Client
 
-from callback.__main__ import make_state
 from callback.app import build_app
+from callback.setup import make_state
 from demo.browser import authorize
 from demo.mcp_client import proxy_params
 from sandbox.server import Sandbox
