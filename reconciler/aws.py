@@ -66,20 +66,26 @@ def _retries() -> Config:
 
 @dataclass
 class CallCounter:
-    """Counts API calls per operation through botocore's event system (for bench/ and tests)."""
+    """Counts API calls per operation through botocore's event system (for bench/ and tests). Reads run in
+    parallel threads, so counting and summing hold a lock (a sum while another thread counted a new operation
+    raised "dictionary changed size during iteration")."""
 
     calls: Counter[str] = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def __call__(self, model: Any, **_: Any) -> None:
-        self.calls[f"{model.service_model.service_name}:{model.name}"] += 1
+        with self._lock:
+            self.calls[f"{model.service_model.service_name}:{model.name}"] += 1
 
     @property
     def writes(self) -> int:
-        return sum(n for op, n in self.calls.items() if not op.split(":")[1].startswith(READ_PREFIXES))
+        with self._lock:
+            return sum(n for op, n in self.calls.items() if not op.split(":")[1].startswith(READ_PREFIXES))
 
     @property
     def total(self) -> int:
-        return sum(self.calls.values())
+        with self._lock:
+            return sum(self.calls.values())
 
 
 @dataclass
