@@ -103,7 +103,7 @@ def mcp_server_process(stack: Stack, args: list[str], log: Path) -> Iterator[str
     with log.open("w") as stderr:
         process = subprocess.Popen([*command, *args], stdout=subprocess.DEVNULL, stderr=stderr, env={**os.environ})
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a hang guard: starting took up to 30 s at load 9 on 2 cores
         while True:
             assert process.poll() is None and time.monotonic() < deadline, log.read_text()
             try:
