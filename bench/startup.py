@@ -146,9 +146,11 @@ def warm_plans(plans: int) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--plans", type=int, default=5)
+    parser.add_argument("--plans", type=int, default=5, help="warm plans to time (0: none)")
     args = parser.parse_args()
     startup(args.runs)
+    if args.plans == 0:
+        return
     walls = warm_plans(args.plans)
     median = statistics.median(walls)
     print(

@@ -18,9 +18,7 @@ from urllib.parse import urlparse
 import click
 
 from handoff.options import config_option
-from reconciler import aws
 from reconciler.diagnostics import DiagnosticsError
-from reconciler.locking import stack_lock
 from reconciler.settings import EngineSettings
 
 if TYPE_CHECKING:
@@ -77,7 +75,9 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def explain(exc: Exception) -> str:
     """The one line a person reads for an error a command did not handle itself."""
-    said = aws.explain(exc, unreachable=unreachable)
+    from reconciler.aws import explain  # light; botocore itself only if a command loaded it
+
+    said = explain(exc, unreachable=unreachable)
     if said is not None:
         return said
     if isinstance(exc, RuntimeError) or _is_config_error(exc):
@@ -200,6 +200,8 @@ def locked(ctx: Context, stack: str, command: str, lock: Lock) -> Iterator[None]
     if not lock.enabled:
         yield
         return
+    from reconciler.locking import stack_lock
+
     with stack_lock(
         ctx.clients.ssm, stack, command=command, timeout=lock.timeout, progress=progress, poll=ctx.lock_poll
     ):

@@ -25,6 +25,8 @@ from reconciler.plan import REPORTS, FieldChange
 
 
 def diff_documents(before: dict[str, Any], after: dict[str, Any]) -> tuple[FieldChange, ...]:
+    if _same(before, after):
+        return ()  # a no-op plan's common case, where DeepDiff costs the most to say nothing
     tree = DeepDiff(
         before,
         after,
@@ -46,6 +48,17 @@ def diff_documents(before: dict[str, Any], after: dict[str, Any]) -> tuple[Field
         )
     ]
     return tuple(sorted(changes, key=lambda c: ([str(s) for s in c.path], not c.removed)))
+
+
+def _same(before: Any, after: Any) -> bool:
+    """Equal, and of the same types all the way down (1 == 1.0 == True, but DeepDiff reports type_changes)."""
+    if type(before) is not type(after):
+        return False
+    if isinstance(before, dict):
+        return before.keys() == after.keys() and all(_same(v, after[k]) for k, v in before.items())
+    if isinstance(before, list):
+        return len(before) == len(after) and all(_same(b, a) for b, a in zip(before, after, strict=True))
+    return bool(before == after)
 
 
 def _split_replaced_item(change: FieldChange) -> tuple[FieldChange, ...]:
