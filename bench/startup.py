@@ -9,7 +9,10 @@ os.wait4's rusage), against the floor measured in the same run:
 - mcp-server --help;
 - oauth-callback --help.
 The executables are the virtual environment's own (`.venv/bin/reconcile`, not `uv run reconcile`: uv's own
-start and lock check would be timed too).
+start and lock check would be timed too). Bytecode: by default the rows run as an installed program does, with
+compiled modules cached (written under a temporary PYTHONPYCACHEPREFIX, so nothing is written beside the
+sources, and a first run per row, not counted, writes them); `--no-bytecode` runs them as an environment with
+PYTHONDONTWRITEBYTECODE=1 and no __pycache__ does, compiling every module on every start. The table says which.
 
 Then, in this process: the shipped stack applied to a sandbox without latency (in a thread, as the tests run
 it), and `reconcile plan` of it run through click's CliRunner `--plans` times; the first plan warms up (imports,
@@ -81,8 +84,13 @@ def loaded(code: str, env: dict[str, str]) -> list[str]:
     return [h for h in HEAVY if h in names or any(n.startswith(h + ".") for n in names)]
 
 
-def startup(runs: int) -> None:
+def startup(runs: int, *, bytecode: bool) -> None:
     env = {**os.environ, **STACK_ENV}
+    if bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="bench-startup-pycache-")
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     stack = str(ROOT / "stack.yaml")
     rows = {
         "python -c pass": [sys.executable, "-c", "pass"],
@@ -91,10 +99,14 @@ def startup(runs: int) -> None:
         "mcp-server --help": [str(BIN / "mcp-server"), "--help"],
         "oauth-callback --help": [str(BIN / "oauth-callback"), "--help"],
     }
+    if bytecode:
+        for argv in rows.values():
+            measure(argv, 1, env)  # writes the cached bytecode; not counted
     results = {name: measure(argv, runs, env) for name, argv in rows.items()}
     floor = statistics.median(results["python -c pass"][0])
     load = os.getloadavg()
-    print(f"whole processes, {runs} runs each (.venv/bin executables); load average {load[0]:.2f} {load[1]:.2f}")
+    cached = "with cached bytecode" if bytecode else "without bytecode (PYTHONDONTWRITEBYTECODE=1)"
+    print(f"whole processes, {runs} runs each (.venv/bin executables, {cached}); load average {load[0]:.2f}")
     print(f"{'':21} {'median ms':>10} {'min':>6} {'max':>6} {'RSS MB':>7} {'/floor':>7}  target")
     for name, (walls, rss) in results.items():
         median = statistics.median(walls)
@@ -147,8 +159,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--plans", type=int, default=5, help="warm plans to time (0: none)")
+    parser.add_argument("--no-bytecode", action="store_true", help="start every process without cached bytecode")
     args = parser.parse_args()
-    startup(args.runs)
+    startup(args.runs, bytecode=not args.no_bytecode)
     if args.plans == 0:
         return
     walls = warm_plans(args.plans)

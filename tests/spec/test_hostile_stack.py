@@ -1,7 +1,7 @@
-"""Hostile stack files (a pull request's plan runs whatever it is given): 8 inputs, each refused
+"""Hostile stack files (a pull request's plan runs whatever it is given): 9 inputs, each refused
 quickly with a clean diagnostic at file:line, never a traceback, never foreign file content echoed.
 
-Inputs: an alias bomb, a single alias, a 2 MB file, 100k-deep nesting, openapi: /etc/passwd,
+Inputs: an alias bomb, a single alias, a 2 MB file, 100k-deep nesting, a Python tag, openapi: /etc/passwd,
 openapi: ../../ escaping the folder, openapi: naming a device (/dev/zero via a symlink in the folder),
 and a stack file that is not UTF-8.
 """
@@ -86,3 +86,14 @@ def test_openapi_naming_a_device(workdir: Path) -> None:
 def test_stack_that_is_not_text(workdir: Path) -> None:
     (workdir / "stack.yaml").write_bytes(b"stack: x\n\xff\xfe\x00garbage")
     assert "it is not UTF-8 text" in refused()
+
+
+def test_a_python_tag_is_refused_not_run(workdir: Path) -> None:
+    """SafeLoader's constructors only: a tag naming Python code is a YAML error at its line, never a call."""
+    edit_stack(workdir, "    vendor: GithubOauth2", "    vendor: !!python/object/apply:os.system ['touch pwned']")
+    out = refused()
+    assert (
+        "stack.yaml:88" in out
+        and "the YAML tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed" in out
+    )
+    assert not (workdir / "pwned").exists()
