@@ -141,6 +141,8 @@ def load_stack(
         if decl is not None:
             decls[logical] = decl
     _check_references(decls, bodies, out)
+    if not out.found and not lenient:
+        _check_across(decls, out)
     if out.found:
         raise DiagnosticsError(out.found)
     if build:
@@ -275,6 +277,14 @@ def _resource(logical: str, body: Any, stack: str, base_dir: Path, out: _Collect
         spec=spec,
         depends_on=frozenset(deps),
     )
+
+
+def _check_across(decls: dict[str, ResourceDecl], out: _Collector) -> None:
+    """Each kind's rules across resources (`Kind.check_stack`); destroy (lenient) skips them."""
+    others = {logical: (decl.kind, decl.spec) for logical, decl in decls.items()}
+    for logical, decl in decls.items():
+        for problem in out.kinds[decl.kind].check_stack(decl.spec, others):
+            out.add(problem.summary, ("resources", logical, *problem.at), problem.detail)
 
 
 def _located_refs(value: Any, path: KeyPath) -> list[tuple[KeyPath, Ref]]:

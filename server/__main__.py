@@ -49,12 +49,13 @@ __all__ = ["main"]
     help="Origin header values accepted besides loopback origins (repeat, or comma-separate).",
 )
 @click.option(
-    "--behind-authenticating-proxy",
+    "--single-user",
     is_flag=True,
-    envvar="MCP_BEHIND_AUTHENTICATING_PROXY",
-    help="State that every request is authenticated before it reaches this server (AgentCore Runtime's inbound "
-    "SigV4/JWT authorizer, an authenticating proxy). Required to listen beyond loopback when the gateway "
-    "uses AWS_IAM or NONE, whose calls carry this server's own credentials rather than the caller's.",
+    envvar="MCP_SINGLE_USER",
+    help="State that only you can reach this server (an authenticating proxy, an AgentCore Runtime only you may "
+    "invoke: the stack's agent_runtime sets it from `single_user: true`). Required to listen beyond loopback "
+    "when the gateway uses AWS_IAM or NONE, whose calls carry this server's own credentials, so every caller "
+    "shares one GitHub link.",
 )
 @click.option(
     "--stateful",
@@ -98,7 +99,7 @@ def main(
     port: int,
     allowed_hosts: tuple[str, ...],
     allowed_origins: tuple[str, ...],
-    behind_authenticating_proxy: bool,
+    single_user: bool,
     stateful: bool,
     workers: int,
     session_store: Path | None,
@@ -114,9 +115,8 @@ def main(
 
     It listens on 127.0.0.1 unless --host says otherwise, and answers only requests whose Host and Origin
     are loopback names or allowed with --allowed-host / --allowed-origin. When the gateway uses AWS_IAM
-    (or NONE), calls carry this server's own AWS identity, so it refuses a non-loopback --host unless
-    --behind-authenticating-proxy states that every request is authenticated in front of it (as AgentCore
-    Runtime's inbound auth does).
+    (or NONE), calls carry this server's own AWS identity, so every caller shares one GitHub link: it refuses
+    a non-loopback --host unless --single-user states that only one person can reach it.
 
     On AgentCore Runtime the configuration comes in the environment variable MCP_SERVER_HANDOFF (set by
     the stack's agent_runtime from its hand_off: list), which takes the place of --config.
@@ -126,7 +126,7 @@ def main(
     Examples:
       mcp-server                                  # http://127.0.0.1:8000/mcp
       mcp-server --host 0.0.0.0 --allowed-host mcp.example.com   # CUSTOM_JWT behind a load balancer
-      mcp-server --host 0.0.0.0 --behind-authenticating-proxy --allowed-host HOST   # AgentCore Runtime
+      mcp-server --host 0.0.0.0 --allowed-host HOST   # AgentCore Runtime, CUSTOM_JWT gateway
       MCP_USER_TOKEN=$JWT mcp-server --transport stdio
     """
     import uvicorn
@@ -149,9 +149,7 @@ def main(
         check_workers(workers, transport=transport, stateful=stateful)
         tools = make_tools(config_path, session_store=session_store, token_header=token_header, token_file=token_file)
         if transport == "http":
-            check_bind(
-                host, tools.config.gateway.authorizer.type, behind_authenticating_proxy=behind_authenticating_proxy
-            )
+            check_bind(host, tools.config.gateway.authorizer.type, single_user=single_user)
     except (WorkersRefused, ConfigError, SessionStoreError, ExposureError) as exc:
         click.secho(f"Error: {exc}", fg="red", err=True)
         sys.exit(1)

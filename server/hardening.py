@@ -7,8 +7,10 @@ server/app.py's `http_app`).
   are always allowed; operators add the names clients use (`--allowed-host`, `--allowed-origin`).
 - An AWS_IAM (or NONE) gateway needs no caller credential: the server signs with its own, so anyone who
   reaches the port acts as the server's AWS principal - links their GitHub to it, reads what others
-  linked. Such a server listens on loopback only, unless the operator states that something in front
-  authenticates every request (AgentCore Runtime's SigV4/JWT inbound auth): `--behind-authenticating-proxy`.
+  linked. Authentication in front (AgentCore Runtime's SigV4 inbound) does not change that: the Runtime
+  passes nothing about the caller, so every caller still shares the server's one GitHub link (AWS_FACTS.md,
+  "Identity through the Runtime"). Such a server listens on loopback only, unless the operator states that
+  only one person can reach it: `--single-user`.
 """
 
 from __future__ import annotations
@@ -47,15 +49,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_bind(host: str, authorizer: str, *, behind_authenticating_proxy: bool) -> None:
-    """Raises ExposureError when an AWS_IAM/NONE server would listen beyond loopback unprotected."""
-    if authorizer not in SELF_SIGNING_AUTHORIZERS or is_loopback(host) or behind_authenticating_proxy:
+def check_bind(host: str, authorizer: str, *, single_user: bool) -> None:
+    """Raises ExposureError when an AWS_IAM/NONE server would listen where others can share its identity."""
+    if authorizer not in SELF_SIGNING_AUTHORIZERS or is_loopback(host) or single_user:
         return
     raise ExposureError(
         f"the gateway uses {authorizer}, so this server calls it with its own AWS credentials, not the caller's: "
-        f"on {host} anyone who reaches the port would act as this server's AWS principal. Listen on 127.0.0.1, "
-        "or, if every request is authenticated before it gets here (AgentCore Runtime's inbound SigV4/JWT "
-        "authorizer, an authenticating proxy), say so with --behind-authenticating-proxy"
+        f"on {host} everyone who reaches the port would act as this server's AWS principal and share one GitHub "
+        "link. Use a CUSTOM_JWT gateway (each caller's own JWT), listen on 127.0.0.1, or, if only you can reach "
+        "this server (an authenticating proxy or an AgentCore Runtime that only you may invoke), say so with "
+        "--single-user"
     )
 
 

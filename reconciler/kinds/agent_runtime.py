@@ -1,7 +1,17 @@
 """The MCP server on AgentCore Runtime (issue 14): CreateAgentRuntime with direct code deployment
-from the code artifact, `serverProtocol: MCP`, IAM (SigV4) inbound auth (no authorizerConfiguration,
-so mcp-proxy-for-aws reaches it), the header that carries the user's JWT allow-listed, and the
-environment that points the server at its configuration.
+from the code artifact, `serverProtocol: MCP`, the environment that points the server at its
+configuration, and one of two inbound doors (README "Doors"):
+
+- `authorizer: {type: AWS_IAM}` (the default: no authorizerConfiguration): callers sign with SigV4
+  (mcp-connect, mcp-proxy-for-aws) and carry their JWT in an allow-listed
+  `X-Amzn-Bedrock-AgentCore-Runtime-Custom-*` header;
+- `authorizer: {type: CUSTOM_JWT, ...}` (customJWTAuthorizer): MCP clients sign in by themselves (MCP
+  authorization) and send `Authorization: Bearer`, which must be allow-listed to reach the server.
+
+A gateway with AWS_IAM or NONE authorization in the hand-off is refused at validation unless the
+runtime says `single_user: true` (`check_stack`): the Runtime passes nothing about its caller, so every
+caller would act as the runtime role and share one GitHub link (AWS_FACTS.md, "Identity through the
+Runtime"); `single_user: true` also sets MCP_SINGLE_USER, without which such a server does not start.
 
 Names: `[a-zA-Z][a-zA-Z0-9_]{0,47}` (botocore's AgentRuntimeName: no hyphen), so the default is
 `<stack>_<resource>` with `-` as `_`. A new artifact is UpdateAgentRuntime (a new version the
@@ -19,7 +29,7 @@ from functools import partial
 from typing import Any, Literal
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from handoff.config import FORMAT_VERSION, HAND_OFF_VARIABLE, SERVER_FIELDS, HandOff, merge_parts
 from reconciler.aws import CONTROL_SERVICE, ignore_missing
@@ -33,7 +43,8 @@ from reconciler.kinds.agentcore import (
     tagged_owners,
     unmanaged_settings,
 )
-from reconciler.kinds.base import HAND_OFF, Context, Kind, ResourceSpec, StrList
+from reconciler.kinds.base import HAND_OFF, Context, Kind, ResourceSpec, StackProblem, StrList
+from reconciler.kinds.gateway import SELF_SIGNING, Authorizer
 from reconciler.kinds.waiting import ResourceFailed, retry_iam_propagation, wait_for_status, wait_until_gone
 from reconciler.live import OWNER_TAG, Live
 from reconciler.packaging import ENTRY_POINT
@@ -54,6 +65,9 @@ MANAGED = frozenset(
     }
 )
 """The UpdateAgentRuntime fields the stack sets; the others are carried over from the live runtime."""
+SINGLE_USER_VARIABLE = "MCP_SINGLE_USER"
+"""server/__main__.py's --single-user: set from `single_user: true`, never by the entry point."""
+AUTHORIZATION = "Authorization"
 MAX_ENVIRONMENT_VALUE = 5000
 """botocore's EnvironmentVariableValue maximum (the model's `max`, which botocore does not check)."""
 
@@ -66,13 +80,30 @@ class RuntimeCode(BaseModel):
     entry_point: StrList = list(ENTRY_POINT)
 
 
+class InboundAuthorizer(Authorizer):
+    """The gateway's authorizer keys; the Runtime has no NONE (botocore: no authorizerConfiguration is IAM).
+    With AWS_IAM the JWT keys are not sent and not compared, so one stack file can switch doors with the
+    type alone (the shipped stack reads RUNTIME_AUTHORIZER)."""
+
+    type: Literal["CUSTOM_JWT", "AWS_IAM"] = "AWS_IAM"
+
+    @model_validator(mode="after")
+    def _jwt_needs_discovery(self) -> InboundAuthorizer:  # replaces the gateway's rule of the same name
+        if self.type == "CUSTOM_JWT":
+            Authorizer._jwt_needs_discovery(self)
+        return self
+
+
 class AgentRuntimeSpec(ResourceSpec):
     kind: Literal["agent_runtime"]
     description: str = ""
     role_arn: str
     code: RuntimeCode
     protocol: Literal["MCP", "HTTP", "A2A", "AGUI"] = "MCP"
+    authorizer: InboundAuthorizer = InboundAuthorizer()
     allowed_headers: StrList = []
+    single_user: bool = False
+    """Only one person may invoke this runtime: allows an AWS_IAM or NONE gateway in its hand-off."""
     environment: dict[str, str] = {}
     hand_off: list[str] = []
     """`${resource.hand_off}` references: the server's configuration (config.json's model, those
@@ -95,7 +126,21 @@ class AgentRuntimeSpec(ResourceSpec):
     def _not_the_hand_off(cls, value: dict[str, str]) -> dict[str, str]:
         if HAND_OFF_VARIABLE in value:
             raise ValueError(f"{HAND_OFF_VARIABLE} is set from hand_off: list the resources there instead")
+        if SINGLE_USER_VARIABLE in value:
+            raise ValueError(f"{SINGLE_USER_VARIABLE} is set from `single_user: true`: write that instead")
         return value
+
+    @model_validator(mode="after")
+    def _authorization_needs_jwt(self) -> AgentRuntimeSpec:
+        # devguide "runtime-header-allowlist": Authorization only with a customJWTAuthorizer.
+        allows = any(header.lower() == AUTHORIZATION.lower() for header in self.allowed_headers)
+        if allows and self.authorizer.type != "CUSTOM_JWT":
+            raise ValueError(
+                "allowed_headers lists Authorization, which AgentCore passes only to a runtime with a CUSTOM_JWT "
+                "authorizer: set authorizer.type CUSTOM_JWT, or carry the JWT in an "
+                "X-Amzn-Bedrock-AgentCore-Runtime-Custom-* header"
+            )
+        return self
 
 
 class AgentRuntime(Kind):
@@ -123,12 +168,40 @@ class AgentRuntime(Kind):
                 "entry_point": list(code["entry_point"]),
             },
             "protocol": spec["protocol"],
-            "inbound_auth": "AWS_IAM",
+            "authorizer": _authorizer(spec.get("authorizer") or {"type": "AWS_IAM"}),
             "network_mode": "PUBLIC",
             "allowed_headers": sorted(spec.get("allowed_headers", []), key=str),
-            "environment": dict(spec.get("environment", {})),
+            "environment": {
+                **spec.get("environment", {}),
+                **({SINGLE_USER_VARIABLE: "1"} if spec.get("single_user") else {}),
+            },
             "hand_off": _merged(spec.get("hand_off", [])),
         }
+
+    def check_stack(self, spec: dict[str, Any], others: dict[str, tuple[str, dict[str, Any]]]) -> list[StackProblem]:
+        """An AWS_IAM or NONE gateway behind this runtime serves everyone as one GitHub account: refused unless
+        `single_user: true` (the shared-account reproduction of issue 21)."""
+        if spec.get("single_user"):
+            return []
+        problems = []
+        for index, item in enumerate(spec.get("hand_off", [])):
+            whole = EXPRESSION.fullmatch(item)
+            ref = REF.match(whole.group(1).strip()) if whole else None
+            logical = ref.group(1) if ref else ""
+            kind, other = others.get(logical, ("", {}))
+            authorizer = (other.get("authorizer") or {}).get("type") if kind == "gateway" else None
+            if authorizer in SELF_SIGNING:
+                problems.append(
+                    StackProblem(
+                        f"gateway {logical!r} uses {authorizer}: every user of this runtime would act as its role "
+                        "and share one GitHub link",
+                        ("hand_off", index),
+                        "AgentCore Runtime passes nothing about its caller to the server. Use authorizer type "
+                        'CUSTOM_JWT on the gateway (each user\'s own JWT; README "Doors"), or, if you alone '
+                        "will invoke this runtime, say so with `single_user: true` here",
+                    )
+                )
+        return problems
 
     def hand_off(self, address: str, live: Live) -> dict[str, Any]:
         keys = ("name", "arn", "invocation_url")
@@ -211,6 +284,8 @@ class AgentRuntime(Kind):
         }
         if doc["description"]:
             request["description"] = doc["description"]
+        if doc["authorizer"]["type"] == "CUSTOM_JWT":
+            request["authorizerConfiguration"] = {"customJWTAuthorizer": _jwt_configuration(doc["authorizer"])}
         if doc["allowed_headers"]:
             request["requestHeaderConfiguration"] = {"requestHeaderAllowlist": doc["allowed_headers"]}
         environment = dict(doc["environment"])
@@ -251,7 +326,7 @@ class AgentRuntime(Kind):
                     "entry_point": list(code.get("entryPoint", [])),
                 },
                 "protocol": (found.get("protocolConfiguration") or {}).get("serverProtocol", "HTTP"),
-                "inbound_auth": "CUSTOM_JWT" if found.get("authorizerConfiguration") else "AWS_IAM",
+                "authorizer": _authorizer_of(found.get("authorizerConfiguration")),
                 "network_mode": (found.get("networkConfiguration") or {}).get("networkMode"),
                 "allowed_headers": sorted(
                     (found.get("requestHeaderConfiguration") or {}).get("requestHeaderAllowlist", []), key=str
@@ -271,6 +346,44 @@ class AgentRuntime(Kind):
             unmanaged=unmanaged,
             tags=tags,
         )
+
+
+def _authorizer(authorizer: dict[str, Any]) -> dict[str, Any]:
+    """The compared form: the type alone for IAM; for CUSTOM_JWT the lists sorted (AWS keeps no order)."""
+    if authorizer["type"] != "CUSTOM_JWT":
+        return {"type": authorizer["type"]}
+    lists = ("allowed_audience", "allowed_clients", "allowed_scopes")
+    return {
+        "type": "CUSTOM_JWT",
+        "discovery_url": authorizer["discovery_url"],
+        **{key: sorted(authorizer.get(key) or [], key=str) for key in lists},
+    }
+
+
+def _jwt_configuration(authorizer: dict[str, Any]) -> dict[str, Any]:
+    """botocore CustomJWTAuthorizerConfiguration: empty lists left out (AWS would compare with nothing)."""
+    names = {
+        "allowed_audience": "allowedAudience",
+        "allowed_clients": "allowedClients",
+        "allowed_scopes": "allowedScopes",
+    }
+    return {
+        "discoveryUrl": authorizer["discovery_url"],
+        **{names[k]: v for k, v in authorizer.items() if k in names and v},
+    }
+
+
+def _authorizer_of(configuration: dict[str, Any] | None) -> dict[str, Any]:
+    jwt = (configuration or {}).get("customJWTAuthorizer")
+    if not jwt:
+        return {"type": "AWS_IAM"}
+    return {
+        "type": "CUSTOM_JWT",
+        "discovery_url": jwt.get("discoveryUrl"),
+        "allowed_audience": sorted(jwt.get("allowedAudience") or [], key=str),
+        "allowed_clients": sorted(jwt.get("allowedClients") or [], key=str),
+        "allowed_scopes": sorted(jwt.get("allowedScopes") or [], key=str),
+    }
 
 
 _CONTEXT = ("format_version", "stack", "region")

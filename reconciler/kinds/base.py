@@ -116,6 +116,15 @@ class Context:
         return {OWNER_TAG: self.stack}
 
 
+@dataclass(frozen=True)
+class StackProblem:
+    """A rule across resources broken (`Kind.check_stack`): where under the resource, and what to do."""
+
+    summary: str
+    at: tuple[str | int, ...]
+    detail: str
+
+
 class Kind(ABC):
     kind: ClassVar[str]
     spec_model: ClassVar[type[ResourceSpec]]
@@ -153,6 +162,11 @@ class Kind(ABC):
     @abstractmethod
     def desired(self, name: str, spec: dict[str, Any], *, stack: str, current: Live | None = None) -> dict[str, Any]:
         """The normalized document to compare with `current.document` (the live resource, when there is one)."""
+
+    def check_stack(self, spec: dict[str, Any], others: dict[str, tuple[str, dict[str, Any]]]) -> list[StackProblem]:
+        """Rules across resources, checked at validation once each resource is valid: `others` maps every
+        resource's logical name to its kind and validated spec (references unresolved)."""
+        return []
 
     def load_files(self, spec: ResourceSpec, base_dir: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
         """Files the spec points at, loaded and checked at validation time (before any AWS call)."""

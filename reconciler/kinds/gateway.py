@@ -52,6 +52,10 @@ class McpProtocol(BaseModel):
     instructions: str | None = None
 
 
+SELF_SIGNING = frozenset({"AWS_IAM", "NONE"})
+"""Authorizers whose calls carry the calling server's own identity rather than its caller's (DESIGN §3)."""
+
+
 class Authorizer(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: Literal["CUSTOM_JWT", "AWS_IAM", "NONE"]
@@ -74,9 +78,14 @@ class Authorizer(BaseModel):
             )
         if self.discovery_url and "${" not in self.discovery_url and not DISCOVERY.fullmatch(self.discovery_url):
             raise ValueError(f"discovery_url must end in /.well-known/openid-configuration, got {self.discovery_url!r}")
-        if self.type == "CUSTOM_JWT" and not (self.allowed_audience or self.allowed_clients):
-            raise ValueError("CUSTOM_JWT needs allowed_audience or allowed_clients, or any issuer's token would do")
-        if self.type != "CUSTOM_JWT" and (self.discovery_url or self.allowed_clients or self.allowed_audience):
+        if self.type == "CUSTOM_JWT" and not (self.allowed_audience or self.allowed_clients or self.allowed_scopes):
+            raise ValueError(
+                "CUSTOM_JWT needs allowed_audience, allowed_clients or allowed_scopes, or any token of the issuer "
+                "would do"
+            )
+        if self.type != "CUSTOM_JWT" and (
+            self.discovery_url or self.allowed_clients or self.allowed_audience or self.allowed_scopes
+        ):
             raise ValueError(f"discovery_url and allowed_* only apply to CUSTOM_JWT, not {self.type}")
         return self
 

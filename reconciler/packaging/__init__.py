@@ -49,9 +49,9 @@ import os
 from server.__main__ import main
 
 os.environ.setdefault("MCP_SERVER_HOST", "0.0.0.0")
-# AgentCore Runtime authenticates every invocation (SigV4, or a JWT authorizer) before it reaches the
-# server, which a gateway with AWS_IAM or NONE authorization needs to hear to listen beyond loopback.
-os.environ.setdefault("MCP_BEHIND_AUTHENTICATING_PROXY", "1")
+# Nothing more is declared here: with an AWS_IAM or NONE gateway every caller would share the server's
+# GitHub link, so the server starts only when the stack's agent_runtime says `single_user: true`
+# (it sets MCP_SINGLE_USER).
 main(args=["--transport", "http", "--port", os.environ.get("PORT", "8000")])
 '''
 Progress = Callable[[str], None]

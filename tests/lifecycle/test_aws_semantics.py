@@ -45,6 +45,7 @@ def test_switching_the_authorizer_replaces_the_gateway(
     apply_ok()
     old = gateway_id()
     monkeypatch.setenv("GATEWAY_AUTHORIZER", "AWS_IAM")
+    monkeypatch.setenv("SINGLE_USER", "true")
     monkeypatch.delenv("OIDC_DISCOVERY_URL")
     monkeypatch.delenv("OIDC_CLIENT_ID")
     plan = {rc["address"]: rc for rc in plan_json()["resource_changes"]}

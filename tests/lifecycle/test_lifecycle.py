@@ -209,16 +209,38 @@ def test_output_prints_config_values(sandbox: Sandbox, workdir: Path) -> None:
     assert json.loads(reconcile("output", "--json").output)["stack"] == "github-mcp"
 
 
+@pytest.mark.parametrize("authorizer", ["AWS_IAM", "NONE"])
+def test_a_gateway_signing_as_the_runtime_is_refused_unless_single_user(
+    sandbox: Sandbox, workdir: Path, monkeypatch: pytest.MonkeyPatch, authorizer: str
+) -> None:
+    """Issue 21's reproduction: behind AgentCore Runtime an AWS_IAM (or NONE) gateway gives every caller the
+    runtime role's identity, so caller B read the GitHub account caller A linked. Refused before any AWS call."""
+    monkeypatch.setenv("GATEWAY_AUTHORIZER", authorizer)
+    for name in ("OIDC_DISCOVERY_URL", "OIDC_CLIENT_ID"):
+        monkeypatch.delenv(name)
+    for command in ("validate", "plan", "apply"):
+        refused = reconcile(command, *(["--auto-approve"] if command == "apply" else []))
+        assert refused.exit_code == 1, refused.output
+        assert f"gateway 'gateway' uses {authorizer}" in refused.output and "share one GitHub link" in refused.output
+        assert "key resources.server.hand_off.0" in refused.output and "single_user: true" in refused.output
+    assert inventory() == EMPTY
+
+
 @pytest.mark.parametrize("authorizer", ["AWS_IAM"])
 def test_aws_iam_authorizer_from_environment(
     sandbox: Sandbox, workdir: Path, monkeypatch: pytest.MonkeyPatch, authorizer: str
 ) -> None:
     monkeypatch.setenv("GATEWAY_AUTHORIZER", authorizer)
+    monkeypatch.setenv("SINGLE_USER", "true")  # otherwise refused (the test above)
     for name in ("OIDC_DISCOVERY_URL", "OIDC_CLIENT_ID"):
         monkeypatch.delenv(name)
     apply_ok()
     found = control().get_gateway(gatewayIdentifier=gateway_id())
     assert found["authorizerType"] == "AWS_IAM" and "authorizerConfiguration" not in found
+    runtime = control().get_agent_runtime(
+        agentRuntimeId=control().list_agent_runtimes()["agentRuntimes"][0]["agentRuntimeId"]
+    )
+    assert runtime["environmentVariables"]["MCP_SINGLE_USER"] == "1"
     assert set(actions().values()) == {"no-op"}
 
 

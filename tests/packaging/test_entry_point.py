@@ -1,6 +1,7 @@
-"""The zip's entry point starts mcp-server as AgentCore Runtime expects, for every gateway authorizer:
-with AWS_IAM the server calls the gateway with its own credentials, which it only does beyond loopback
-when told every request is authenticated first, as the Runtime does (SigV4 or a JWT authorizer)."""
+"""The zip's entry point starts mcp-server as AgentCore Runtime expects. With an AWS_IAM gateway the server
+calls it with its own credentials, so every caller of the runtime would share one GitHub link: the entry
+point itself declares nothing, and such a server starts only when the stack's agent_runtime says
+`single_user: true` (which sets MCP_SINGLE_USER)."""
 
 from __future__ import annotations
 
@@ -20,18 +21,31 @@ from tests.conftest import ROOT
 from tests.server.conftest import write_config
 
 
-@pytest.mark.parametrize("authorizer", ["AWS_IAM", "CUSTOM_JWT"])
-def test_the_entry_point_serves_on_all_interfaces_for_each_authorizer(tmp_path: Path, authorizer: str) -> None:
+def entry_point_environment(tmp_path: Path, authorizer: str, port: int) -> dict[str, str]:
     (tmp_path / ENTRY_FILE).write_text(ENTRY_SOURCE)
-    port = free_port()
-    hand_off = write_config(tmp_path, authorizer).read_text()
-    env = {
+    return {
         "PATH": os.environ["PATH"],
         "PYTHONPATH": str(ROOT),  # server/ and handoff/, as the zip holds them
         "PORT": str(port),
         "AWS_REGION": "us-east-1",
-        HAND_OFF_VARIABLE: hand_off,  # what the agent_runtime kind sets; MCP_SERVER_HOST left to the entry point
+        # what the agent_runtime kind sets; MCP_SERVER_HOST left to the entry point
+        HAND_OFF_VARIABLE: write_config(tmp_path, authorizer).read_text(),
     }
+
+
+def test_an_aws_iam_server_does_not_start_unless_the_stack_says_single_user(tmp_path: Path) -> None:
+    env = entry_point_environment(tmp_path, "AWS_IAM", free_port())
+    done = subprocess.run([sys.executable, ENTRY_FILE], cwd=tmp_path, env=env, capture_output=True, timeout=120)
+    assert done.returncode == 1
+    assert b"share one GitHub link" in done.stderr and b"--single-user" in done.stderr
+
+
+@pytest.mark.parametrize(("authorizer", "single_user"), [("AWS_IAM", True), ("CUSTOM_JWT", False)])
+def test_the_entry_point_serves_on_all_interfaces(tmp_path: Path, authorizer: str, single_user: bool) -> None:
+    port = free_port()
+    env = entry_point_environment(tmp_path, authorizer, port)
+    if single_user:
+        env["MCP_SINGLE_USER"] = "1"  # the agent_runtime kind's `single_user: true`
     log = tmp_path / "server.log"
     with log.open("wb") as errors:
         process = subprocess.Popen([sys.executable, ENTRY_FILE], cwd=tmp_path, env=env, stderr=errors)

@@ -105,7 +105,7 @@ CASES: dict[str, tuple[Edit | None, Edit]] = {
     ),
     "switch-authorizer": (
         None,
-        set_env(GATEWAY_AUTHORIZER="AWS_IAM", OIDC_DISCOVERY_URL="", OIDC_CLIENT_ID=""),
+        set_env(GATEWAY_AUTHORIZER="AWS_IAM", SINGLE_USER="true", OIDC_DISCOVERY_URL="", OIDC_CLIENT_ID=""),
     ),
 }
 

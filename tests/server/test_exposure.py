@@ -55,7 +55,7 @@ def run(*args: str, env: dict[str, str] | None = None) -> Result:
 def test_default_is_loopback_and_the_help_says_when_to_open_up() -> None:
     help_text = " ".join(run("--help").output.split())
     assert "--host TEXT HTTP listen address. [default: 127.0.0.1]" in help_text
-    assert "--behind-authenticating-proxy" in help_text and "AWS_IAM" in help_text
+    assert "--single-user" in help_text and "AWS_IAM" in help_text
     assert "--allowed-host" in help_text and "--allowed-origin" in help_text
 
 
@@ -114,9 +114,11 @@ def test_aws_iam_server_refuses_a_non_loopback_bind(tmp_path: Path, started: lis
     config = str(write_config(tmp_path, "AWS_IAM"))
     refused = run("--config", config, "--host", host)
     assert refused.exit_code == 1 and not started
-    assert "AWS_IAM" in refused.output and "--behind-authenticating-proxy" in refused.output
+    assert (
+        "AWS_IAM" in refused.output and "--single-user" in refused.output and "share one GitHub link" in refused.output
+    )
     assert "Traceback" not in refused.output
-    allowed = run("--config", config, "--host", host, "--behind-authenticating-proxy")
+    allowed = run("--config", config, "--host", host, "--single-user")
     assert allowed.exit_code == 0 and started[0]["host"] == host
 
 
