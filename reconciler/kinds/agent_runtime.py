@@ -44,7 +44,7 @@ from reconciler.kinds.agentcore import (
     unmanaged_settings,
 )
 from reconciler.kinds.base import HAND_OFF, Context, Kind, ResourceSpec, StackProblem, StrList
-from reconciler.kinds.gateway import SELF_SIGNING, Authorizer
+from reconciler.kinds.gateway import SELF_SIGNING, Authorizer, check_jwt_keys
 from reconciler.kinds.waiting import ResourceFailed, retry_iam_propagation, wait_for_status, wait_until_gone
 from reconciler.live import OWNER_TAG, Live
 from reconciler.packaging import ENTRY_POINT
@@ -89,8 +89,7 @@ class InboundAuthorizer(Authorizer):
 
     @model_validator(mode="after")
     def _jwt_needs_discovery(self) -> InboundAuthorizer:  # replaces the gateway's rule of the same name
-        if self.type == "CUSTOM_JWT":
-            Authorizer._jwt_needs_discovery(self)
+        check_jwt_keys(self)
         return self
 
 

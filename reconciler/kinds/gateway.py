@@ -71,23 +71,30 @@ class Authorizer(BaseModel):
 
     @model_validator(mode="after")
     def _jwt_needs_discovery(self) -> Authorizer:
-        if self.type == "CUSTOM_JWT" and not self.discovery_url:
-            raise ValueError(
-                "CUSTOM_JWT needs discovery_url, the issuer's .well-known/openid-configuration URL "
-                "(the shipped stack.yaml reads it from OIDC_DISCOVERY_URL)"
-            )
-        if self.discovery_url and "${" not in self.discovery_url and not DISCOVERY.fullmatch(self.discovery_url):
-            raise ValueError(f"discovery_url must end in /.well-known/openid-configuration, got {self.discovery_url!r}")
-        if self.type == "CUSTOM_JWT" and not (self.allowed_audience or self.allowed_clients or self.allowed_scopes):
-            raise ValueError(
-                "CUSTOM_JWT needs allowed_audience, allowed_clients or allowed_scopes, or any token of the issuer "
-                "would do"
-            )
+        check_jwt_keys(self)
         if self.type != "CUSTOM_JWT" and (
             self.discovery_url or self.allowed_clients or self.allowed_audience or self.allowed_scopes
         ):
             raise ValueError(f"discovery_url and allowed_* only apply to CUSTOM_JWT, not {self.type}")
         return self
+
+
+def check_jwt_keys(authorizer: Authorizer) -> None:
+    """A CUSTOM_JWT authorizer names its issuer and narrows the tokens it takes."""
+    if authorizer.type == "CUSTOM_JWT" and not authorizer.discovery_url:
+        raise ValueError(
+            "CUSTOM_JWT needs discovery_url, the issuer's .well-known/openid-configuration URL "
+            "(the shipped stack.yaml reads it from OIDC_DISCOVERY_URL)"
+        )
+    url = authorizer.discovery_url
+    if url and "${" not in url and not DISCOVERY.fullmatch(url):
+        raise ValueError(f"discovery_url must end in /.well-known/openid-configuration, got {url!r}")
+    if authorizer.type == "CUSTOM_JWT" and not (
+        authorizer.allowed_audience or authorizer.allowed_clients or authorizer.allowed_scopes
+    ):
+        raise ValueError(
+            "CUSTOM_JWT needs allowed_audience, allowed_clients or allowed_scopes, or any token of the issuer would do"
+        )
 
 
 class GatewaySpec(ResourceSpec):
