@@ -1,5 +1,6 @@
 """`oauth-callback` / `python -m callback` (the pyproject script): build the callback's state from config.json
-(callback/setup.py) and serve the OAuth callback app (callback/app.py) with uvicorn.
+(callback/setup.py) and serve the OAuth callback app (callback/app.py) with uvicorn, request heads bounded
+(handoff/request_heads.py).
 
 Only the command line is imported up front; the app (Starlette), the state's makings (boto3, the session store,
 the sign-in) and uvicorn are imported once the options are parsed, so `--help` and a mistyped option answer at
@@ -66,6 +67,7 @@ def main(
     from callback.app import build_app
     from callback.setup import make_state
     from handoff.config import ConfigError
+    from handoff.request_heads import head_settings
     from handoff.sessions import SessionStoreError
 
     configure_logging(log_level, library_level=library_log_level)  # after the imports: guard_handlers sees theirs
@@ -80,7 +82,7 @@ def main(
         click.secho(f"Error: {exc}", fg="red", err=True)
         sys.exit(1)
     click.echo(f"OAuth callback for stack {state.config.stack!r} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
-    uvicorn.run(build_app(state), host=host, port=port, log_level=log_level, log_config=None)
+    uvicorn.run(build_app(state), host=host, port=port, log_level=log_level, log_config=None, **head_settings())
 
 
 if __name__ == "__main__":

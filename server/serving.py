@@ -7,7 +7,8 @@ from the options the supervisor leaves in the environment (paths and names, neve
 session store is the SQLite file both share (WAL, busy timeout: handoff/sqlite_sessions.py). uvloop and
 httptools serve every process: the fastest measured stack (bench/server_overhead.py), and uvloop sets
 TCP_NODELAY on accepted sockets, which asyncio's loop under the multi-process supervisor does not
-(every keep-alive request then stalled ~44 ms on delayed ACKs).
+(every keep-alive request then stalled ~44 ms on delayed ACKs). Request heads are bounded in bytes, fields
+and time (handoff/request_heads.py, the same for oauth-callback).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 from starlette.types import ASGIApp
 
 from handoff.logs import configure_logging
+from handoff.request_heads import head_settings
 from server.app import build_server, http_app
 from server.hardening import transport_security
 from server.options import HttpOptions
@@ -51,7 +53,7 @@ def build_app(options: HttpOptions, tools: Tools | None = None) -> ASGIApp:
 def uvicorn_target(options: HttpOptions, app: ASGIApp | None, workers: int) -> tuple[ASGIApp | str, dict[str, Any]]:
     """What to hand `uvicorn.run`: `app` itself (one worker), or the factory each of `workers` processes
     imports, with the options left in the environment for them."""
-    common: dict[str, Any] = {"log_level": options.log_level, "log_config": None, "loop": "uvloop", "http": "httptools"}
+    common: dict[str, Any] = {"log_level": options.log_level, "log_config": None, "loop": "uvloop", **head_settings()}
     if workers == 1:
         return app or build_app(options), common
     os.environ[WORKER_OPTIONS_ENV] = json.dumps(asdict(options))

@@ -31,11 +31,13 @@ def fixed_port() -> int:
 
 
 @contextmanager
-def serving_asgi(app: Any, port: int | None = None) -> Iterator[str]:
+def serving_asgi(app: Any, port: int | None = None, **settings: Any) -> Iterator[str]:
+    """`settings`: more of uvicorn.Config's (`http=` a protocol class, ...)."""
     import uvicorn
 
     port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **settings)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
