@@ -19,12 +19,10 @@ AWS's text (AWS may show a generic text unless the gateway's exceptionLevel is D
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from typing import Any
 
 import httpx
-import jwt
 import yaml
 from moto.bedrockagentcorecontrol.models import bedrockagentcorecontrol_backends
 from werkzeug.wrappers import Request, Response
@@ -33,6 +31,7 @@ from sandbox.errors import AwsError
 from sandbox.gateway_identity import identity_name
 from sandbox.identity_control import ACCOUNT, IdentityControl
 from sandbox.identity_flow import IdentityFlow, Initiator
+from sandbox.jwt_authorizer import InvalidToken, JwtAuthorizer
 from sandbox.sigv4 import SignatureError, verify_sigv4
 
 METHODS = ("get", "put", "post", "delete", "patch")
@@ -50,8 +49,7 @@ class GatewayDataPlane:
     def __init__(self, identity: IdentityControl, flow: IdentityFlow, credentials: dict[str, str]) -> None:
         self.identity, self.flow, self.credentials = identity, flow, credentials
         self.http = httpx.Client(timeout=10.0)
-        self._jwks: dict[str, jwt.PyJWKClient] = {}
-        self._lock = threading.Lock()
+        self._authorizer = JwtAuthorizer(self.http)
 
     def handle(self, request: Request, region: str, gateway_id: str, base_url: str) -> Response:
         gateway = bedrockagentcorecontrol_backends[ACCOUNT][region].gateways.get(gateway_id)
@@ -241,28 +239,12 @@ class GatewayDataPlane:
         return Initiator("userId", "anonymous", vault_key="anonymous")
 
     def _verify_jwt(self, token: str, config: dict[str, Any]) -> dict[str, Any]:
-        discovery_url = config.get("discoveryUrl", "")
+        """The same checks as the Runtime's inbound authorizer (botocore: one CustomJWTAuthorizerConfiguration
+        shape for both): issuer, signature, expiry, allowedAudience, allowedClients, allowedScopes."""
         try:
-            discovery = self.http.get(discovery_url).raise_for_status().json()
-            with self._lock:
-                client = self._jwks.setdefault(discovery["jwks_uri"], jwt.PyJWKClient(discovery["jwks_uri"]))
-            key = client.get_signing_key_from_jwt(token)
-            claims: dict[str, Any] = jwt.decode(
-                token,
-                key.key,
-                algorithms=["RS256"],
-                issuer=discovery["issuer"],
-                options={"verify_aud": False, "require": ["exp", "iss", "sub"]},
-            )
-        except (httpx.HTTPError, KeyError, ValueError, jwt.PyJWTError) as exc:
-            raise Unauthorized(f"invalid token: {exc}") from exc
-        audiences = claims.get("aud", [])
-        audiences = [audiences] if isinstance(audiences, str) else audiences
-        if config.get("allowedAudience") and not set(audiences) & set(config["allowedAudience"]):
-            raise Unauthorized("token audience is not allowed")
-        if config.get("allowedClients") and claims.get("client_id") not in config["allowedClients"]:
-            raise Unauthorized("token client is not allowed")
-        return claims
+            return self._authorizer.verify(token, config)
+        except InvalidToken as exc:
+            raise Unauthorized(str(exc)) from exc
 
 
 def _descriptor(name: str, operation: dict[str, Any]) -> dict[str, Any]:

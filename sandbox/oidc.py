@@ -59,10 +59,26 @@ __all__ = ["DEFAULT_CLIENT", "OidcIssuer", "registered_redirect_uris", "token_li
 
 DEFAULT_CLIENT = "sandbox-demo"
 TOKEN_LIFETIME = 3600
-SCOPES = ("openid", "profile", "email")
-ACCEPTED_SCOPES = (*SCOPES, "offline_access")
-"""offline_access is accepted and changes nothing (refresh tokens follow the client's grant_types); it is
-not advertised, so that MCP clients do not add it (and prompt=consent) on their own."""
+OIDC_SCOPES = ("openid", "profile", "email")
+API_SCOPES = "github-mcp/tools"
+"""Default of SANDBOX_OIDC_API_SCOPES: the scopes of the APIs this provider issues tokens for, as an IdP's
+resource server defines them (Cognito: `<resource server>/<scope>`; Entra ID: `api://<app>/<scope>`). A stack
+whose runtime and gateway both require such a scope (allowedScopes) accepts only tokens issued for it."""
+
+
+def api_scopes() -> tuple[str, ...]:
+    """SANDBOX_OIDC_API_SCOPES (comma-separated), read per request."""
+    value = os.environ.get("SANDBOX_OIDC_API_SCOPES", API_SCOPES)
+    return tuple(scope.strip() for scope in value.split(",") if scope.strip())
+
+
+def scopes() -> tuple[str, ...]:
+    """What scopes_supported advertises and the authorization endpoint accepts. offline_access is accepted too
+    and changes nothing (refresh tokens follow the client's grant_types); it is not advertised, so that MCP
+    clients do not add it (and prompt=consent) on their own."""
+    return (*OIDC_SCOPES, *api_scopes())
+
+
 FORM_FIELDS = (
     "response_type",
     "client_id",
@@ -121,7 +137,7 @@ class OidcIssuer:
             "token_endpoint": f"{issuer}/token",
             "registration_endpoint": f"{issuer}/register",
             "jwks_uri": f"{issuer}/jwks",
-            "scopes_supported": list(SCOPES),
+            "scopes_supported": list(scopes()),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
             "grant_types_supported": ["authorization_code", "refresh_token"],
@@ -219,7 +235,7 @@ class OidcIssuer:
         if not state:
             raise refuse("invalid_request", "state is required")
         scope = params.get("scope", "")
-        if unknown := [s for s in scope.split() if s not in ACCEPTED_SCOPES]:
+        if unknown := [s for s in scope.split() if s not in (*scopes(), "offline_access")]:
             raise refuse("invalid_scope", f"unknown scopes: {' '.join(unknown)}")
         resources = [r for r in params.getlist("resource") if r]
         if len(resources) > 1 or (resources and not _valid_resource(resources[0])):
@@ -295,6 +311,10 @@ class OidcIssuer:
         client_id = str(body.get("client_id") or DEFAULT_CLIENT)
         lifetime = int(body.get("expires_in") or token_lifetime())
         extra = {"nonce": str(body["nonce"])} if body.get("nonce") else {}
+        if body.get("scope"):
+            if unknown := [s for s in str(body["scope"]).split() if s not in scopes()]:
+                raise validation(f"unknown scopes: {' '.join(unknown)}")
+            extra["scope"] = str(body["scope"])
         token = self._sign(base_url, user, client_id, client_id, lifetime, extra)
         return {"access_token": token, "token_type": "Bearer", "expires_in": lifetime}
 

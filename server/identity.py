@@ -78,10 +78,18 @@ def _bearer(settings: IdentitySettings, headers: Mapping[str, str] | None) -> st
     if headers is not None:
         lowered = {k.lower(): v for k, v in headers.items()}
         custom = lowered.get(settings.token_header.lower(), "").strip()
+        token = bearer_credential(lowered.get("authorization", ""))
         if custom:
             scheme, _, credential = custom.partition(" ")
-            return credential.strip() if scheme.lower() == "bearer" and credential.strip() else custom
-        token = bearer_credential(lowered.get("authorization", ""))
+            carried = credential.strip() if scheme.lower() == "bearer" and credential.strip() else custom
+            if token is not None and token != carried:
+                # A runtime with a JWT authorizer checked the Authorization token, not this header: acting on
+                # the header's would act for someone the runtime never authenticated.
+                raise NoCredential(
+                    f"two different user tokens: one in Authorization and another in {settings.token_header}; "
+                    "send one (Authorization: Bearer, or the header when Authorization carries SigV4)"
+                )
+            return carried
         if token:
             return token
         raise NoCredential(

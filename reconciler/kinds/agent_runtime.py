@@ -6,7 +6,7 @@ configuration, and one of two inbound doors (README "Doors"):
   (mcp-connect, mcp-proxy-for-aws) and carry their JWT in an allow-listed
   `X-Amzn-Bedrock-AgentCore-Runtime-Custom-*` header;
 - `authorizer: {type: CUSTOM_JWT, ...}` (customJWTAuthorizer): MCP clients sign in by themselves (MCP
-  authorization) and send `Authorization: Bearer`, which must be allow-listed to reach the server.
+  authorization) and send `Authorization: Bearer`, which the kind allow-lists so that it reaches the server.
 
 A gateway with AWS_IAM or NONE authorization in the hand-off is refused at validation unless the
 runtime says `single_user: true` (`check_stack`): the Runtime passes nothing about its caller, so every
@@ -169,7 +169,7 @@ class AgentRuntime(Kind):
             "protocol": spec["protocol"],
             "authorizer": _authorizer(spec.get("authorizer") or {"type": "AWS_IAM"}),
             "network_mode": "PUBLIC",
-            "allowed_headers": sorted(spec.get("allowed_headers", []), key=str),
+            "allowed_headers": _allowed_headers(spec),
             "environment": {
                 **spec.get("environment", {}),
                 **({SINGLE_USER_VARIABLE: "1"} if spec.get("single_user") else {}),
@@ -345,6 +345,17 @@ class AgentRuntime(Kind):
             unmanaged=unmanaged,
             tags=tags,
         )
+
+
+def _allowed_headers(spec: dict[str, Any]) -> list[str]:
+    """The listed headers, and `Authorization` for a CUSTOM_JWT runtime: the server forwards the caller's JWT to
+    the gateway, and AgentCore passes the header on only when it is allow-listed (devguide
+    "runtime-header-allowlist")."""
+    headers = list(spec.get("allowed_headers", []))
+    jwt = (spec.get("authorizer") or {}).get("type") == "CUSTOM_JWT"
+    if jwt and not any(str(header).lower() == AUTHORIZATION.lower() for header in headers):
+        headers.append(AUTHORIZATION)
+    return sorted(headers, key=str)
 
 
 def _authorizer(authorizer: dict[str, Any]) -> dict[str, Any]:

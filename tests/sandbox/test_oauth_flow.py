@@ -108,6 +108,21 @@ def test_gateway_rejects_tokens_for_other_clients(sandbox: Sandbox, workdir: Pat
     assert response.status_code == 401 and "client is not allowed" in response.text
 
 
+def test_gateway_requires_the_allowed_scopes(sandbox: Sandbox, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gateway's customJWTAuthorizer checks allowedScopes as the Runtime's does (one botocore shape): what
+    the OAuth door relies on, since self-registered clients cannot be listed in allowedClients."""
+    monkeypatch.setenv("OIDC_SCOPES", "github-mcp/tools")
+    monkeypatch.delenv("OIDC_CLIENT_ID")
+    url = apply_stack_with_return_urls()["gateway"]["url"]
+    token = httpx.post(f"{sandbox.url}/oidc/token", json={"user": "alice", "client_id": "anyone"}).json()
+    refused = rpc(url, "tools/list", token=token["access_token"])
+    assert refused.status_code == 401 and "lacks the scopes github-mcp/tools" in refused.text
+    scoped = httpx.post(
+        f"{sandbox.url}/oidc/token", json={"user": "alice", "client_id": "anyone", "scope": "github-mcp/tools"}
+    ).json()
+    assert rpc(url, "tools/list", token=scoped["access_token"]).status_code == 200
+
+
 def test_gateway_checks_protocol_version_and_json(sandbox: Sandbox, workdir: Path) -> None:
     url = apply_stack_with_return_urls()["gateway"]["url"]
     alice = mint(sandbox.url, "alice")

@@ -1,0 +1,146 @@
+"""Issue 21's OAuth door end to end: the shipped stack applied with `RUNTIME_AUTHORIZER=CUSTOM_JWT` (the runtime
+and the gateway both require the API scope; no client id listed, so self-registered clients are accepted). Two
+people, each with the MCP SDK's own OAuth client given only the runtime's URL: the 401 names the metadata, the
+client registers itself, its user signs in on the sandbox's page, and the token reaches the packaged server,
+which forwards it to the gateway. Each links and sees only their own GitHub account. A token without the
+scope, or for another audience the runtime lists, is refused at the runtime's door."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import anyio
+import httpx
+import httpx2
+import jwt
+import pytest
+from mcp import Client
+from mcp.client.auth import AuthorizationCodeResult, OAuthClientProvider
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+
+from callback.app import build_app
+from callback.setup import make_state
+from demo.browser import authorize
+from sandbox.oidc import API_SCOPES
+from sandbox.server import Sandbox
+from tests.asgi import free_port, serving_asgi
+from tests.conftest import reconcile
+from tests.e2e.test_runtime_proxy import text_of
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+MCP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+LIST_TOOLS = b'{"jsonrpc":"2.0","id":1,"method":"tools/list"}'
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+class Memory:
+    """The SDK's TokenStorage, in memory: one per user."""
+
+    def __init__(self) -> None:
+        self.tokens: OAuthToken | None = None
+        self.client: OAuthClientInformationFull | None = None
+
+    async def get_tokens(self) -> OAuthToken | None:
+        return self.tokens
+
+    async def set_tokens(self, tokens: OAuthToken) -> None:
+        self.tokens = tokens
+
+    async def get_client_info(self) -> OAuthClientInformationFull | None:
+        return self.client
+
+    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
+        self.client = client_info
+
+
+def signing_in(url: str, user: str, storage: Memory) -> OAuthClientProvider:
+    """The SDK's OAuth client for `url`, whose browser signs in as `user` on the sandbox's page and hands the code
+    to the client as its loopback listener would."""
+    landed: dict[str, str] = {}
+
+    async def redirect(authorization_url: str) -> None:
+        def sign_in() -> None:
+            with httpx.Client(timeout=30) as browser:
+                page = browser.get(authorization_url)
+                assert page.status_code == 200, page.text
+                form = {**dict(HIDDEN.findall(page.text)), "user": user}
+                back = browser.post(str(page.url.copy_with(query=None)), data=form)
+                assert back.status_code == 302, back.text
+                landed.update({k: v[0] for k, v in parse_qs(urlsplit(back.headers["location"]).query).items()})
+
+        await anyio.to_thread.run_sync(sign_in)
+
+    async def callback() -> AuthorizationCodeResult:
+        return AuthorizationCodeResult(code=landed["code"], state=landed["state"], iss=landed.get("iss"))
+
+    return OAuthClientProvider(
+        server_url=url,
+        client_metadata=OAuthClientMetadata(
+            redirect_uris=["http://127.0.0.1:4999/callback"],
+            grant_types=["authorization_code", "refresh_token"],
+            client_name=f"{user}'s MCP client",
+        ),
+        storage=storage,
+        redirect_handler=redirect,
+        callback_handler=callback,
+    )
+
+
+async def test_two_users_sign_in_by_themselves_and_each_reaches_their_own_account(
+    sandbox: Sandbox, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = free_port()
+    monkeypatch.setenv("CALLBACK_URL", f"http://127.0.0.1:{port}/oauth/callback")
+    monkeypatch.setenv("RUNTIME_AUTHORIZER", "CUSTOM_JWT")
+    monkeypatch.setenv("OIDC_SCOPES", API_SCOPES)
+    monkeypatch.delenv("OIDC_CLIENT_ID")
+    applied = reconcile("apply", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    url = reconcile("output", "runtime.invocation_url").output.strip()
+    assert url.startswith(sandbox.url)
+    monkeypatch.setenv("OIDC_CLIENT_ID", "sandbox-demo")  # the callback's own sign-in client, not the gateway's
+    state = make_state(workdir / "config.json", session_store=None, csrf_secret=None)
+    storages = {name: Memory() for name in ("alice", "bob")}
+    seen: dict[str, str] = {}
+
+    async def user(name: str) -> None:
+        http = httpx2.AsyncClient(auth=signing_in(url, name, storages[name]), timeout=60.0)
+        async with http, Client(streamable_http_client(url, http_client=http), mode="legacy") as client:  # type: ignore[arg-type]
+            assert {"get_user_profile", "get_user_repos"} <= {t.name for t in (await client.list_tools()).tools}
+            first = text_of(await client.call_tool("get_user_repos", {"per_page": 5}))
+            link = first.split("Authorize here: ")[1].split()[0]
+            response = await anyio.to_thread.run_sync(lambda: authorize(link, login=name))
+            assert response.status_code == 200, response.text
+            result = await client.call_tool("get_user_repos", {"per_page": 5})
+            assert result.is_error is False, text_of(result)
+            seen[name] = text_of(result)
+
+    with serving_asgi(build_app(state), port=port):
+        async with anyio.create_task_group() as users:
+            users.start_soon(user, "alice")
+            users.start_soon(user, "bob")
+    assert "alice/alice-project-" in seen["alice"] and "bob/" not in seen["alice"]
+    assert "bob/bob-project-" in seen["bob"] and "alice/" not in seen["bob"]
+    for name, storage in storages.items():
+        assert storage.client is not None and storage.tokens is not None  # registered itself, signed in once
+        claims = jwt.decode(storage.tokens.access_token, options={"verify_signature": False})
+        assert claims["sub"] == name and API_SCOPES in claims["scope"].split() and claims["aud"] == url
+
+    # At the runtime's door: no token gets the challenge; a token of the same issuer without the scope is refused.
+    bare = httpx.post(url, content=LIST_TOOLS, headers=MCP_HEADERS, timeout=30)
+    assert bare.status_code == 401 and "resource_metadata=" in bare.headers["WWW-Authenticate"]
+    unscoped = httpx.post(f"{sandbox.url}/oidc/token", json={"user": "alice"}, timeout=30).json()["access_token"]
+    refused = httpx.post(
+        url, content=LIST_TOOLS, headers={**MCP_HEADERS, "Authorization": f"Bearer {unscoped}"}, timeout=30
+    )
+    assert refused.status_code in (401, 403), refused.text
+    assert json.dumps(seen).count("eyJ") == 0  # no token in any tool result
