@@ -4,7 +4,11 @@ server/app.py's `http_app`).
 
 - Host and Origin are checked on every route with the SDK's transport security (DNS rebinding: a web
   page whose domain an attacker re-points at this machine must get 421/403, not data). Loopback names
-  are always allowed; operators add the names clients use (`--allowed-host`, `--allowed-origin`).
+  are always allowed; operators add the names clients use (`--allowed-host`, `--allowed-origin`). A request
+  with two Host or two Origin fields gets 400: an intermediary that reads the last one would see another
+  name than the check did (RFC 9112 §3.2 asks 400 for a second Host).
+- Header values lose the optional whitespace around them (RFC 9110 §5.5 OWS), which llhttp keeps at the
+  end, before anything compares them (the SDK's `Mcp-Name`/`Mcp-Method` checks of MCP 2026-07-28).
 - An AWS_IAM (or NONE) gateway needs no caller credential: the server signs with its own, so anyone who
   reaches the port acts as the server's AWS principal - links their GitHub to it, reads what others
   linked. Authentication in front (AgentCore Runtime's SigV4 inbound) does not change that: the Runtime
@@ -34,6 +38,8 @@ HOST_HEADER = re.compile(_HOST)
 ORIGIN_HEADER = re.compile(rf"https?://{_HOST}")
 """The SDK's `name:*` patterns compare prefixes, so `127.0.0.1:*` would also admit `127.0.0.1:1.evil.example`;
 values that are not a host[:port] (or scheme://host[:port]) are refused before its check."""
+SINGLE_FIELDS = (b"host", b"origin")
+OWS = b" \t"
 
 
 class ExposureError(Exception):
@@ -87,15 +93,23 @@ class HostOriginCheck:
         checked and logged every time)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        pair = (_header(scope, b"host"), _header(scope, b"origin")) if scope["type"] == "http" else None
-        if pair is not None and pair not in self._allowed:
-            refusal = _malformed(scope) or await self._check.validate_request(Request(scope), is_post=False)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scope, repeated = _trimmed(scope)
+        if repeated:
+            log.warning("refused a request with more than one %s field", repeated.decode())
+            await Response(f"More than one {repeated.decode()} header", status_code=400)(scope, receive, send)
+            return
+        pair = (_header(scope, b"host"), _header(scope, b"origin"))
+        if pair not in self._allowed:
+            refusal = _malformed(*pair) or await self._check.validate_request(Request(scope), is_post=False)
             if refusal is not None:
                 log.warning(
                     "refused a request with Host %r / Origin %r: allow the names clients use with "
                     "--allowed-host / --allowed-origin",
-                    _header(scope, b"host")[:200],
-                    _header(scope, b"origin")[:200],
+                    pair[0][:200],
+                    pair[1][:200],
                 )
                 await refusal(scope, receive, send)
                 return
@@ -104,8 +118,18 @@ class HostOriginCheck:
         await self.app(scope, receive, send)
 
 
-def _malformed(scope: Scope) -> Response | None:
-    host, origin = _header(scope, b"host"), _header(scope, b"origin")
+def _trimmed(scope: Scope) -> tuple[Scope, bytes | None]:
+    """The scope with every header value stripped of OWS (a copy only when one had it), and the name of a
+    field among Host and Origin that comes more than once, if any. Runs on every request (~3.6 us, 9 fields)."""
+    headers = scope["headers"]
+    names = [name.lower() for name, _ in headers]
+    repeated = next((name for name in SINGLE_FIELDS if names.count(name) > 1), None)
+    if repeated is not None or all(value == value.strip(OWS) for _, value in headers):
+        return scope, repeated
+    return {**scope, "headers": [(name, value.strip(OWS)) for name, value in headers]}, None
+
+
+def _malformed(host: str, origin: str) -> Response | None:
     if not HOST_HEADER.fullmatch(host):
         return Response("Invalid Host header", status_code=421)
     if origin and not ORIGIN_HEADER.fullmatch(origin):

@@ -1,5 +1,6 @@
-"""The callback app against hostile requests: 53 hostile inputs (13 query strings, 9 cookies, 15 form
-posts, 5 sign-in returns, 3 methods and paths, 8 consent links and browser cookies), each answered with
+"""The callback app against hostile requests: 57 hostile inputs (13 query strings, 9 cookies, 15 form
+posts, 5 sign-in returns, 3 methods and paths, 8 consent links and browser cookies, 4 repeated Host or
+Origin fields), each answered with
 the expected refusal - never a 5xx, never an echo of the input, never a call to AWS - with the strict
 headers on every answer, and the pending session left untouched, except where the request shows the
 link reached someone else (another browser, another user): then the session is cancelled.
@@ -38,7 +39,7 @@ ISSUER = "https://idp.example"
 URI = "urn:ietf:params:oauth:request_uri:pending-one"
 ALICE = jwt.encode({"iss": ISSUER, "sub": "alice", "username": "alice"}, "k" * 32, algorithm="HS256")
 MARKERS = ("<script", "onerror", "attacker", "x=y", "\x00")
-HOSTILE_COUNT = 53
+HOSTILE_COUNT = 57
 BROWSER = "b" * 43
 """The cookie of the browser that opened the pending session's consent link."""
 LINK = "l" * 43
@@ -516,6 +517,31 @@ def test_hostile_request_gets_its_refusal(state: CallbackState, hostile: Hostile
         assert state.store.get(URI).identifier == ALICE  # still pending, for its initiator
 
 
+REPEATED = [
+    pytest.param([("Host", "127.0.0.1:8080"), ("Host", "attacker.example")], id="host-then-foreign-host"),
+    pytest.param([("Host", "attacker.example"), ("Host", "127.0.0.1:8080")], id="foreign-host-then-host"),
+    pytest.param([("Origin", "http://127.0.0.1:8080"), ("Origin", "https://attacker.example")], id="two-origins"),
+    pytest.param([("Origin", "http://127.0.0.1:8080"), ("Origin", "http://127.0.0.1:8080")], id="origin-twice"),
+]
+"""Intermediaries that use the last value would see another Host or Origin than the app did (RFC 9112 §3.2)."""
+
+
+@pytest.mark.parametrize("fields", REPEATED)
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_repeated_host_or_origin_is_refused_with_400(
+    state: CallbackState, fields: list[tuple[str, str]], method: str
+) -> None:
+    request = form_post()(state) if method == "POST" else {"headers": {}}
+    jar = "; ".join(c for c in (request["headers"].get("Cookie", ""), f"oauth_callback_browser={BROWSER}") if c)
+    headers = [*fields, ("Cookie", jar)]
+    with TestClient(build_app(state), base_url=BASE, follow_redirects=False) as client:
+        response = client.request(method, get(f"session_id={URI}"), **{**request, "headers": headers})
+    assert response.status_code == 400, response.text[:300]
+    assert response.headers["x-frame-options"] == "DENY" and "attacker" not in response.text
+    assert isinstance(state.identity_client, RecordingAws) and state.identity_client.calls == []
+    assert state.store.get(URI).identifier == ALICE  # still pending, for its initiator
+
+
 def test_the_legitimate_path_still_completes(state: CallbackState) -> None:
     """The same fixture, used properly: the session is completed once, for alice."""
     request = form_post()(state)
@@ -528,8 +554,8 @@ def test_the_legitimate_path_still_completes(state: CallbackState) -> None:
 
 
 def test_the_docstring_counts_the_hostile_inputs() -> None:
-    counts = [len(QUERIES), len(COOKIES), len(POSTS), len(RETURNS), len(OTHERS), len(BROWSERS)]
-    assert counts == [13, 9, 15, 5, 3, 8] and sum(counts) == HOSTILE_COUNT
+    counts = [len(QUERIES), len(COOKIES), len(POSTS), len(RETURNS), len(OTHERS), len(BROWSERS), len(REPEATED)]
+    assert counts == [13, 9, 15, 5, 3, 8, 4] and sum(counts) == HOSTILE_COUNT
     assert f"{HOSTILE_COUNT} hostile inputs" in (__doc__ or "")
 
 

@@ -1,7 +1,11 @@
-"""The MCP server's HTTP surface against hostile requests: 40 hostile inputs (14 Host/Origin headers,
-16 malformed or oversized protocol messages, 10 hostile credentials), each answered with a refusal or an
-error result - never a 5xx, never data for a foreign Host/Origin, never a token in the logs - and the
-server keeps serving after all of them.
+"""The MCP server's HTTP surface against hostile requests: 45 hostile inputs (14 Host/Origin headers,
+16 malformed or oversized protocol messages, 10 hostile credentials, 5 repeated Host/Origin fields sent
+raw), each answered with a refusal or an error result - never a 5xx, never data for a foreign Host/Origin,
+never a token in the logs - and the server keeps serving after all of them. Heads too large or too slow:
+tests/server/test_hostile_heads.py (both programs, as started by users).
+
+Header values with optional whitespace around them (RFC 9110 §5.5) are the values without it: an `Mcp-Name`
+of " get_user_profile " matches the body's tool (the MCP 2026-07-28 conformance check `http-header-validation`).
 
 The server runs as `mcp-server` serves it (server.app.http_app) in front of a stand-in gateway
 (httpx MockTransport) that accepts only JWTs from its own issuer and answers those with -32042."""
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +38,7 @@ HEADERS = {
     "Accept": "application/json, text/event-stream",
     "MCP-Protocol-Version": "2025-11-25",
 }
-HOSTILE_COUNT = 40
+HOSTILE_COUNT = 45
 
 
 def gateway(request: httpx.Request) -> httpx.Response:
@@ -180,6 +185,72 @@ CREDENTIALS = [
 ]
 
 
+REPEATED = [
+    pytest.param([b"Host: 127.0.0.1", b"Host: attacker.example"], id="host-then-foreign-host"),
+    pytest.param([b"Host: attacker.example", b"Host: 127.0.0.1"], id="foreign-host-then-host"),
+    pytest.param([b"Host: 127.0.0.1", b"Host: 127.0.0.1"], id="host-twice"),
+    pytest.param([b"Host: 127.0.0.1", b"Origin: http://127.0.0.1", b"Origin: http://attacker.example"], id="origins"),
+    pytest.param([b"Host: 127.0.0.1", b"Origin: http://127.0.0.1", b"Origin: http://127.0.0.1"], id="origin-twice"),
+]
+"""Intermediaries that use the last value would see another Host or Origin than the check did."""
+
+
+def raw_request(base: str, fields: list[bytes], body: bytes) -> tuple[int, bytes]:
+    """POST /mcp with exactly these header fields (httpx refuses to send a second Host): (status, body)."""
+    host, port = base.removeprefix("http://").split(":")
+    head = [b"POST /mcp HTTP/1.1", *fields, b"Content-Type: application/json", b"Accept: application/json"]
+    head += [b"Content-Length: %d" % len(body), b"Connection: close"]
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        connection.sendall(b"\r\n".join(head) + b"\r\n\r\n" + body)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    status_line, _, rest = received.partition(b"\r\n")
+    return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
+
+
+@pytest.mark.parametrize("fields", REPEATED)
+def test_a_repeated_host_or_origin_is_refused_with_400(mcp: str, fields: list[bytes]) -> None:
+    status, body = raw_request(mcp, [*fields, b"MCP-Protocol-Version: 2025-11-25"], json.dumps(LIST).encode())
+    assert status == 400 and b"tools" not in body, (status, body[:300])
+    assert httpx.post(f"{mcp}/mcp", json=LIST, headers=HEADERS).json()["result"]["tools"]
+
+
+MODERN_CALL = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "tools/call",
+    "params": {
+        "name": "get_user_profile",
+        "arguments": {},
+        "_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientInfo": {"name": "hostile", "version": "1"},
+            "io.modelcontextprotocol/clientCapabilities": {},
+        },
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "padding", [pytest.param(b" ", id="space"), pytest.param(b"\t", id="tab"), pytest.param(b" \t ", id="mixed")]
+)
+def test_optional_whitespace_around_mcp_name_and_method_is_not_part_of_the_value(mcp: str, padding: bytes) -> None:
+    fields = [
+        b"Host: 127.0.0.1",
+        b"MCP-Protocol-Version: " + padding + b"2026-07-28" + padding,
+        b"Mcp-Method: " + padding + b"tools/call" + padding,
+        b"Mcp-Name: " + padding + b"get_user_profile" + padding,
+    ]
+    status, body = raw_request(mcp, fields, json.dumps(MODERN_CALL).encode())
+    assert status == 200, (status, body[:300])
+    reply = json.loads(body)
+    assert "Authorization: Bearer" in reply["result"]["content"][0]["text"], reply  # the tool ran (no credential)
+    mismatch = [f.replace(b"get_user_profile", b"get_user_repos") if f.startswith(b"Mcp-Name") else f for f in fields]
+    status, body = raw_request(mcp, mismatch, json.dumps(MODERN_CALL).encode())
+    assert status == 400 and b"-32020" in body, (status, body[:300])  # a different name is still refused
+
+
 @pytest.mark.parametrize("hostile", [*HOST_ORIGIN, *PROTOCOL, *CREDENTIALS])
 def test_hostile_request_is_refused_and_the_server_keeps_serving(
     mcp: str, hostile: Hostile, caplog: pytest.LogCaptureFixture
@@ -208,8 +279,8 @@ def test_hostile_request_is_refused_and_the_server_keeps_serving(
 
 
 def test_the_docstring_counts_the_hostile_inputs() -> None:
-    assert len(HOST_ORIGIN) == 14 and len(PROTOCOL) == 16 and len(CREDENTIALS) == 10
-    assert len(HOST_ORIGIN) + len(PROTOCOL) + len(CREDENTIALS) == HOSTILE_COUNT
+    assert len(HOST_ORIGIN) == 14 and len(PROTOCOL) == 16 and len(CREDENTIALS) == 10 and len(REPEATED) == 5
+    assert len(HOST_ORIGIN) + len(PROTOCOL) + len(CREDENTIALS) + len(REPEATED) == HOSTILE_COUNT
     assert f"{HOSTILE_COUNT} hostile inputs" in (__doc__ or "")
 
 
