@@ -1,10 +1,14 @@
 """Carry out a plan: one graph walk (reconciler.ordering) for creates, updates, replaces and deletes,
 independent nodes in parallel. Needs nothing but the plan and a context. A node that fails skips
-exactly the nodes that wait for it, directly or not; each skip names the failure that caused it."""
+exactly the nodes that wait for it, directly or not; each skip names the failure that caused it.
+
+Before every delete the resource's ownership is read again from AWS (its tag, or its owner's for a target or
+an artifact): what carries no `reconcile:stack` tag of this stack is never deleted, whatever the plan says."""
 
 from __future__ import annotations
 
 import graphlib
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -94,7 +98,8 @@ def apply_plan(ctx: Context, plan: Plan, *, parallelism: int = 4) -> ApplyResult
                         sorter.done(node)
                     else:
                         spec = _resolved(change, changes, result.lives, kinds) if node.phase == "apply" else None
-                        running[pool.submit(_run, ctx, kinds[change.kind], node, change, spec)] = node
+                        guard = _ownership_guard(ctx, kinds, change, changes) if node.phase == "delete" else None
+                        running[pool.submit(_run, ctx, kinds[change.kind], node, change, spec, guard)] = node
                 if not running:
                     continue
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -126,8 +131,53 @@ def _resolved(
     return resolved
 
 
+class NotOwned(RuntimeError):
+    """A delete refused: the resource (or its owner) no longer carries this stack's ownership tag."""
+
+
+def _ownership_guard(
+    ctx: Context, kinds: Kinds, change: ResourceChange, changes: dict[str, ResourceChange]
+) -> Callable[[], None]:
+    """Reads the ownership the delete relies on again, right before it; raises NotOwned."""
+    assert change.current is not None
+    kind, current = kinds[change.kind], change.current
+
+    def check() -> None:
+        if kind.owner_kind is None:
+            fresh = kind.read(ctx, current.name, {})
+            if fresh is not None and not fresh.owned:
+                raise NotOwned(f"it no longer carries the tag reconcile:stack={ctx.stack}; not deleted")
+            return
+        owner_kind = kind.owner_kind
+        owner = _owner_of(current, owner_kind, changes)
+        if owner is None:
+            return  # its owner is not in this plan (a --target of the child alone): read with the plan, under the lock
+        fresh = kinds[owner_kind].read(ctx, owner.name, {})
+        if fresh is not None and not fresh.owned:
+            raise NotOwned(f"its {owner_kind} {owner.name!r} no longer carries the tag reconcile:stack={ctx.stack}")
+
+    return check
+
+
+def _owner_of(child: Live, owner_kind: str, changes: dict[str, ResourceChange]) -> Live | None:
+    """The resource of `owner_kind` in the plan whose id or name the child's outputs hold (a target's gateway_id,
+    an artifact's bucket)."""
+    held = {v for v in child.outputs.values() if isinstance(v, str)}
+    for change in changes.values():
+        owner = change.current
+        if change.kind == owner_kind and owner is not None:
+            if held & {v for k, v in owner.outputs.items() if k in ("id", "name") and isinstance(v, str)}:
+                return owner
+    return None
+
+
 def _run(
-    ctx: Context, kind: Kind, node: Node, change: ResourceChange, spec: dict[str, Any] | None
+    ctx: Context,
+    kind: Kind,
+    node: Node,
+    change: ResourceChange,
+    spec: dict[str, Any] | None,
+    guard: Callable[[], None] | None = None,
 ) -> tuple[Outcome, Live | None]:
     """One node's AWS work; every failure becomes an outcome, so the other nodes go on."""
     if node.phase == "delete":
@@ -138,7 +188,8 @@ def _run(
     try:
         live = None
         if action is Action.DELETE:
-            assert change.current is not None
+            assert change.current is not None and guard is not None
+            guard()
             kind.delete(ctx, change.current)
         elif action is Action.UPDATE:
             assert change.current is not None and spec is not None

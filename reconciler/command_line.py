@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
+import subprocess
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -20,6 +22,7 @@ import click
 from handoff.options import config_option
 from reconciler.diagnostics import DiagnosticsError
 from reconciler.settings import EngineSettings
+from reconciler.terminal import printable
 
 if TYPE_CHECKING:
     from reconciler.kinds.base import Context
@@ -29,14 +32,42 @@ EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
 
 class Fail(click.ClickException):
-    """One red line on stderr, exit 1."""
+    """One red line on stderr, exit 1 (escaped and redacted: it may quote AWS or the user)."""
 
     def show(self, file: Any = None) -> None:
-        click.secho(f"Error: {self.message}", fg="red", err=True)
+        click.secho(f"Error: {printable(self.message)}", fg="red", err=True, color=colour_wanted())
+
+
+_no_colour_asked = False
+"""--no-color was on the command line (Commands.main sees it before any command runs)."""
+
+
+def colour_wanted() -> bool | None:
+    """False when NO_COLOR is set (https://no-color.org) or --no-color was given; None lets click decide
+    (colour on a terminal only)."""
+    return False if _no_colour_asked or os.environ.get("NO_COLOR") else None
 
 
 def progress(message: str) -> None:
-    click.echo(message, err=True)
+    click.echo(printable(message), err=True)
+
+
+def source_commit(stack_file: Path) -> str | None:
+    """The commit being planned, for the markdown heading: GITHUB_SHA in a workflow, else the checkout's HEAD."""
+    if os.environ.get("GITHUB_SHA"):
+        return os.environ["GITHUB_SHA"][:12]
+    try:
+        found = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=stack_file.resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return found.stdout.strip() or None if found.returncode == 0 else None
 
 
 def engine_settings() -> EngineSettings:
@@ -51,10 +82,12 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(command)
     def wrapper(*args: Any, debug: bool = False, **kwargs: Any) -> Any:
         try:
-            return command(*args, **kwargs)
+            with terminated_as_interrupt():
+                return command(*args, **kwargs)
         except DiagnosticsError as exc:
             for d in exc.diagnostics:
-                click.secho(d.format(), fg="red" if d.severity == "error" else "yellow", err=True)
+                colour = colour_wanted()
+                click.secho(d.format(), fg="red" if d.severity == "error" else "yellow", err=True, color=colour)
             _traceback(debug)
             sys.exit(EXIT_ERROR)
         except click.ClickException:
@@ -71,6 +104,27 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(EXIT_ERROR)
 
     return wrapper
+
+
+@contextmanager
+def terminated_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a CI runner cancelling a job, `kill`) is handled like Ctrl-C: KeyboardInterrupt in the main
+    thread, so the calls in flight finish, the lock is released and the message says how to converge. Only
+    in the main thread (signal handlers can be set nowhere else); the previous handler comes back after."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def explain(exc: Exception) -> str:
@@ -240,6 +294,10 @@ class Commands(click.Group):
     def main(  # type: ignore[override]
         self, args: list[str] | None = None, prog_name: str | None = None, standalone_mode: bool = True, **extra: Any
     ) -> Any:
+        global _no_colour_asked
+        _no_colour_asked = "--no-color" in (sys.argv[1:] if args is None else args)
+        if colour_wanted() is False:
+            extra.setdefault("color", False)  # every echo of the command, warnings and errors included
         if not standalone_mode:
             return super().main(args, prog_name, standalone_mode=False, **extra)
         try:

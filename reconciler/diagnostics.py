@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from reconciler.terminal import printable
+
 
 @dataclass(frozen=True)
 class Diagnostic:
@@ -17,6 +19,7 @@ class Diagnostic:
     severity: Literal["error", "warning"] = "error"
 
     def format(self) -> str:
+        """For a terminal: every part escaped and redacted (a key or summary may quote the user or AWS)."""
         where = ":".join(str(p) for p in (self.file, self.line) if p is not None)
         head = f"{self.severity.capitalize()}: {self.summary}"
         parts = [head]
@@ -24,7 +27,7 @@ class Diagnostic:
             parts.append(f"  at {where or '?'}" + (f" (key {self.key})" if self.key else ""))
         if self.detail:
             parts.append(f"  {self.detail}")
-        return "\n".join(parts)
+        return "\n".join(printable(part) for part in parts)
 
 
 class DiagnosticsError(Exception):

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 OWNER_TAG = "reconcile:stack"
+REGION_TAG = "reconcile:region"
+"""On resources of global services (IAM roles): the region of the stack that owns them."""
 APPLIED_TAG = "reconcile:applied"
 """Fingerprint of the document as the last apply left it: `plan --refresh-only` compares it (drift)."""
 

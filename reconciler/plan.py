@@ -77,6 +77,9 @@ class ResourceChange:
     """The live resource this change was planned from (None for creates)."""
     depends_on: frozenset[str] = frozenset()
     """Addresses of the declared resources this one references or names in depends_on."""
+    not_compared: frozenset[str] = frozenset()
+    """Sensitive fields the plan could not compare (their variable unset): a saved plan says so, and its apply
+    compares them then."""
 
 
 @dataclass(frozen=True)

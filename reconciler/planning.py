@@ -10,7 +10,7 @@ from pydantic import SecretStr
 from reconciler.diagnostics import Diagnostic
 from reconciler.diffing import diff_documents
 from reconciler.kinds.base import HAND_OFF
-from reconciler.live import Live, LiveState
+from reconciler.live import OWNER_TAG, REGION_TAG, Live, LiveState
 from reconciler.plan import Action, Plan, ResourceChange
 from reconciler.spec.interpolation import (
     UNKNOWN,
@@ -33,7 +33,9 @@ def plan_changes(
 
     `targets` (--target): only those addresses and what they depend on, directly or not; a removed
     resource is in only when its `removed.<name>` address is named. `forced` (--replace): replace
-    these even where an update would do (their dependents follow where a reference forces them)."""
+    these even where an update would do (their dependents follow where a reference forces them). Both take the
+    addresses the plan prints (`gateway.gateway`, `iam_role.removed.old-role`) as well as the bare keys."""
+    targets, forced = _bare(targets, stack), _bare(forced, stack)
     problems: list[Diagnostic] = [
         _unknown_address(a, stack, live) for a in sorted(targets | forced) if not _known(a, stack, live)
     ]
@@ -69,20 +71,35 @@ def plan_changes(
         current = live.resources.get(logical)
         after = kind.desired(decl.name, resolve_refs(decl.spec, lookup), stack=stack.name, current=current)
         if current is not None and not _owned(kind.owner_field, decl.spec, current, live):
-            problems.append(_not_owned(stack, logical, decl.kind, decl.name, current.notes))
+            problems.append(_not_owned(stack, logical, decl.kind, decl.name, current))
         change = _change(logical, kind, decl.name, current, after)
         if logical in forced and change.action in (Action.UPDATE, Action.NOOP):
             change = replace(change, action=Action.REPLACE, reason="replacement requested with --replace")
         unset = _unset_secrets(kind.sensitive, decl.spec)
         problems += [_not_compared(logical, f, v) for f, v in unset]
         notes = change.notes + tuple(f"{f}: (not compared: {v} is not set)" for f, v in unset)
-        changes[logical] = replace(change, spec=decl.spec, depends_on=decl.depends_on, notes=notes)
+        changes[logical] = replace(
+            change,
+            spec=decl.spec,
+            depends_on=decl.depends_on,
+            notes=notes,
+            not_compared=frozenset(f for f, _ in unset),
+        )
     deletes = tuple(
         _deleted(stack.kinds[o.kind], o.live)
         for o in live.orphans
         if chosen is None or f"removed.{o.live.name}" in targets
     )
     return Plan(stack=stack.name, changes=tuple(changes.values()) + deletes, diagnostics=tuple(problems))
+
+
+def _bare(addresses: frozenset[str], stack: Stack) -> frozenset[str]:
+    """`gateway.gateway` (the kind, then the key, as the plan prints it) -> `gateway`."""
+    bare = set()
+    for address in addresses:
+        kind, _, rest = address.partition(".")
+        bare.add(rest if kind in stack.kinds and rest else address)
+    return frozenset(bare)
 
 
 def _known(address: str, stack: Stack, live: LiveState) -> bool:
@@ -212,8 +229,19 @@ def _not_compared(logical: str, field: str, variable: str) -> Diagnostic:
     )
 
 
-def _not_owned(stack: Stack, logical: str, kind: str, name: str, notes: tuple[str, ...]) -> Diagnostic:
-    why = "; ".join(notes) if notes else f"it lacks the tag reconcile:stack={stack.name}"
+def _not_owned(stack: Stack, logical: str, kind: str, name: str, current: Live) -> Diagnostic:
+    home = current.tags.get(REGION_TAG)
+    if current.tags.get(OWNER_TAG) == stack.name and home:
+        # This stack's own resource, deployed from another region (IAM is global): adopting it here would take
+        # it from the stack there.
+        return Diagnostic(
+            f"{kind} {name!r} ({logical}) belongs to stack {stack.name!r} in region {home}, not to this run's region",
+            f"the stack {stack.name!r} is deployed in {home}. Run in that region (AWS_REGION={home}, or `region: "
+            f"{home}` in {stack.file.name}); to deploy a second copy here, give the stack another `stack:` name",
+            file=str(stack.file),
+            key=f"resources.{logical}",
+        )
+    why = "; ".join(current.notes) if current.notes else f"it lacks the tag reconcile:stack={stack.name}"
     return Diagnostic(
         f"{kind} {name!r} ({logical}) already exists and is not owned by stack {stack.name!r}",
         f"{why}, so it will not be changed. To manage it, run "

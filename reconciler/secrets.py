@@ -4,7 +4,10 @@ random per provider and scrypt makes each guess cost ~16 MiB and tens of millise
 
 Fingerprints before this scheme were an HMAC keyed by the (public) stack and resource names; they
 are still recognised, so the first apply can replace them without claiming the secret changed.
-Secrets appear in plans only as `(sensitive)`.
+Secrets appear in plans only as `(sensitive)`; and every value that came from a sensitive source (a field a
+kind marks sensitive, an environment variable named like a secret, token, key or password, AWS credentials)
+is redacted wherever else it appears, interpolated into another field included (`redact`, `redact_value`):
+the text, JSON and markdown plans, saved plans and error messages all pass through them.
 """
 
 from __future__ import annotations
@@ -13,7 +16,11 @@ import base64
 import hashlib
 import hmac
 import os
+import re
+import threading
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 
 SENSITIVE = "(sensitive)"
 FINGERPRINT_TAG = "reconcile:client-secret-fingerprint"
@@ -55,3 +62,60 @@ def fingerprint_scheme(fingerprint: str) -> str:
     if not fingerprint:
         return "none"
     return SCHEME if fingerprint.startswith(f"{SCHEME}:") else "hmac-sha256"
+
+
+SENSITIVE_NAME = re.compile(r"secret|token|key|passw|credential|private", re.IGNORECASE)
+NOT_A_VALUE = re.compile(r"_(FILE|PATH|DIR|HOME)$", re.IGNORECASE)
+"""Variables that name where a secret is (AWS_SHARED_CREDENTIALS_FILE), not the secret itself."""
+SHORTEST = 8
+"""Shorter values are not redacted: `true` or `sandbox` would blank unrelated text, and no real secret is that short."""
+_remembered: set[str] = set()
+_remembered_lock = threading.Lock()
+
+
+def remember_secret(value: str) -> None:
+    """A value that must never be shown (a sensitive field's value, whatever variable it came from)."""
+    if len(value) >= SHORTEST:
+        with _remembered_lock:
+            _remembered.add(value)
+
+
+def sensitive_values(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The values to redact, longest first (so a secret holding another is replaced whole)."""
+    env = os.environ if environ is None else environ
+    found = {
+        value
+        for name, value in env.items()
+        if SENSITIVE_NAME.search(name) and not NOT_A_VALUE.search(name) and len(value) >= SHORTEST
+    }
+    with _remembered_lock:
+        found |= _remembered
+    return sorted(found, key=len, reverse=True)
+
+
+def redact(text: str, environ: Mapping[str, str] | None = None) -> str:
+    for value in sensitive_values(environ):
+        if value in text:
+            text = text.replace(value, SENSITIVE)
+    return text
+
+
+def redact_value(value: Any, environ: Mapping[str, str] | None = None) -> Any:
+    """Every string in a JSON-like value (keys included) redacted."""
+    values = sensitive_values(environ)
+    if not values:
+        return value
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, str):
+            for secret in values:
+                if secret in item:
+                    item = item.replace(secret, SENSITIVE)
+            return item
+        if isinstance(item, dict):
+            return {walk(k): walk(v) for k, v in item.items()}
+        if isinstance(item, (list, tuple)):
+            return [walk(v) for v in item]
+        return item
+
+    return walk(value)

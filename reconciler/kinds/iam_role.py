@@ -13,10 +13,9 @@ from typing import Any, Literal
 
 from reconciler.aws import ignore_missing
 from reconciler.kinds.base import Context, Kind, ResourceSpec, StrList
-from reconciler.live import OWNER_TAG, Live
+from reconciler.live import OWNER_TAG, REGION_TAG, Live
 
 INLINE_POLICY = "reconcile"
-REGION_TAG = "reconcile:region"
 
 
 class IamRoleSpec(ResourceSpec):

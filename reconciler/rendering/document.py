@@ -1,7 +1,8 @@
 """The plan as a versioned JSON document, shaped like Terraform's plan JSON (`resource_changes`).
 
 Secrets never appear: sensitive top-level fields read "(sensitive)" and are flagged in
-`before_sensitive` / `after_sensitive`. Values known only after apply are null in `after` and
+`before_sensitive` / `after_sensitive`, and any other value from a sensitive source (a secret interpolated
+into a description, an AWS credential) reads "(sensitive)" where it appears (reconciler.secrets.redact_value). Values known only after apply are null in `after` and
 true at the same place in `after_unknown` (which holds only the unknown places). The schema is
 `plan.schema.json` beside this file (README: "The JSON plan").
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.plan import Action, FieldChange, Plan, ResourceChange
-from reconciler.secrets import SENSITIVE
+from reconciler.secrets import SENSITIVE, redact_value
 from reconciler.spec.interpolation import Unknown
 
 FORMAT_VERSION = "2.0"
@@ -21,6 +22,11 @@ SCHEMA = Path(__file__).with_name("plan.schema.json")
 
 
 def plan_document(plan: Plan) -> dict[str, Any]:
+    document: dict[str, Any] = redact_value(_document(plan))
+    return document
+
+
+def _document(plan: Plan) -> dict[str, Any]:
     return {
         "format_version": FORMAT_VERSION,
         "stack": plan.stack,

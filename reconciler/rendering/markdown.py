@@ -1,6 +1,7 @@
 """The plan as a pull-request comment (and `$GITHUB_STEP_SUMMARY`), from the JSON document only.
 
-The `Plan:` line first, then every destroy and replace called out, then each resource in a
+A heading naming the stack, its region and the commit planned (and a hidden marker, so a pipeline can find
+its comment and edit it in place), the `Plan:` line, then every destroy and replace called out, then each resource in a
 collapsible `<details>` block holding a ```diff fence (markers in column 0, so GitHub colours them).
 The whole stays under GitHub's 65,535-character comment limit: resources that do not fit are cut
 whole, with a note, so the markdown is never broken mid-block. Secrets are already redacted in the
@@ -14,31 +15,49 @@ from html import escape
 from typing import Any
 
 from reconciler.rendering.text import VERB, format_resource, summary_line
+from reconciler.terminal import printable
 
 LIMIT = 65_535
 ORDER = {"delete": 0, "replace": 1, "create": 2, "update": 3, "no-op": 4}
 SIGN = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "no-op": " "}
 
 
-def format_markdown(document: dict[str, Any], *, limit: int = LIMIT) -> str:
+def format_markdown(
+    document: dict[str, Any], *, limit: int = LIMIT, context: dict[str, str | None] | None = None
+) -> str:
+    """`context`: `region` and `commit` for the heading (the stack comes from the document)."""
     changes = sorted(
         (rc for rc in document["resource_changes"] if rc["action"] != "no-op"), key=lambda rc: ORDER[rc["action"]]
     )
-    head = [f"**{summary_line(document)}**", ""]
+    head = [*heading(document["stack"], context or {}), f"**{summary_line(document)}**", ""]
     risky = [rc for rc in changes if rc["action"] in ("delete", "replace")]
     if risky:
         head += ["> [!WARNING]", "> **Destroyed or replaced:**"]
         head += [f"> - `{rc['address']}` ({rc['action']}{_reason(rc)})" for rc in risky]
         head.append("")
     head += [f"- {d['severity']}: {escape(d['summary'])}" for d in document["diagnostics"]]
-    text = "\n".join(head) + "\n"
+    text = printable("\n".join(head) + "\n", newlines=True)
     for shown, rc in enumerate(changes):
-        block = _block(rc)
+        block = printable(_block(rc), newlines=True)
         note = _cut_note(len(changes) - shown)
         if len(text) + len(block) + len(note) > limit:
             return text + note
         text += block
     return text
+
+
+def marker(stack: str) -> str:
+    """The hidden line a pipeline finds its plan comment by (one comment per pull request and stack)."""
+    return f"<!-- reconcile-plan: {stack} -->"
+
+
+def heading(stack: str, context: dict[str, str | None]) -> list[str]:
+    where = "".join(
+        f" {label} `{escape(value)}`"
+        for label, value in (("in", context.get("region")), ("at", context.get("commit")))
+        if value
+    )
+    return [marker(stack), f"#### reconcile plan: stack `{escape(stack)}`{where}", ""]
 
 
 def _block(rc: dict[str, Any]) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from reconciler.secrets import SENSITIVE
+from reconciler.terminal import printable
 
 UNKNOWN_TEXT = "(known after apply)"
 VERB = {
@@ -56,14 +57,14 @@ class _Lines:
     out: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, marker: str, depth: int, text: str) -> None:
-        self.out.append((marker, "  " * depth + text))
+        self.out.append((marker, "  " * depth + printable(text)))
 
     def value(self, marker: str, depth: int, label: str, value: Any, unknown: Any = None) -> None:
         """`label: value`, a container spread over lines (inline when compact)."""
         head = f"{label}: " if label else ""
         if unknown is True:
             self.add(marker, depth, head + UNKNOWN_TEXT)
-        elif self.compact or not isinstance(value, (dict, list)) or not value or _inline(value):
+        elif not isinstance(value, (dict, list)) or not value or (unknown is None and (self.compact or _inline(value))):
             self.add(marker, depth, head + _scalar(value, self.compact))
         elif isinstance(value, dict):
             self.add(marker, depth, head + "{")
@@ -86,7 +87,7 @@ def format_text(
             continue  # shown only when something is said about it (drift)
         _resource(lines, rc)
     text = [_paint(m, t, colour) for m, t in lines.out]
-    text.append(summary_line(document))
+    text.append(printable(summary_line(document)))
     return "\n".join(text)
 
 

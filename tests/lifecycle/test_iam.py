@@ -40,7 +40,9 @@ def test_a_role_of_the_same_stack_in_another_region_is_not_ours(sandbox: Sandbox
     )
     result = reconcile("plan")
     assert result.exit_code == 1
-    assert "tagged for stack 'github-mcp' in region eu-west-1 (IAM roles are global)" in result.output
+    assert "belongs to stack 'github-mcp' in region eu-west-1, not to this run's region" in result.output
+    assert "Run in that region (AWS_REGION=eu-west-1" in result.output
+    assert "reconcile adopt" not in result.output  # adopting would take the role from the stack over there
     destroyed = reconcile("destroy", "--auto-approve")
     assert destroyed.exit_code == 0, destroyed.output
     assert "kept iam_role 'github-mcp-runtime-role'" in destroyed.output

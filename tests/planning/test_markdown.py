@@ -22,9 +22,13 @@ def fences(markdown: str) -> list[str]:
 
 def test_markdown_is_valid_and_puts_replacements_first(tmp_path: Path) -> None:
     _, document = render("switch-authorizer", tmp_path)
-    markdown = format_markdown(document)
+    markdown = format_markdown(document, context={"region": "us-east-1", "commit": "0123456789ab"})
+    # One comment per pull request and stack, found by its marker; the heading says what was planned where.
+    assert markdown.startswith(
+        "<!-- reconcile-plan: github-mcp -->\n#### reconcile plan: stack `github-mcp` in `us-east-1` at `0123456789ab`\n"
+    )
     # The replaced gateway updates what references it: the runtime role's policy and the runtime's hand_off.
-    assert markdown.startswith("**Plan: 0 to add, 2 to change, 2 to replace, 0 to destroy.**")
+    assert "\n**Plan: 0 to add, 2 to change, 2 to replace, 0 to destroy.**\n" in markdown
     assert "> - `gateway.gateway` (replace: authorizer.type cannot be changed in place)" in markdown
     assert fences(markdown) == ["diff"] * 4
     assert markdown.count("<details>") == markdown.count("</details>") == 4
