@@ -55,7 +55,7 @@ class Options:
     url: str | None
     discovery_url: str | None
     client_id: str | None
-    scope: str
+    scope: str | None
     resource: str | None
     keyring: bool
 
@@ -85,7 +85,11 @@ def _options(function: Callable[..., Any]) -> Callable[..., Any]:
             help="The OAuth client to sign in as (default: config.json's single allowed client; "
             "none: dynamic registration).",
         ),
-        click.option("--scope", default=None, help=f"Scopes to ask for (default {DEFAULT_SCOPE!r})."),
+        click.option(
+            "--scope",
+            default=None,
+            help=f"Scopes to ask for (default {DEFAULT_SCOPE!r} and config.json's gateway allowed_scopes).",
+        ),
         click.option("--resource", default=None, help="RFC 8707 resource to ask tokens for (default: none)."),
         click.option(
             "--keyring/--no-keyring",
@@ -109,7 +113,7 @@ def _merged(ctx: click.Context, given: dict[str, Any]) -> Options:
         url=values.get("url"),
         discovery_url=values.get("discovery_url"),
         client_id=values.get("client_id"),
-        scope=values.get("scope") or DEFAULT_SCOPE,
+        scope=values.get("scope"),
         resource=values.get("resource"),
         keyring=values.get("keyring") is not False,
     )
@@ -136,7 +140,9 @@ def provider_of(options: Options, hand_off: HandOff | None) -> Provider:
     client_id = options.client_id
     if client_id is None and authorizer and len(authorizer.allowed_clients) == 1:
         client_id = authorizer.allowed_clients[0]
-    return Provider(discovery, client_id, scope=options.scope, resource=options.resource)
+    # The scopes the gateway requires (the OAuth door's API scope) come with the sign-in by default.
+    scope = options.scope or " ".join([DEFAULT_SCOPE, *(authorizer.allowed_scopes if authorizer else [])])
+    return Provider(discovery, client_id, scope=scope, resource=options.resource)
 
 
 def token_source(

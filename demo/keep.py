@@ -8,7 +8,7 @@ import time
 import click
 
 from demo.steps import Run
-from reconciler.client_config import client_config_text, proxy_command_line
+from reconciler.client_config import proxy_command_line
 
 
 def serve_until_interrupted(run: Run) -> None:
@@ -24,9 +24,11 @@ def serve_until_interrupted(run: Run) -> None:
 def print_client_setups(run: Run) -> None:
     region = run.region
     click.secho("\nEverything stays up until Ctrl-C. Connect a client:", fg="cyan", bold=True)
-    click.echo("Claude Desktop (reconcile output --client NAME for Claude Code, Cursor, VS Code):")
-    click.echo(client_config_text("claude-desktop", endpoint=run.endpoint, region=region, token=run.token))
-    click.echo("\nmcp-proxy-for-aws (SigV4; export the sandbox's AWS_* credentials first):")
+    click.echo(
+        f"Claude Desktop, Claude Code, Cursor, VS Code: reconcile output --config {run.config} --client NAME "
+        "(no token in it: each user signs in with mcp-connect)"
+    )
+    click.echo("\nmcp-proxy-for-aws with this run's token (SigV4; export the sandbox's AWS_* credentials first):")
     click.echo(
         f"  AWS_ENDPOINT_URL={run.sandbox_url} AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox-secret "
         + proxy_command_line(run.endpoint, region=region, token=run.token)

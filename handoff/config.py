@@ -64,13 +64,15 @@ class IdentityConfig(_Part):
 
 
 class RuntimeConfig(_Part):
-    """The AgentCore Runtime that hosts mcp-server; clients reach it through mcp-proxy-for-aws (SigV4)."""
+    """The AgentCore Runtime that hosts mcp-server, and the door clients reach it by."""
 
     address: str
     name: str
     arn: str
     invocation_url: str
     """https://bedrock-agentcore.<region>.amazonaws.com/runtimes/<url-encoded ARN>/invocations?qualifier=DEFAULT"""
+    authorizer: Literal["AWS_IAM", "CUSTOM_JWT"] = "AWS_IAM"
+    """Its inbound door: AWS_IAM (SigV4: mcp-connect) or CUSTOM_JWT (MCP clients sign in by themselves)."""
 
 
 class HandOff(_Part):

@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from reconciler.client_config import CLIENTS
+from reconciler.client_config import CLIENTS, DOORS
 from reconciler.command_line import (
     EXIT_CHANGES,
     EXIT_OK,
@@ -37,7 +36,6 @@ if TYPE_CHECKING:
     from reconciler.engine import Snapshot
     from reconciler.kinds import Kinds
     from reconciler.plan import Plan
-    from reconciler.saved_plan import SavedPlan
 
 # The engine, the kinds, botocore and the packager are imported by the commands that use them, so that
 # `reconcile --help` loads none of them and `validate` only the spec's models.
@@ -108,7 +106,6 @@ def validate(stack_file: Path) -> None:
     help="Save the plan: `reconcile apply FILE` applies exactly it, or refuses if anything changed since.",
 )
 @selection_options
-@lock_options
 @view_options
 @handle_errors
 def plan(
@@ -124,7 +121,6 @@ def plan(
     out: Path | None,
     targets: frozenset[str],
     forced: frozenset[str],
-    lock: Lock,
     view: View,
 ) -> None:
     """Show what apply (or, with --destroy, destroy) would change, field by field.
@@ -134,14 +130,11 @@ def plan(
     (sensitive). Lines start with + (add), - (remove), ~ (change) or -/+ (replace), ready for a
     ```diff block.
     """
-    from reconciler.command_line import source_commit
-    from reconciler.engine import open_stack, read_snapshot
+    from reconciler.engine import take_snapshot
     from reconciler.rendering import format_json, format_markdown, plan_document
     from reconciler.saved_plan import fingerprints, write_plan_file
 
-    if out is not None and refresh_only:
-        raise Fail("--out saves a plan to apply; a --refresh-only plan only reports drift (plan without it to save)")
-    stack, ctx = open_stack(
+    snapshot = take_snapshot(
         stack_file,
         profile=profile,
         region=region,
@@ -151,37 +144,25 @@ def plan(
         secrets_optional=True,
         settings=engine_settings(),
     )
-    # A saved plan reads under the stack's lock, so no apply is half done while it reads.
-    with locked(ctx, stack.name, "plan --out", lock) if out is not None else nullcontext():
-        snapshot = read_snapshot(stack, ctx)
     if refresh_only:
         the_plan = snapshot.plan_drift()
         progress(f"Drift: {len(the_plan.changes)} resource(s) changed outside reconcile since the last apply.")
     else:
         the_plan = snapshot.plan_destroy() if destroy else snapshot.plan(targets=targets, forced=forced)
-    _fail_on_errors(the_plan)
-    header = {"stack": stack.name, "region": ctx.clients.region, "commit": source_commit(stack_file)}
     if as_json or output_format == "json":
         click.echo(format_json(the_plan))
     elif output_format == "markdown":
-        click.echo(format_markdown(plan_document(the_plan), context=header))
+        click.echo(format_markdown(plan_document(the_plan)))
     else:
         view.print_plan(the_plan)
     if markdown_file is not None:
         with markdown_file.open("a", encoding="utf-8") as handle:  # $GITHUB_STEP_SUMMARY is appended to
-            handle.write(format_markdown(plan_document(the_plan), context=header))
+            handle.write(format_markdown(plan_document(the_plan)))
     _print_warnings(the_plan)
+    _fail_on_errors(the_plan)
     if out is not None:
         prints = fingerprints(snapshot.stack, snapshot.live)
-        write_plan_file(
-            out,
-            the_plan,
-            prints,
-            region=ctx.clients.region,
-            mode="destroy" if destroy else "apply",
-            targets=targets,
-            forced=forced,
-        )
+        write_plan_file(out, the_plan, prints, region=snapshot.ctx.clients.region)
         click.echo(f"Saved the plan to {out}: `reconcile apply {out}` applies exactly it.", err=True)
     sys.exit(EXIT_CHANGES if detailed_exitcode and the_plan.has_changes else EXIT_OK)
 
@@ -215,27 +196,14 @@ def apply(
     Resources are changed in dependency order, independent ones in parallel; each is waited for
     until AWS reports a terminal state. Safe to re-run after any interruption.
 
-    With PLAN_FILE (from `reconcile plan --out`), plans again from the stack and the live state and
-    applies that plan without asking only if it is the saved one; otherwise refuses (exit 1, naming
-    what differs) and changes nothing. Secrets are read from the environment and compared: a secret
-    the saved plan did not compare that has changed makes it stale.
+    With PLAN_FILE (from `reconcile plan --out`), applies exactly that plan without asking, and
+    refuses (exit 1, naming what changed) if the stack files, the live state or the tool changed
+    since it was made. Secrets are read from the environment again.
     """
-    from reconciler.applying import apply_plan
     from reconciler.engine import open_stack, read_snapshot
-    from reconciler.saved_plan import read_plan_file
 
-    if plan_file is not None and (targets or forced):
-        raise Fail("a saved plan carries its own --target and --replace: give them to `reconcile plan --out`")
-    saved = read_plan_file(plan_file) if plan_file is not None else None
-    destroying = saved is not None and saved.mode == "destroy"  # loaded as `plan --destroy` loads it
     stack, ctx = open_stack(
-        stack_file,
-        profile=profile,
-        region=region,
-        progress=progress,
-        build=not destroying,
-        lenient=destroying,
-        settings=engine_settings(),
+        stack_file, profile=profile, region=region, progress=progress, build=True, settings=engine_settings()
     )
     with locked(ctx, stack.name, "apply", lock):
         snapshot = read_snapshot(stack, ctx)
@@ -245,24 +213,19 @@ def apply(
             _print_warnings(the_plan)
             _fail_on_errors(the_plan)
         else:
-            the_plan = _saved_plan(saved, snapshot)
+            the_plan = _saved_plan(plan_file, snapshot)
             view.print_plan(the_plan)
-            if destroying:
-                _report(apply_plan(ctx, the_plan, parallelism=parallelism), "Destroy")
-                _remove_config(config_path, stack.name)
-                return
             auto_approve = True  # reviewed when it was saved
         _apply(snapshot, the_plan, config_path, auto_approve, parallelism)
 
 
-def _saved_plan(saved: SavedPlan | None, snapshot: Snapshot) -> Plan:
-    """The plan made now, if it is the saved one (StalePlan otherwise)."""
-    from reconciler.saved_plan import verified_plan
+def _saved_plan(plan_file: Path, snapshot: Snapshot) -> Plan:
+    from reconciler.saved_plan import check_fresh, fingerprints, read_plan_file, with_secrets
 
-    assert saved is not None
-    the_plan = verified_plan(saved, snapshot.stack, snapshot.live, region=snapshot.ctx.clients.region)
-    _fail_on_errors(the_plan)
-    return the_plan
+    the_plan, saved, saved_region = read_plan_file(plan_file)
+    now = fingerprints(snapshot.stack, snapshot.live)
+    check_fresh(saved, now, region=snapshot.ctx.clients.region, saved_region=saved_region)
+    return with_secrets(the_plan, snapshot.stack)
 
 
 def _apply(snapshot: Snapshot, the_plan: Plan, config_path: Path, auto_approve: bool, parallelism: int) -> None:
@@ -420,49 +383,62 @@ def stacks(profile: str | None, region: str | None) -> None:
 @click.option(
     "--client",
     type=click.Choice(sorted(CLIENTS)),
-    help="Print the entry that connects this MCP client to the stack's server (through mcp-proxy-for-aws), "
-    "and where it goes.",
+    help="Print the entry that connects this MCP client to the stack's server, and where it goes. It holds no "
+    "token: each user signs in by themselves.",
+)
+@click.option(
+    "--door",
+    type=click.Choice(DOORS),
+    help="sigv4: mcp-connect signs the user in and signs requests with their AWS profile (a runtime with "
+    "AWS_IAM inbound). oauth: the client's own remote-HTTP entry; it signs in by itself (CUSTOM_JWT inbound). "
+    "[default: the runtime's]",
+)
+@click.option(
+    "--profile",
+    envvar="AWS_PROFILE",
+    help="The AWS profile mcp-connect signs with (sigv4; default $AWS_PROFILE). Put it in the entry: a client "
+    "started from the dock has no AWS_* variables.",
+)
+@click.option(
+    "--source",
+    help="Where the user's uvx gets mcp-connect: this project's git URL (git+https://...) or folder [default: "
+    "this installation's folder].",
 )
 @click.option(
     "--mcp-url",
     help="A locally run mcp-server's URL (e.g. http://localhost:8000/mcp) instead of the stack's AgentCore "
     "Runtime (with --client).",
 )
-@click.option(
-    "--token", default="<your JWT>", show_default=True, help="The user's JWT to put in the entry (with --client)."
-)
 @click.argument("key", required=False)
 @handle_errors
 def output(
-    config_path: Path, as_json: bool, client: str | None, mcp_url: str | None, token: str, key: str | None
+    config_path: Path,
+    as_json: bool,
+    client: str | None,
+    door: str | None,
+    profile: str | None,
+    source: str | None,
+    mcp_url: str | None,
+    key: str | None,
 ) -> None:
     """Print the values apply wrote to config.json (or one KEY, e.g. gateway.url).
 
     With --client NAME (claude-desktop, claude-code, cursor, vscode), print the JSON to merge into that
-    client's MCP configuration, and (on stderr) where its file lives. Every client runs mcp-proxy-for-aws
-    over stdio: it signs with SigV4, as the Runtime's IAM inbound authorization requires, and sends the
-    JWT in a signed header.
+    client's MCP configuration, and (on stderr) where its file lives. No entry holds a token. Through the
+    SigV4 door every client runs mcp-connect over stdio, which signs the user in once in their browser
+    and signs each request with their AWS profile; through the OAuth door the client gets the runtime's
+    URL and signs in by itself (README "Doors").
 
     \b
-    reconcile output --client cursor --token "$JWT"
-    reconcile output --client claude-desktop --mcp-url http://localhost:8000/mcp
+    reconcile output --client cursor --profile dev            # SigV4 door
+    reconcile output --client vscode --door oauth             # OAuth door
+    reconcile output --client claude-code --mcp-url http://localhost:8000/mcp
     """
     from handoff.config import read_raw
-    from reconciler.client_config import client_config_text
 
     config: Any = read_raw(config_path)
     if client:
-        endpoint = mcp_url or (config.get("runtime") or {}).get("invocation_url")
-        if not endpoint:
-            raise Fail(
-                f"{config_path} names no AgentCore Runtime (declare an agent_runtime in the stack and apply), "
-                "so say where your mcp-server runs: --mcp-url http://localhost:8000/mcp"
-            )
-        click.echo(client_config_text(client, endpoint=endpoint, region=config["region"], token=token))
-        spec = CLIENTS[client]
-        click.echo(f"\n{spec.label}: merge the entry under {spec.key!r} into", err=True)
-        for where in spec.files:
-            click.echo(f"  {where}", err=True)
+        _print_client_entry(config, config_path, client, door=door, profile=profile, source=source, mcp_url=mcp_url)
         return
     if key:
         for part in key.split("."):
@@ -473,6 +449,67 @@ def output(
         click.echo(json.dumps(config, indent=2))
     else:
         click.echo(config)
+
+
+def _print_client_entry(
+    config: Any,
+    config_path: Path,
+    client: str,
+    *,
+    door: str | None,
+    profile: str | None,
+    source: str | None,
+    mcp_url: str | None,
+) -> None:
+    from reconciler.client_config import SignIn, client_config
+
+    runtime = config.get("runtime") or {}
+    url = mcp_url or runtime.get("invocation_url")
+    if not url:
+        raise Fail(
+            f"{config_path} names no AgentCore Runtime (declare an agent_runtime in the stack and apply), "
+            "so say where your mcp-server runs: --mcp-url http://localhost:8000/mcp"
+        )
+    door = door or ("oauth" if runtime.get("authorizer") == "CUSTOM_JWT" and not mcp_url else "sigv4")
+    spec = CLIENTS[client]
+    if door == "oauth":
+        entry = client_config(client, door=door, url=url)
+        if entry is None:
+            click.echo(url)
+            click.echo(
+                f"\n{spec.label} keeps remote servers out of its config file: Settings > Connectors > Add custom "
+                "connector, with the URL above; it signs you in by itself.",
+                err=True,
+            )
+            return
+    else:
+        authorizer = (config.get("gateway") or {}).get("authorizer") or {}
+        if not authorizer.get("discovery_url"):
+            raise Fail(
+                f"{config_path}'s gateway names no identity provider (its authorizer is not CUSTOM_JWT), so there is "
+                "no one for mcp-connect to sign users in with"
+            )
+        clients, scopes = authorizer.get("allowed_clients") or [], authorizer.get("allowed_scopes") or []
+        sign_in = SignIn(
+            url=url,
+            region=config["region"],
+            issuer=authorizer["discovery_url"],
+            client_id=clients[0] if len(clients) == 1 else None,
+            scope=" ".join(["openid", "offline_access", *scopes]) if scopes else None,
+            profile=profile,
+            source=source or str(Path(__file__).resolve().parents[1]),
+        )
+        entry = client_config(client, door=door, url=url, sign_in=sign_in)
+    click.echo(json.dumps(entry, indent=2))
+    click.echo(f"\n{spec.label}: merge the entry under {spec.key!r} into", err=True)
+    for where in spec.files:
+        click.echo(f"  {where}", err=True)
+    if door == "sigv4" and not profile:
+        click.echo(
+            "Add --profile NAME (the AWS profile each user signs with): a client started from the dock has no "
+            "AWS_* variables.",
+            err=True,
+        )
 
 
 def _remove_config(config_path: Path, stack: str) -> None:

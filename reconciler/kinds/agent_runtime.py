@@ -204,7 +204,8 @@ class AgentRuntime(Kind):
 
     def hand_off(self, address: str, live: Live) -> dict[str, Any]:
         keys = ("name", "arn", "invocation_url")
-        return {"runtime": {"address": address, **{key: live.outputs[key] for key in keys}}}
+        door = {"authorizer": live.document["authorizer"]["type"]}
+        return {"runtime": {"address": address, **{key: live.outputs[key] for key in keys}, **door}}
 
     def read(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live | None:
         runtime_id = next((r["agentRuntimeId"] for r in self._list(ctx) if r["agentRuntimeName"] == name), None)

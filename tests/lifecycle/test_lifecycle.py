@@ -263,15 +263,31 @@ def test_output_prints_mcp_client_configuration(
     sandbox: Sandbox, workdir: Path, client: str, key: str, typed: bool
 ) -> None:
     apply_ok()
-    result = reconcile("output", "--client", client, "--mcp-url", "http://localhost:8000/mcp", "--token", "JWT")
+    result = reconcile("output", "--client", client, "--mcp-url", "http://localhost:8000/mcp", "--profile", "dev")
     assert result.exit_code == 0, result.output
     document, _, where = result.output.partition("\n\n")  # CliRunner mixes stderr in: the JSON comes first
     entry = json.loads(document)[key]["github"]
     assert entry.get("type") == ("stdio" if typed else None)
-    assert entry["command"] == "uvx" and entry["env"] == {"AWS_REGION": "us-east-1"}
-    assert entry["args"][:2] == ["mcp-proxy-for-aws@1.7.0", "http://localhost:8000/mcp"]
-    assert "X-Amzn-Bedrock-AgentCore-Runtime-Custom-User-Token=JWT" in entry["args"]
-    assert "merge the entry" in where
+    assert entry["command"] == "uvx" and "env" not in entry
+    args = entry["args"]
+    assert args[2:5] == ["mcp-connect", "--url", "http://localhost:8000/mcp"]
+    assert args[args.index("--issuer") + 1] == f"{sandbox.url}/oidc/.well-known/openid-configuration"
+    assert args[args.index("--client-id") + 1] == "sandbox-demo" and args[-2:] == ["--profile", "dev"]
+    assert "merge the entry" in where and "eyJ" not in result.output  # no token, ever
+
+
+@pytest.mark.parametrize("client", ["claude-desktop", "claude-code", "cursor", "vscode"])
+def test_output_for_the_oauth_door_is_the_url_alone(sandbox: Sandbox, workdir: Path, client: str) -> None:
+    apply_ok()
+    url = json.loads((workdir / "config.json").read_text())["runtime"]["invocation_url"]
+    result = reconcile("output", "--client", client, "--door", "oauth")
+    assert result.exit_code == 0, result.output
+    shown, _, where = result.output.partition("\n\n")
+    if client == "claude-desktop":  # its file takes only stdio servers
+        assert shown.strip() == url and "Connectors" in where
+        return
+    entry = next(iter(json.loads(shown).values()))["github"]
+    assert entry == ({"url": url} if client == "cursor" else {"type": "http", "url": url})
 
 
 def test_output_for_a_client_points_at_the_stacks_runtime(sandbox: Sandbox, workdir: Path) -> None:
@@ -281,17 +297,18 @@ def test_output_for_a_client_points_at_the_stacks_runtime(sandbox: Sandbox, work
     url = f"https://bedrock-agentcore.us-east-1.amazonaws.com/runtimes/{quote(arn, safe='')}/invocations?qualifier=DEFAULT"
     config["runtime"] = {"address": "agent_runtime.server", "name": "github_mcp", "arn": arn, "invocation_url": url}
     (workdir / "config.json").write_text(json.dumps(config))
-    result = reconcile("output", "--client", "vscode", "--token", "JWT")
+    result = reconcile("output", "--client", "vscode")
     assert result.exit_code == 0, result.output
     entry = json.loads(result.output.partition("\n\n")[0])["servers"]["github"]
-    assert entry["args"][1] == url
+    assert entry["args"][entry["args"].index("--url") + 1] == url
+    assert "--profile NAME" in result.output  # said when no profile was given
 
 
 def test_output_for_a_client_needs_a_runtime_or_a_local_url(sandbox: Sandbox, workdir: Path) -> None:
     apply_ok()
     runtime = json.loads((workdir / "config.json").read_text())["runtime"]["invocation_url"]
     shown = reconcile("output", "--client", "cursor")
-    assert shown.exit_code == 0 and runtime in shown.output and "mcp-proxy-for-aws" in shown.output
+    assert shown.exit_code == 0 and runtime in shown.output and "mcp-connect" in shown.output
     text = (workdir / "stack.yaml").read_text()
     (workdir / "stack.yaml").write_text(text[: text.index("  server:\n    kind: agent_runtime\n")])
     apply_ok()
