@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from reconciler.engine import Snapshot
     from reconciler.kinds import Kinds
     from reconciler.plan import Plan
+    from reconciler.saved_plan import SavedPlan
 
 # The engine, the kinds, botocore and the packager are imported by the commands that use them, so that
 # `reconcile --help` loads none of them and `validate` only the spec's models.
@@ -106,6 +108,7 @@ def validate(stack_file: Path) -> None:
     help="Save the plan: `reconcile apply FILE` applies exactly it, or refuses if anything changed since.",
 )
 @selection_options
+@lock_options
 @view_options
 @handle_errors
 def plan(
@@ -121,6 +124,7 @@ def plan(
     out: Path | None,
     targets: frozenset[str],
     forced: frozenset[str],
+    lock: Lock,
     view: View,
 ) -> None:
     """Show what apply (or, with --destroy, destroy) would change, field by field.
@@ -130,11 +134,14 @@ def plan(
     (sensitive). Lines start with + (add), - (remove), ~ (change) or -/+ (replace), ready for a
     ```diff block.
     """
-    from reconciler.engine import take_snapshot
+    from reconciler.command_line import source_commit
+    from reconciler.engine import open_stack, read_snapshot
     from reconciler.rendering import format_json, format_markdown, plan_document
     from reconciler.saved_plan import fingerprints, write_plan_file
 
-    snapshot = take_snapshot(
+    if out is not None and refresh_only:
+        raise Fail("--out saves a plan to apply; a --refresh-only plan only reports drift (plan without it to save)")
+    stack, ctx = open_stack(
         stack_file,
         profile=profile,
         region=region,
@@ -144,25 +151,37 @@ def plan(
         secrets_optional=True,
         settings=engine_settings(),
     )
+    # A saved plan reads under the stack's lock, so no apply is half done while it reads.
+    with locked(ctx, stack.name, "plan --out", lock) if out is not None else nullcontext():
+        snapshot = read_snapshot(stack, ctx)
     if refresh_only:
         the_plan = snapshot.plan_drift()
         progress(f"Drift: {len(the_plan.changes)} resource(s) changed outside reconcile since the last apply.")
     else:
         the_plan = snapshot.plan_destroy() if destroy else snapshot.plan(targets=targets, forced=forced)
+    _fail_on_errors(the_plan)
+    header = {"stack": stack.name, "region": ctx.clients.region, "commit": source_commit(stack_file)}
     if as_json or output_format == "json":
         click.echo(format_json(the_plan))
     elif output_format == "markdown":
-        click.echo(format_markdown(plan_document(the_plan)))
+        click.echo(format_markdown(plan_document(the_plan), context=header))
     else:
         view.print_plan(the_plan)
     if markdown_file is not None:
         with markdown_file.open("a", encoding="utf-8") as handle:  # $GITHUB_STEP_SUMMARY is appended to
-            handle.write(format_markdown(plan_document(the_plan)))
+            handle.write(format_markdown(plan_document(the_plan), context=header))
     _print_warnings(the_plan)
-    _fail_on_errors(the_plan)
     if out is not None:
         prints = fingerprints(snapshot.stack, snapshot.live)
-        write_plan_file(out, the_plan, prints, region=snapshot.ctx.clients.region)
+        write_plan_file(
+            out,
+            the_plan,
+            prints,
+            region=ctx.clients.region,
+            mode="destroy" if destroy else "apply",
+            targets=targets,
+            forced=forced,
+        )
         click.echo(f"Saved the plan to {out}: `reconcile apply {out}` applies exactly it.", err=True)
     sys.exit(EXIT_CHANGES if detailed_exitcode and the_plan.has_changes else EXIT_OK)
 
@@ -196,14 +215,27 @@ def apply(
     Resources are changed in dependency order, independent ones in parallel; each is waited for
     until AWS reports a terminal state. Safe to re-run after any interruption.
 
-    With PLAN_FILE (from `reconcile plan --out`), applies exactly that plan without asking, and
-    refuses (exit 1, naming what changed) if the stack files, the live state or the tool changed
-    since it was made. Secrets are read from the environment again.
+    With PLAN_FILE (from `reconcile plan --out`), plans again from the stack and the live state and
+    applies that plan without asking only if it is the saved one; otherwise refuses (exit 1, naming
+    what differs) and changes nothing. Secrets are read from the environment and compared: a secret
+    the saved plan did not compare that has changed makes it stale.
     """
+    from reconciler.applying import apply_plan
     from reconciler.engine import open_stack, read_snapshot
+    from reconciler.saved_plan import read_plan_file
 
+    if plan_file is not None and (targets or forced):
+        raise Fail("a saved plan carries its own --target and --replace: give them to `reconcile plan --out`")
+    saved = read_plan_file(plan_file) if plan_file is not None else None
+    destroying = saved is not None and saved.mode == "destroy"  # loaded as `plan --destroy` loads it
     stack, ctx = open_stack(
-        stack_file, profile=profile, region=region, progress=progress, build=True, settings=engine_settings()
+        stack_file,
+        profile=profile,
+        region=region,
+        progress=progress,
+        build=not destroying,
+        lenient=destroying,
+        settings=engine_settings(),
     )
     with locked(ctx, stack.name, "apply", lock):
         snapshot = read_snapshot(stack, ctx)
@@ -213,19 +245,24 @@ def apply(
             _print_warnings(the_plan)
             _fail_on_errors(the_plan)
         else:
-            the_plan = _saved_plan(plan_file, snapshot)
+            the_plan = _saved_plan(saved, snapshot)
             view.print_plan(the_plan)
+            if destroying:
+                _report(apply_plan(ctx, the_plan, parallelism=parallelism), "Destroy")
+                _remove_config(config_path, stack.name)
+                return
             auto_approve = True  # reviewed when it was saved
         _apply(snapshot, the_plan, config_path, auto_approve, parallelism)
 
 
-def _saved_plan(plan_file: Path, snapshot: Snapshot) -> Plan:
-    from reconciler.saved_plan import check_fresh, fingerprints, read_plan_file, with_secrets
+def _saved_plan(saved: SavedPlan | None, snapshot: Snapshot) -> Plan:
+    """The plan made now, if it is the saved one (StalePlan otherwise)."""
+    from reconciler.saved_plan import verified_plan
 
-    the_plan, saved, saved_region = read_plan_file(plan_file)
-    now = fingerprints(snapshot.stack, snapshot.live)
-    check_fresh(saved, now, region=snapshot.ctx.clients.region, saved_region=saved_region)
-    return with_secrets(the_plan, snapshot.stack)
+    assert saved is not None
+    the_plan = verified_plan(saved, snapshot.stack, snapshot.live, region=snapshot.ctx.clients.region)
+    _fail_on_errors(the_plan)
+    return the_plan
 
 
 def _apply(snapshot: Snapshot, the_plan: Plan, config_path: Path, auto_approve: bool, parallelism: int) -> None:
