@@ -141,17 +141,53 @@ def write_config(path: Path, config: HandOff) -> None:
         raise
 
 
+MAX_HAND_OFF_BYTES = 512 * 1024
+"""A hand-off is a few KB (a 54-resource stack: ~30 KB); Linux caps one environment string at 128 KiB."""
+MAX_HAND_OFF_DEPTH = 16
+"""Arrays and objects inside one another; a HandOff has 4 (gateway.authorizer.allowed_audience[i])."""
+
+
 def read_raw(path: Path) -> dict[str, Any]:
     """The file as JSON, for printing (`reconcile output`); raises ConfigError."""
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as handle:
+            data = handle.read(MAX_HAND_OFF_BYTES + 1)
     except FileNotFoundError as exc:
         raise ConfigError(f"{path} does not exist: {_HINT}") from exc
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{path} cannot be read as JSON ({exc}): {_HINT}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be read ({exc}): {_HINT}") from exc
+    return _parsed(data, str(path), _HINT)
+
+
+def _parsed(data: bytes | str, source: str, hint: str) -> dict[str, Any]:
+    """JSON within MAX_HAND_OFF_BYTES and MAX_HAND_OFF_DEPTH, as a dict; else a ConfigError naming `source`
+    (json.loads alone meets deep nesting with a RecursionError)."""
+    if len(data) > MAX_HAND_OFF_BYTES:
+        raise ConfigError(f"{source} is larger than {MAX_HAND_OFF_BYTES // 1024} KiB: {hint}")
+    try:
+        raw = json.loads(data)
+    except RecursionError:
+        raw = None
+    except ValueError as exc:
+        raise ConfigError(f"{source} is not JSON ({str(exc)[:200]}): {hint}") from None
+    if raw is None or _depth(raw) > MAX_HAND_OFF_DEPTH:
+        raise ConfigError(f"{source} is nested deeper than {MAX_HAND_OFF_DEPTH} levels: {hint}")
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path} is not a JSON object: {_HINT}")
+        raise ConfigError(f"{source} is not a JSON object: {hint}")
     return raw
+
+
+def _depth(value: Any) -> int:
+    """How many arrays and objects lie inside one another in `value`, counted without recursion."""
+    deepest, level = 0, [(value, 1)]
+    while level:
+        item, depth = level.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is not None:
+            deepest = max(deepest, depth)
+            if depth <= MAX_HAND_OFF_DEPTH:
+                level.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def load_config(path: Path) -> HandOff:
@@ -165,13 +201,7 @@ def config_from_environment(environ: Mapping[str, str]) -> HandOff | None:
     if text is None:
         return None
     source = f"environment variable {HAND_OFF_VARIABLE}"
-    try:
-        raw = json.loads(text)
-    except ValueError as exc:
-        raise ConfigError(f"{source} is not JSON ({exc}): {_RUNTIME_HINT}") from exc
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{source} is not a JSON object: {_RUNTIME_HINT}")
-    return _validated(raw, source, hint=_RUNTIME_HINT)
+    return _validated(_parsed(text, source, _RUNTIME_HINT), source, hint=_RUNTIME_HINT)
 
 
 def _validated(raw: dict[str, Any], source: str, hint: str | None = None) -> HandOff:
