@@ -67,10 +67,11 @@ def main() -> None:
 @stack_option
 @handle_errors
 def validate(stack_file: Path) -> None:
-    """Check stack.yaml and its OpenAPI files without calling AWS."""
+    """Check stack.yaml and its OpenAPI files without calling AWS. Needs no secret: a sensitive field whose
+    variable is unset is valid here (plan says it was not compared; apply requires it)."""
     from reconciler.stack import load_stack
 
-    stack = load_stack(stack_file, build=False)
+    stack = load_stack(stack_file, build=False, secrets_optional=True)
     kinds = ", ".join(f"{r.logical} ({r.kind})" for r in (stack.resources[k] for k in stack.order()))
     click.echo(f"{stack_file}: valid. Stack {stack.name!r}, {len(stack.resources)} resources in apply order: {kinds}.")
 

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.kinds import lock_parameter
+from reconciler.terminal import printable
 
 POLL = 2.0
 
@@ -37,7 +38,9 @@ class LockInfo:
     command: str
 
     def describe(self) -> str:
-        return f"{self.who}@{self.where} since {self.since} ({self.command}), lock id {self.id}"
+        """Escaped: anyone who can write the parameter chooses these strings (reconciler.terminal)."""
+        text = f"{self.who}@{self.where} since {self.since} ({self.command}), lock id {self.id}"
+        return printable(text)
 
 
 def lock_name(stack: str) -> str:

@@ -220,7 +220,7 @@ def _check_secrets(saved: SavedPlan, now: Plan, stack: Stack) -> None:
         change = next((c for c in now.changes if c.address == address), None)
         if change is None:
             continue  # the whole change differs: plan_differences says so
-        changed = change.action is Action.CREATE or any(c.path[:1] == (name,) for c in change.changes)
+        changed = any(c.path[:1] == (name,) for c in change.changes)  # a create sets it: nothing to drop
         if verdict == "not compared" and changed:
             problems.append(
                 f"{key} differs from what was last applied (rotated?), and the saved plan did not compare it "
@@ -228,8 +228,11 @@ def _check_secrets(saved: SavedPlan, now: Plan, stack: Stack) -> None:
             )
         elif verdict == "unchanged" and changed:
             problems.append(f"{key} has changed since the plan was made")
-        elif verdict == "changed" and not _same_secret(saved.plan, change, name, stack):
-            problems.append(f"{key} is not the value the plan was made with")
+        elif verdict == "changed" and (changed or change.action is Action.CREATE):
+            if not _same_secret(saved.plan, change, name, stack):
+                problems.append(f"{key} is not the value the plan was made with")
+        elif verdict == "changed":
+            problems.append(f"{key} no longer differs from what is applied: the rotation was applied since")
     if problems:
         raise StalePlan("stale plan: " + "; ".join(problems) + ". Nothing was changed")
 
