@@ -133,7 +133,7 @@ def test_demo_keep_serves_until_ctrl_c_then_cleans_up() -> None:
     if kept:
         _remove(Path(kept.group(1)))
     assert proc.returncode == 0, output[-3000:]
-    assert "mcp-proxy-for-aws@1.7.0" in output and '"mcpServers"' in output
+    assert "mcp-proxy-for-aws@1.7.0" in output and "--client NAME" in output  # client entries: no token in them
     assert "Destroy complete" in rest and "Demo complete." in rest
     assert kept, "--keep keeps the working folder and says where it is"
 
