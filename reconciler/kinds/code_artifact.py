@@ -95,17 +95,21 @@ class CodeArtifact(Kind):
         except PackagingError as exc:
             return {}, [Diagnostic(f"packaging the server failed: {exc}", "fix the cause and re-run")]
         described = {"path": str(artifact.path), "sha256": artifact.sha256, "runtime": artifact.platform.runtime}
-        return {"artifact": {**described, "entry_point": list(ENTRY_POINT)}}, []
+        return {"artifact": {**described, "entry_point": list(ENTRY_POINT), "files": list(artifact.files)}}, []
 
     def spec_files(self, spec: dict[str, Any], base_dir: Path) -> list[Path]:
-        """What the zip is built from: a saved plan is stale once the server's code or the lock changes."""
+        """What the zip is built from (the files it takes: reconciler/packaging/sources.py): a saved plan is
+        stale once the server's code or the lock changes."""
         from reconciler.packaging import PACKAGES
-        from reconciler.packaging.archive import files_under
+        from reconciler.packaging.sources import UntrackedPackage, select_sources
 
         if "${" in spec["source"]:
             return []
         root = (base_dir / spec["source"]).resolve()
-        sources = [path for package in PACKAGES if (root / package).is_dir() for _, path in files_under(root / package)]
+        try:
+            sources = [path for _, path in select_sources(root, PACKAGES).files]
+        except UntrackedPackage:
+            sources = []  # the build refused it already
         return [*sources, *(root / name for name in ("pyproject.toml", "uv.lock") if (root / name).exists())]
 
     def desired(self, name: str, spec: dict[str, Any], *, stack: str, current: Live | None = None) -> dict[str, Any]:

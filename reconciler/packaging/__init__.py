@@ -64,6 +64,8 @@ class Artifact:
     size: int
     platform: Platform
     cached: bool
+    files: tuple[str, ...] = ()
+    """The project's own files in the zip (its sources and the entry point); the rest is uv.lock's packages."""
 
     def key(self, prefix: str) -> str:
         """The S3 key: the content hash, so a different zip can never overwrite a deployed one."""
@@ -88,9 +90,17 @@ def package_server(
 ) -> Artifact:
     """Builds (or finds in the cache) the zip for the platform. A second call in the same process with the
     same inputs (sources, pyproject.toml, uv.lock, platform, cache) reads the sources and nothing else."""
+    from reconciler.packaging.sources import UntrackedPackage, format_skipped, select_sources
+
     cache = cache_dir or default_cache_dir()
     directories = [project_root / name for name in PACKAGES]
-    sources = [(name, path.read_bytes()) for d in directories for name, path in _prefixed(d)]
+    try:
+        selected = select_sources(project_root, PACKAGES)
+    except UntrackedPackage as exc:
+        raise PackagingError(str(exc)) from None
+    for line in format_skipped(selected.skipped):
+        progress(line)
+    sources = [(name, path.read_bytes()) for name, path in selected.files]
     project = [(project_root / name).read_bytes() for name in ("pyproject.toml", "uv.lock")]
     inputs = _digest([FORMAT, str(project_root), str(cache), platform.label, *project, *_flat(sources)])
     built = _built.get(inputs)
@@ -123,20 +133,16 @@ def _package(
     deps_key = _digest([FORMAT, platform.label, *roots, (project_root / "uv.lock").read_bytes()])
     zip_key = _digest([deps_key, ENTRY_SOURCE.encode(), *_flat(sources)])
     zip_path = cache / "zips" / f"{zip_key}.zip"
+    files = tuple(sorted([*(name for name, _ in sources), ENTRY_FILE]))
     if zip_path.exists():
         progress(f"{platform.label}: unchanged, cached zip {zip_path.name[:12]}…")
-        return Artifact(zip_path, archive.sha256_of(zip_path), zip_path.stat().st_size, platform, cached=True)
+        size = zip_path.stat().st_size
+        return Artifact(zip_path, archive.sha256_of(zip_path), size, platform, cached=True, files=files)
     installed = _installed_dependencies(cache / "deps" / deps_key, roots, platform, project_root, progress)
     entries = [(name, path.read_bytes()) for name, path in archive.files_under(installed) if not _is_script(name)]
     entries += sources
     entries.append((ENTRY_FILE, ENTRY_SOURCE.encode()))
-    return _write(zip_path, entries, platform, progress)
-
-
-def _prefixed(directory: Path) -> list[tuple[str, Path]]:
-    from reconciler.packaging import archive
-
-    return [(f"{directory.name}/{name}", path) for name, path in archive.files_under(directory)]
+    return replace(_write(zip_path, entries, platform, progress), files=files)
 
 
 def _is_script(name: str) -> bool:

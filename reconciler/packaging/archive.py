@@ -23,12 +23,13 @@ def files_under(root: Path) -> list[tuple[str, Path]]:
     found = []
     for path in root.rglob("*"):
         relative = path.relative_to(root)
-        if path.is_file() and not _skipped(relative):
+        if path.is_file() and not skipped(relative):
             found.append((relative.as_posix(), path))
     return sorted(found)
 
 
-def _skipped(relative: Path) -> bool:
+def skipped(relative: Path) -> bool:
+    """A bytecode cache (embeds source mtimes): never in a zip."""
     return bool(SKIPPED_PARTS.intersection(relative.parts)) or relative.name.endswith(SKIPPED_SUFFIXES)
 
 
