@@ -8,11 +8,13 @@ One table (the stack's `session_table` resource) holds two kinds of item under i
 (key = `link:` + the consent link's hash, pointing at its session). Reads are strongly consistent
 (GetItem ConsistentRead), so a link opened a moment after it was recorded is found.
 
-The initiator's token at rest: blanked by `consume` and `burn`, and by any read that finds the session
-expired. Expired items are deleted by DynamoDB's TTL on `expires_at` (epoch seconds), which AWS runs
-lazily (typically within a few days: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/howitworks-ttl.html),
-so every read checks the expiry itself, and a session nobody touches again keeps its (expired) token
-until TTL removes the item. boto3 is imported only when a table is configured.
+The initiator's token at rest: blanked by `consume` and `burn`, by any read that finds the session
+expired, and at its expiry by the process that recorded it (a conditional UpdateItem: handoff/expiry.py).
+Expired items are deleted by DynamoDB's TTL on `expires_at` (epoch seconds), which AWS runs lazily
+(typically within a few days: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/howitworks-ttl.html),
+so every read checks the expiry itself; a session whose recording process exits before it expires, and that
+nobody reads again, keeps its (expired) token until TTL removes the item. boto3 is imported only when a
+table is configured.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import time
 from typing import Any
 
 from handoff.callers import IdentifierKind
+from handoff.expiry import blank_at
 from handoff.sessions import (
     SESSION_TTL_SECONDS,
     OAuthSession,
@@ -116,7 +119,18 @@ class DynamoDbSessionStore:
         found = self._read(session_uri)
         if found is None:
             raise SessionUnavailable("unknown")
+        blank_at(found.expires_at, self.blank_expired, session_uri)
         return found
+
+    def blank_expired(self, session_uri: str) -> None:
+        """Forget the session's initiator if it has expired and still holds it: one conditional UpdateItem."""
+        self._update(
+            session_uri,
+            "SET identifier = :blank, authorization_url = :blank",
+            f"attribute_exists({KEY}) AND {TTL_ATTRIBUTE} <= :now AND "
+            "(identifier <> :blank OR authorization_url <> :blank)",
+            {":blank": ""},
+        )
 
     def get(self, session_uri: str) -> OAuthSession:
         return usable(self._read(session_uri))

@@ -11,7 +11,8 @@ completed:
 - `consume` and `burn` blank the identifier and the authorization URL (`release` puts the identifier
   back after a retryable failure);
 - every call blanks the identifiers of expired sessions and deletes rows a further TTL later (kept
-  that long only so that a late click says "expired" or "already used" rather than "unknown");
+  that long only so that a late click says "expired" or "already used" rather than "unknown"), and the
+  process that records a session blanks it at its expiry without waiting for a call (handoff/expiry.py);
 - `secure_delete` zeroes what SQLite frees, and the WAL is checkpointed (TRUNCATE) after each blanking
   or deletion, so an old value survives neither in the database's free space nor in the WAL.
 """
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from handoff.callers import IdentifierKind
+from handoff.expiry import blank_at
 from handoff.private_files import create_private_file
 from handoff.sessions import (
     SESSION_TTL_SECONDS,
@@ -144,7 +146,13 @@ class SqliteSessionStore:
             found = _select(db, "session_uri", session_uri)
         if not recorded or found is None:
             raise SessionUnavailable("used")
+        blank_at(found.expires_at, self.blank_expired, session_uri)
         return found
+
+    def blank_expired(self, session_uri: str) -> None:
+        """Forget the initiators of the sessions that have expired (all of them: one statement), now."""
+        with self._writing(time.time()):
+            pass
 
     def get(self, session_uri: str) -> OAuthSession:
         _check_storable(session_uri)

@@ -6,19 +6,25 @@ Each check began as an xfail(strict=True) reproduction of a hole and passes sinc
   again: SQLite's `INSERT OR REPLACE` and DynamoDB's unconditional `Put` overwrote used_at, burned and
   browser_hash. GetResourceOauth2Token takes a sessionUri as input ("tracks the authorization flow state
   across multiple requests"), so the store must not rely on AgentCore never handing the same URI out twice.
+- A session nobody opened again kept the initiator's token until the next call to the store (SQLite) or until
+  DynamoDB's TTL deleted the item, which AWS does lazily, typically within days (issue 26).
 - Withstood: two browsers racing to bind one session (exactly one wins, in both stores).
 """
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
+from contextlib import closing
 from pathlib import Path
 
+import boto3
 import pytest
 
-from handoff.dynamodb_sessions import DynamoDbSessionStore
+from handoff.dynamodb_sessions import KEY, DynamoDbSessionStore
 from handoff.links import digest
-from handoff.sessions import SessionUnavailable
+from handoff.sessions import SessionStore, SessionUnavailable
 from handoff.sqlite_sessions import SqliteSessionStore
 from tests.handoff.test_session_stores import TOKEN, URI, MakeStore, make_table
 from tests.sessions import record
@@ -79,3 +85,39 @@ def test_two_browsers_racing_to_bind_one_session_exactly_one_wins(make_store: Ma
     winners = [r for r in results if r.startswith("bound")]
     assert len(winners) == 1 and results.count("elsewhere") == 5, results
     assert make_store().get(URI).browser_hash == winners[0].removeprefix("bound ")
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "dynamodb"])
+def test_an_abandoned_session_forgets_its_token_at_expiry_without_another_call(
+    request: pytest.FixtureRequest, tmp_path: Path, kind: str
+) -> None:
+    """Issue 26: a session nobody opens kept the initiator's JWT until the next call to the store (SQLite) or until
+    DynamoDB's TTL removed the item (lazily, within days). Read here from the storage itself, not through a store
+    (whose every call purges): the store that recorded it blanks it once it expires, with no further call."""
+    if kind == "sqlite":
+        path = tmp_path / "s.sqlite3"
+        store: SessionStore = SqliteSessionStore(path, ttl=0.5)
+
+        def stored() -> str:
+            with closing(sqlite3.connect(path)) as db:
+                row = db.execute("SELECT identifier FROM oauth_sessions WHERE session_uri = ?", (URI,)).fetchone()
+            return str(row[0])
+
+    else:
+        request.getfixturevalue("sandbox")
+        table, client = make_table("sessions"), boto3.client("dynamodb")
+        store = DynamoDbSessionStore(table, region="us-east-1", ttl=0.5)
+
+        def stored() -> str:
+            item = client.get_item(TableName=table, Key={KEY: {"S": URI}}, ConsistentRead=True)["Item"]
+            return str(item.get("identifier", {}).get("S", ""))
+
+    record(store, URI, TOKEN)
+    assert stored() == TOKEN  # pending: the token is needed to complete it
+    deadline = time.monotonic() + 60  # a hang guard, not a timing
+    while stored() == TOKEN:
+        assert time.monotonic() < deadline, "the expired session still holds the initiator's token"
+        time.sleep(0.1)
+    assert stored() == ""
+    with pytest.raises(SessionUnavailable, match="expired"):
+        store.get(URI)
