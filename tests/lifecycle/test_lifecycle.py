@@ -250,44 +250,39 @@ def test_aws_region_alone_is_enough(sandbox: Sandbox, workdir: Path, monkeypatch
     assert reconcile("plan").exit_code == 0
 
 
-@pytest.mark.parametrize(
-    ("client", "key", "typed"),
-    [
-        ("claude-desktop", "mcpServers", False),
-        ("claude-code", "mcpServers", True),
-        ("cursor", "mcpServers", False),
-        ("vscode", "servers", True),
-    ],
-)
-def test_output_prints_mcp_client_configuration(
-    sandbox: Sandbox, workdir: Path, client: str, key: str, typed: bool
-) -> None:
+CLIENT_KEYS = {"claude-desktop": ("mcpServers", False), "claude-code": ("mcpServers", True)}
+CLIENT_KEYS |= {"cursor": ("mcpServers", False), "vscode": ("servers", True)}
+
+
+def test_output_prints_mcp_client_configuration(sandbox: Sandbox, workdir: Path) -> None:
+    """Every client's SigV4-door entry (one apply for all four: the command only reads config.json)."""
     apply_ok()
-    result = reconcile("output", "--client", client, "--mcp-url", "http://localhost:8000/mcp", "--profile", "dev")
-    assert result.exit_code == 0, result.output
-    document, _, where = result.output.partition("\n\n")  # CliRunner mixes stderr in: the JSON comes first
-    entry = json.loads(document)[key]["github"]
-    assert entry.get("type") == ("stdio" if typed else None)
-    assert entry["command"] == "uvx" and "env" not in entry
-    args = entry["args"]
-    assert args[2:5] == ["mcp-connect", "--url", "http://localhost:8000/mcp"]
-    assert args[args.index("--issuer") + 1] == f"{sandbox.url}/oidc/.well-known/openid-configuration"
-    assert args[args.index("--client-id") + 1] == "sandbox-demo" and args[-2:] == ["--profile", "dev"]
-    assert "merge the entry" in where and "eyJ" not in result.output  # no token, ever
+    for client, (key, typed) in CLIENT_KEYS.items():
+        result = reconcile("output", "--client", client, "--mcp-url", "http://localhost:8000/mcp", "--profile", "dev")
+        assert result.exit_code == 0, result.output
+        document, _, where = result.output.partition("\n\n")  # CliRunner mixes stderr in: the JSON comes first
+        entry = json.loads(document)[key]["github"]
+        assert entry.get("type") == ("stdio" if typed else None)
+        assert entry["command"] == "uvx" and "env" not in entry
+        args = entry["args"]
+        assert args[2:5] == ["mcp-connect", "--url", "http://localhost:8000/mcp"]
+        assert args[args.index("--issuer") + 1] == f"{sandbox.url}/oidc/.well-known/openid-configuration"
+        assert args[args.index("--client-id") + 1] == "sandbox-demo" and args[-2:] == ["--profile", "dev"]
+        assert "merge the entry" in where and "eyJ" not in result.output  # no token, ever
 
 
-@pytest.mark.parametrize("client", ["claude-desktop", "claude-code", "cursor", "vscode"])
-def test_output_for_the_oauth_door_is_the_url_alone(sandbox: Sandbox, workdir: Path, client: str) -> None:
+def test_output_for_the_oauth_door_is_the_url_alone(sandbox: Sandbox, workdir: Path) -> None:
     apply_ok()
     url = json.loads((workdir / "config.json").read_text())["runtime"]["invocation_url"]
-    result = reconcile("output", "--client", client, "--door", "oauth")
-    assert result.exit_code == 0, result.output
-    shown, _, where = result.output.partition("\n\n")
-    if client == "claude-desktop":  # its file takes only stdio servers
-        assert shown.strip() == url and "Connectors" in where
-        return
-    entry = next(iter(json.loads(shown).values()))["github"]
-    assert entry == ({"url": url} if client == "cursor" else {"type": "http", "url": url})
+    for client in CLIENT_KEYS:
+        result = reconcile("output", "--client", client, "--door", "oauth")
+        assert result.exit_code == 0, result.output
+        shown, _, where = result.output.partition("\n\n")
+        if client == "claude-desktop":  # its file takes only stdio servers
+            assert shown.strip() == url and "Connectors" in where
+            continue
+        entry = next(iter(json.loads(shown).values()))["github"]
+        assert entry == ({"url": url} if client == "cursor" else {"type": "http", "url": url})
 
 
 def test_output_for_a_client_points_at_the_stacks_runtime(sandbox: Sandbox, workdir: Path) -> None:
