@@ -13,12 +13,14 @@ from __future__ import annotations
 import hmac
 import logging
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from callback.signin import Identity, identity_of_token
+from handoff.callers import unverified_claims
 from handoff.links import digest
 from handoff.sessions import OAuthSession, SessionStore, SessionUnavailable
 
@@ -136,6 +138,15 @@ def confirmer_check(
     return None
 
 
+SIGN_IN_EXPIRED = Problem(
+    "Your sign-in expired before you approved",
+    410,
+    "AgentCore links an authorization only to the exact sign-in (token) your MCP client had when it asked, and "
+    "that one has expired. Nothing was linked. Call the tool again from your client (it renews its sign-in by "
+    "itself) and open the new link.",
+)
+
+
 def completion_failure(code: str) -> Problem:
     """What a CompleteResourceTokenAuth error code means for the person (retryable or final)."""
     if code in RETRYABLE:
@@ -156,6 +167,10 @@ def complete_once(store: SessionStore, identity_client: Any, session_uri: str) -
         session = store.consume(session_uri)
     except SessionUnavailable as exc:
         return unavailable(exc)
+    if session.identifier_kind == "userToken" and _expired(session.identifier):
+        # Whether AWS refuses an expired userToken here is UNCONFIRMED; the sandbox does (the stricter
+        # reading), and the person learns what to do instead of a bare refusal.
+        return SIGN_IN_EXPIRED
     identifier = {session.identifier_kind: session.identifier}
     try:
         identity_client.complete_resource_token_auth(sessionUri=session_uri, userIdentifier=identifier)
@@ -170,3 +185,9 @@ def complete_once(store: SessionStore, identity_client: Any, session_uri: str) -
         log.warning("CompleteResourceTokenAuth could not be sent: %s", type(exc).__name__)
         return AWS_UNREACHABLE
     return session
+
+
+def _expired(token: str) -> bool:
+    """The initiator's JWT has passed its `exp` (read, not verified: AWS verifies it)."""
+    exp = (unverified_claims(token) or {}).get("exp")
+    return isinstance(exp, (int, float)) and exp <= time.time()

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+import jwt
+
 from sandbox.errors import AwsError, validation
 
 URN_PREFIX = "urn:ietf:params:oauth:request_uri:"
@@ -127,6 +129,10 @@ class IdentityFlow:
             )
             if denied:
                 raise AwsError("AccessDeniedException", "Invalid or expired session", 403)
+            if kind == "userToken" and _expired(str(value)):
+                # UNCONFIRMED whether AWS checks the userToken's expiry here ("the OAuth2.0 token ... used
+                # for initiating the user authorization request", API reference); refused: the stricter reading.
+                raise AwsError("AccessDeniedException", "The user token has expired", 403)
             assert session is not None and session.token is not None
             session.completed = True
             self.vault[(session.provider, session.initiator.vault_key)] = session.token
@@ -138,3 +144,11 @@ class IdentityFlow:
         if session is None or session.expired or session.completed:
             raise validation("this authorization link is unknown, used or expired; call the tool again for a fresh one")
         return session
+
+
+def _expired(token: str) -> bool:
+    try:
+        exp = jwt.decode(token, options={"verify_signature": False}).get("exp")
+    except jwt.PyJWTError:
+        return False
+    return isinstance(exp, (int, float)) and exp <= time.time()

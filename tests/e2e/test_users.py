@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import boto3
+import httpx
 import pytest
 from botocore.exceptions import ClientError
 
@@ -111,3 +112,31 @@ async def test_residual_risk_a_victim_whose_browser_never_reaches_the_callback(d
         assert page.status_code == 200 and "id='confirm'" in page.text
         assert alices.confirm(page).status_code == 200
     assert (await call(deployment, alice, "get_user_profile"))["login"] == "bob"
+
+
+def short_token(deployment: Deployment, user: str, seconds: int) -> str:
+    answer = httpx.post(f"{deployment.stack.sandbox.url}/oidc/token", json={"user": user, "expires_in": seconds})
+    return str(answer.raise_for_status().json()["access_token"])
+
+
+async def test_a_sign_in_renewed_between_the_link_and_the_click(deployment: Deployment) -> None:
+    """Issue 21: clients renew their JWT on their own. While the token that asked is still valid, the consent
+    completes for it, and the renewed token (same issuer and subject) reads the linked account; once it has
+    expired, the page says what to do, nothing is linked, and a new link from the renewed token completes."""
+    asked = short_token(deployment, "alice", 120)
+    link = (await call(deployment, asked, "get_user_profile"))["authorization_required"]["url"]
+    renewed = mint(deployment.stack.sandbox.url, "alice")
+    done = await asyncio.to_thread(authorize, link, login="alice")
+    assert done.status_code == 200 and "id='done'" in done.text
+    assert (await call(deployment, renewed, "get_user_profile"))["login"] == "alice"
+
+    asked = short_token(deployment, "bob", 2)
+    link = (await call(deployment, asked, "get_user_profile"))["authorization_required"]["url"]
+    await asyncio.sleep(3)  # bob's client renewed its sign-in meanwhile; the token that asked has expired
+    renewed = mint(deployment.stack.sandbox.url, "bob")
+    page = await asyncio.to_thread(authorize, link, login="bob")
+    assert page.status_code == 410 and "Call the tool again" in page.text
+    assert ("bob" not in key for key in deployment.stack.sandbox.app.flow.vault)
+    again = (await call(deployment, renewed, "get_user_profile"))["authorization_required"]["url"]
+    done = await asyncio.to_thread(authorize, again, login="bob")
+    assert done.status_code == 200 and (await call(deployment, renewed, "get_user_profile"))["login"] == "bob"
