@@ -11,6 +11,7 @@
     /oidc/...                          test identity provider and OAuth 2.1 authorization server (sandbox.oidc)
     /.well-known/{oauth-authorization-server,openid-configuration}/oidc   its metadata (RFC 8414 section 3.1)
     /github/...                        GitHub stand-in (OAuth pages and API)
+    Host: <id>.lambda-url.<region>.on.aws   Lambda function URLs, answered by the uploaded zip (sandbox.lambda_urls)
     everything else                    moto (IAM, S3, DynamoDB, AgentCore gateways and targets)
 
 Only loopback clients are served.
@@ -36,6 +37,9 @@ from sandbox.gateway_mcp import GatewayDataPlane
 from sandbox.github import GitHubStandIn
 from sandbox.identity_control import IdentityControl
 from sandbox.identity_flow import IdentityFlow
+from sandbox.lambda_rules import install as install_lambda_rules
+from sandbox.lambda_urls import HOST as FUNCTION_URL_HOST
+from sandbox.lambda_urls import FunctionUrls
 from sandbox.oidc import OidcIssuer
 from sandbox.runtime_code import DeployedCode
 from sandbox.runtime_control import RuntimeControl
@@ -97,6 +101,8 @@ class SandboxApp:
         self.oidc = OidcIssuer()
         self.code: DeployedCode | None = None
         self.runtime_data: RuntimeDataPlane | None = None
+        self.function_urls: FunctionUrls | None = None
+        install_lambda_rules()
         self.reset()
 
     def close(self) -> None:
@@ -105,12 +111,15 @@ class SandboxApp:
             self.runtime_data.close()
         if self.code is not None:
             self.code.stop_all()
+        if self.function_urls is not None:
+            self.function_urls.close()
 
     def reset(self) -> None:
         self.close()
         self.code = DeployedCode(self.credentials)
         self.runtimes = RuntimeControl(self.code)
         self.runtime_data = RuntimeDataPlane(self.runtimes, self.code, self.credentials)
+        self.function_urls = FunctionUrls(self.credentials)
         self.identity = IdentityControl()
         gateway_identity.attach(self.identity)
         self.flow = IdentityFlow()
@@ -153,6 +162,9 @@ class SandboxApp:
 
     def _route(self, request: Request) -> Response | None:
         path, method, base = request.path, request.method, request.host_url.rstrip("/")
+        if FUNCTION_URL_HOST.fullmatch(request.host) and self.function_urls is not None:
+            own = f"http://{request.environ['SERVER_NAME']}:{request.environ['SERVER_PORT']}"
+            return self.function_urls.handle(request, sandbox_url=own)
         if path.startswith("/identities/"):
             return self._identities(request, path.removeprefix("/identities/"), base)
         if path.startswith("/tags/"):
