@@ -58,6 +58,16 @@ class Browser:
         fields = {**dict(HIDDEN.findall(page.text)), "login": github_login or self.person}
         return self._follow(self._post(urljoin(str(page.url), GITHUB_AUTHORIZE_PATH), fields))
 
+    def sign_in(self, url: str) -> str:
+        """Sign in as this browser's person on the identity provider's page at `url` (an authorization request
+        an app sent the browser to); returns where the provider sends the browser next (the app's redirect URI
+        with the code), without going there."""
+        page = self._get(url)
+        _expect(page, 200, "the identity provider's sign-in page")
+        answer = self._post(urljoin(url, SIGN_IN_PATH), {**dict(HIDDEN.findall(page.text)), "user": self.person})
+        _expect(answer, 302, "the sign-in form")
+        return urljoin(url, answer.headers["Location"])
+
     def confirm(self, page: httpx.Response) -> httpx.Response:
         """Press the callback's confirmation button on `page`; returns the answer."""
         if page.status_code != 200 or "id='confirm'" not in page.text:

@@ -13,6 +13,7 @@ Next steps:
   (in another shell, with that environment exported)
   reconcile apply --auto-approve         create the stack there; writes config.json
   reconcile sandbox token alice          a test user's JWT for the gateway (reconcile output gateway.url)
+  reconcile output --client NAME         the entry for Claude Desktop, Claude Code, Cursor or VS Code
   README.md, "The sandbox", shows the OAuth consent flow step by step.
 """
 
@@ -27,12 +28,18 @@ Next steps:
 @click.option(
     "--runtime",
     is_flag=True,
-    help="Reach mcp-server as a deployed client does: through mcp-proxy-for-aws (stdio, SigV4) to the "
-    "sandbox's AgentCore Runtime, which runs the server apply uploaded; no local mcp-server. The first run "
-    "downloads mcp-proxy-for-aws from PyPI with uv (its only network use); MCP_PROXY_FOR_AWS may name an "
-    "installed mcp-proxy-for-aws executable instead.",
+    help="Reach mcp-server as a deployed client does: through mcp-connect (stdio, SigV4 door) to the sandbox's "
+    "AgentCore Runtime, which runs the server apply uploaded; no local mcp-server.",
 )
-def demo_command(stack_file: Path, keep: bool, runtime: bool) -> None:
+@click.option(
+    "--door",
+    type=click.Choice(["sigv4", "oauth"]),
+    default="sigv4",
+    show_default=True,
+    help="oauth: deploy the runtime with a CUSTOM_JWT authorizer and let the MCP client sign in by itself, "
+    'straight to the runtime (implies --runtime). README "Doors".',
+)
+def demo_command(stack_file: Path, keep: bool, runtime: bool, door: str) -> None:
     """The whole mission offline: sandbox, apply, MCP server, OAuth consent, tools, destroy.
 
     No AWS account, no GitHub account: the sandbox stands in for both. Apply deploys mcp-server to
@@ -46,7 +53,7 @@ def demo_command(stack_file: Path, keep: bool, runtime: bool) -> None:
     from demo.run import run_demo
 
     try:
-        run_demo(stack_file, keep=keep, runtime=runtime)
+        run_demo(stack_file, keep=keep, runtime=runtime, door=door)
     except StepFailed as exc:
         click.secho(f"Demo failed: {exc}", fg="red", err=True)
         sys.exit(1)

@@ -1,8 +1,9 @@
 """The demo's MCP client: the real SDK, connected as a user's client would be. Either straight to a
-local mcp-server over streamable HTTP (the JWT as a bearer token), or through mcp-proxy-for-aws over
-stdio (SigV4, the JWT in a signed header; `reconcile output --client` sets clients up the same way),
-which reaches the server on AgentCore Runtime. The proxy pins mcp<2, so it runs in its own
-environment: `uv tool run` fetches the pinned release from PyPI on first use, then uses uv's cache.
+local mcp-server over streamable HTTP (the JWT as a bearer token); or over stdio to a process that reaches
+the server on AgentCore Runtime (mcp-connect, or mcp-proxy-for-aws: SigV4, the JWT in a signed header);
+or straight to the runtime with the SDK's own OAuth client (the OAuth door, demo.doors). The proxy pins
+mcp<2, so it runs in its own environment: `uv tool run` fetches the pinned release from PyPI on first use,
+then uses uv's cache.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from mcp import StdioServerParameters
 from mcp.types import CallToolResult
 
+from demo.doors import OAuthDoor
 from reconciler.client_config import PROXY_VERSION, proxy_args
 
 PROXY_EXECUTABLE = "MCP_PROXY_FOR_AWS"
@@ -35,13 +37,13 @@ class Direct:
 
 @dataclass(frozen=True)
 class Proxied:
-    """mcp-proxy-for-aws to start, and the file its stderr (its log) goes to."""
+    """The stdio process to start (mcp-connect or mcp-proxy-for-aws), and the file its stderr goes to."""
 
     params: StdioServerParameters
     log: Path
 
 
-Server = Direct | Proxied
+Server = Direct | Proxied | OAuthDoor
 Call = tuple[str, dict[str, Any]]
 
 
@@ -78,12 +80,31 @@ async def _call_tools(server: Server, calls: list[Call]) -> list[CallToolResult]
     async with AsyncExitStack() as stack:
         if isinstance(server, Proxied):
             transport = stdio_client(server.params, errlog=stack.enter_context(server.log.open("a")))
+        elif isinstance(server, OAuthDoor):
+            http = await stack.enter_async_context(httpx2.AsyncClient(auth=server.provider(), timeout=60))
+            transport = streamable_http_client(server.url, http_client=http)
         else:
             headers = {"Authorization": f"Bearer {server.token}"}
             http = await stack.enter_async_context(httpx2.AsyncClient(headers=headers, timeout=60))
             transport = streamable_http_client(server.url, http_client=http)
         client = await stack.enter_async_context(Client(transport, mode="legacy"))
         return [await client.call_tool(name, arguments) for name, arguments in calls]
+
+
+async def _list_tools(server: Server) -> list[str]:
+    import httpx2
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    assert isinstance(server, OAuthDoor), "only the OAuth door signs in on its own"
+    async with httpx2.AsyncClient(auth=server.provider(), timeout=60) as http:
+        async with Client(streamable_http_client(server.url, http_client=http), mode="legacy") as client:
+            return [tool.name for tool in (await client.list_tools()).tools]
+
+
+def list_tools(server: Server) -> list[str]:
+    """tools/list in one session (the OAuth door's client signs in on its first request)."""
+    return asyncio.run(_list_tools(server))
 
 
 def call_tools(server: Server, *calls: Call) -> list[CallToolResult]:

@@ -1,11 +1,12 @@
 """The offline end-to-end demo, step by step, each timed:
 
 sandbox -> plan -> apply (config.json; mcp-server packaged onto AgentCore Runtime) -> mcp-server +
-oauth-callback locally -> a demo user's JWT -> get_user_profile through a real MCP client
+oauth-callback locally -> the demo user signs in -> get_user_profile through a real MCP client
 ("authorization needed" + link) -> GitHub consent and the callback's confirmation, followed as a
 browser would -> retry: profile and repositories -> destroy -> everything stopped (also on Ctrl-C
 or error). With `runtime`, only oauth-callback runs locally and the client's calls go through
-mcp-proxy-for-aws to the sandbox's AgentCore Runtime, which runs the uploaded server. Exits
+mcp-connect (SigV4) to the sandbox's AgentCore Runtime, which runs the uploaded server; with
+`door="oauth"` the client goes straight to the runtime and signs in by itself (MCP authorization). Exits
 non-zero naming the failed step and its cause; a failed run keeps its working folder (logs, session
 database) and prints where it is.
 """
@@ -24,10 +25,10 @@ from demo.steps import DEMO_USER, Run
 from demo.workdir import working_folder
 
 
-def run_demo(stack_file: Path, *, keep: bool, runtime: bool = False) -> None:
+def run_demo(stack_file: Path, *, keep: bool, runtime: bool = False, door: str = "sigv4") -> None:
     timed = Steps()
     with working_folder(keep=keep) as workdir, ExitStack() as running:
-        run = Run(stack_file.resolve(), workdir, running, runtime=runtime)
+        run = Run(stack_file.resolve(), workdir, running, runtime=runtime or door == "oauth", door=door)
         deploy(timed, run)
         authorize(timed, run)
         if keep:
@@ -38,8 +39,10 @@ def run_demo(stack_file: Path, *, keep: bool, runtime: bool = False) -> None:
 
 def route(run: Run) -> str:
     """How the demo user's MCP client reaches mcp-server, for the steps' titles."""
+    if run.door == "oauth":
+        return "straight to AgentCore Runtime (sandbox), OAuth door"
     if run.runtime:
-        return "through mcp-proxy-for-aws -> AgentCore Runtime (sandbox)"
+        return "through mcp-connect (SigV4) -> AgentCore Runtime (sandbox)"
     return "through an MCP client -> local mcp-server"
 
 
@@ -68,7 +71,12 @@ def deploy(timed: Steps, run: Run) -> None:
 
 def authorize(timed: Steps, run: Run) -> None:
     """A user's first call, consent as a browser gives it, the call again."""
-    timed.run(f"Sign in as demo user {DEMO_USER} (a JWT from the sandbox's OIDC issuer)", lambda: steps.sign_in(run))
+    how = (
+        "the MCP client follows the runtime's 401 to the identity provider, registers and signs in"
+        if run.door == "oauth"
+        else "mcp-connect login: authorization code + PKCE on the identity provider's page"
+    )
+    timed.run(f"Sign in as demo user {DEMO_USER} ({how})", lambda: steps.sign_in(run))
     link = timed.run(f"Call get_user_profile {route(run)}: authorization is needed", lambda: steps.first_call(run))
     landing = timed.run(
         "Open the link in a browser: sign in at the callback as the same user, approve on GitHub (stand-in)",

@@ -11,14 +11,18 @@ from pathlib import Path
 
 import click
 import httpx
+from mcp import StdioServerParameters
 
 from demo.browser import Browser
+from demo.doors import LOOPBACK_REDIRECT, OAuthDoor, connect_login, connect_params
 from demo.errors import StepFailed
-from demo.mcp_client import Direct, Proxied, Server, call_tools, proxy_params, text_of
+from demo.mcp_client import Direct, Proxied, Server, call_tools, list_tools, text_of
 from demo.processes import ReservedPort, child, reserve_port
 from reconciler.settings import EngineSettings
 
 DEMO_USER = "alice"
+DEMO_ENV_CLIENT = "sandbox-demo"
+"""The sandbox identity provider's pre-registered client (sandbox.cli.DEMO_ENV's OIDC_CLIENT_ID)."""
 PREFERRED_PORTS = {"mcp-server": 8000, "oauth-callback": 8080}
 MODULES = {"mcp-server": "server", "oauth-callback": "callback"}
 
@@ -30,7 +34,11 @@ class Run:
     running: ExitStack
     """Everything started (sandbox, children) is stopped when this closes."""
     runtime: bool = False
-    """The user's client reaches mcp-server on AgentCore Runtime through mcp-proxy-for-aws; no local mcp-server."""
+    """The user's client reaches mcp-server on AgentCore Runtime; no local mcp-server."""
+    door: str = "sigv4"
+    """sigv4: through mcp-connect (signed with the sandbox's AWS keys); oauth: the client's own OAuth, straight
+    to a runtime with a CUSTOM_JWT authorizer (README "Doors")."""
+    oauth: OAuthDoor | None = None
     sandbox_url: str = ""
     aws_environ: dict[str, str] = field(default_factory=dict)
     """The sandbox's AWS_* variables (its endpoint and credentials)."""
@@ -65,11 +73,16 @@ class Run:
 
     @property
     def server(self) -> Server:
-        """The demo user's MCP client's way to the server, signing (through the proxy) with the sandbox's keys."""
+        """The demo user's MCP client's way to the server: the local one with the signed-in user's JWT, or the
+        runtime through mcp-connect (SigV4 door) or through the client's own OAuth (OAuth door)."""
         if not self.runtime:
             return Direct(self.endpoint, self.token)
-        params = proxy_params(self.endpoint, region=self.region, token=self.token, aws_environ=self.aws_environ)
-        return Proxied(params, log=self.workdir / "mcp-proxy-for-aws.log")
+        if self.door == "oauth":
+            assert self.oauth is not None, "sign_in made the client"
+            return self.oauth
+        command, args, env = connect_params(self.config, self.workdir, self.aws_environ)
+        params = StdioServerParameters(command=command, args=args, env=env)
+        return Proxied(params, log=self.workdir / "mcp-connect.log")
 
 
 def start_sandbox(run: Run) -> None:
@@ -88,8 +101,15 @@ def start_sandbox(run: Run) -> None:
             **DEMO_ENV,
             "OIDC_DISCOVERY_URL": f"{sandbox.url}/oidc/.well-known/openid-configuration",
             "CALLBACK_URL": f"http://127.0.0.1:{run.ports['oauth-callback'].number}/oauth/callback",
+            "SANDBOX_OIDC_REDIRECT_URIS": LOOPBACK_REDIRECT,  # mcp-connect's loopback sign-in, any port
         }
     )
+    if run.door == "oauth":
+        from sandbox.oidc import API_SCOPES
+
+        # Both authorizers require the API scope; no client id, so the client's own registration is accepted.
+        os.environ.update({"RUNTIME_AUTHORIZER": "CUSTOM_JWT", "OIDC_SCOPES": API_SCOPES})
+        os.environ.pop("OIDC_CLIENT_ID")
 
 
 ON_THE_SANDBOX = EngineSettings(poll_initial=0.05, poll_max=0.2, lock_poll=0.2)
@@ -130,6 +150,8 @@ def destroy(run: Run) -> None:
 
 def start_servers(run: Run) -> None:
     """The local servers: oauth-callback, and mcp-server unless it runs on AgentCore Runtime."""
+    if run.door == "oauth":  # the callback's own sign-in client (the stack lists none for the OAuth door)
+        os.environ["OIDC_CLIENT_ID"] = DEMO_ENV_CLIENT
     for name in run.local_servers:
         port = run.ports[name]
         args = [MODULES[name], "--config", str(run.config), "--log-level", "warning"]
@@ -138,8 +160,20 @@ def start_servers(run: Run) -> None:
 
 
 def sign_in(run: Run) -> None:
-    response = httpx.post(f"{run.sandbox_url}/oidc/token", json={"user": DEMO_USER}, timeout=30)
-    run.token = response.raise_for_status().json()["access_token"]
+    """The demo user signs in on the identity provider's page: with mcp-connect (SigV4 door, and for the local
+    server the token it got), or, through the OAuth door, by the MCP client itself on its first request."""
+    if run.door == "oauth":
+        run.oauth = OAuthDoor(run.endpoint, DEMO_USER)
+        tools = list_tools(run.oauth)
+        if run.oauth.signed_in != [DEMO_USER]:
+            raise StepFailed("the MCP client did not sign in through the runtime's 401")
+        click.echo(f"    registered as {_client_id(run.oauth)}; signed in; {len(tools)} tools listed")
+        return
+    run.token = connect_login(run.config, run.workdir, DEMO_USER)
+
+
+def _client_id(door: OAuthDoor) -> str:
+    return str(getattr(door.client, "client_id", "?"))
 
 
 def first_call(run: Run) -> str:

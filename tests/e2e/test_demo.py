@@ -36,8 +36,14 @@ def _demo_env() -> dict[str, str]:
         pytest.param(
             ["--runtime"],
             "Start oauth-callback locally (mcp-server runs on AgentCore Runtime)",
-            "through mcp-proxy-for-aws -> AgentCore Runtime (sandbox)",
-            id="runtime-through-the-proxy",
+            "through mcp-connect (SigV4) -> AgentCore Runtime (sandbox)",
+            id="runtime-through-mcp-connect",
+        ),
+        pytest.param(
+            ["--door", "oauth"],
+            "Start oauth-callback locally (mcp-server runs on AgentCore Runtime)",
+            "straight to AgentCore Runtime (sandbox), OAuth door",
+            id="runtime-through-the-oauth-door",
         ),
     ],
 )
@@ -56,6 +62,8 @@ def test_demo_command_runs_the_whole_mission(flags: list[str], servers: str, rou
     first_call, again = _step(out, f"Call get_user_profile {route}"), _step(out, f"Call the tools again {route}")
     assert "Authorization needed." in first_call and "/oauth/start?link=" in first_call
     assert "linked GitHub for alice" in out
+    signed_in = _step(out, "Sign in as demo user alice")  # on the identity provider's page, nothing minted
+    assert ("registered as" in signed_in) == ("oauth" in flags), signed_in
     assert "alice (Alice Liddell)" in again and "alice/alice-project-" in again
     created = re.search(r"Plan: (\d+) to add", out)
     assert created and int(created.group(1)) > 0, out[-3000:]
