@@ -98,13 +98,15 @@ class Clients:
     s3: Any = None
     dynamodb: Any = None
     """For the Runtime deployment's kinds (artifact bucket and code, session table)."""
+    lambda_: Any = None
+    """For the hosted callback's kinds (lambda_function, function_url)."""
 
     def count_calls(self, counter: CallCounter) -> None:
         self.on("before-call.*.*", counter)
 
     def on(self, event: str, handler: Callable[..., Any]) -> None:
         """Register a botocore event handler on every client the kinds use."""
-        for client in (self.iam, self.control, self.s3, self.dynamodb):
+        for client in (self.iam, self.control, self.s3, self.dynamodb, self.lambda_):
             if client is not None:
                 client.meta.events.register(event, handler)
 
@@ -145,6 +147,7 @@ def make_clients(*, profile: str | None = None, region: str | None = None) -> Cl
         ssm=client("ssm"),
         s3=client("s3"),
         dynamodb=client("dynamodb"),
+        lambda_=client("lambda"),
     )
 
 

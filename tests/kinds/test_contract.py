@@ -36,6 +36,15 @@ SAMPLES = """
   contract_identity:
     kind: workload_identity
     allowed_return_urls: [https://callback.example.com/oauth/callback]
+  contract_function:
+    kind: lambda_function
+    role_arn: ${runtime_role.arn}
+    code: {bucket: "${server_code.bucket}", key: "${server_code.key}", sha256: "${server_code.sha256}"}
+    runtime: python3.12
+    handler: callback.lambda_handler.handler
+  contract_url:
+    kind: function_url
+    function: ${contract_function.name}
 """
 """Resources of the kinds the shipped stack does not declare, added to it under `resources:`."""
 KINDS = all_kinds()
