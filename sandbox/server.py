@@ -13,6 +13,8 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from sandbox import moto_fidelity
 from sandbox.app import SandboxApp
 from sandbox.consistency import Mode, mode_from_env, set_mode
+from sandbox.identity_control import ACCOUNT
+from sandbox.sigv4 import AccountKeys
 
 ACCESS_KEY = "sandbox"
 SECRET_KEY = "sandbox-secret"
@@ -41,7 +43,7 @@ class Sandbox:
         self.consistency: Mode = consistency or mode_from_env()
         moto_fidelity.install(self.consistency)
         delay = latency if latency is not None else float(os.environ.get("SANDBOX_LATENCY_MS", "0")) / 1000
-        self.app = SandboxApp({ACCESS_KEY: SECRET_KEY}, latency=delay)
+        self.app = SandboxApp(AccountKeys({ACCESS_KEY: SECRET_KEY}, ACCOUNT), latency=delay)
         self._server: BaseWSGIServer = make_server(host, port, self.app, threaded=True, request_handler=_QuietHandler)
         self._thread: threading.Thread | None = None
         self.resets = 0

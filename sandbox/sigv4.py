@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from botocore.auth import SigV4Auth
@@ -26,7 +27,35 @@ class SignatureError(Exception):
     pass
 
 
-def verify_sigv4(request: Request, secrets: dict[str, str], *, service: str) -> str:
+class AccountKeys(dict[str, str]):
+    """The access keys a request may be signed with: the sandbox's own (the items), and every Active key of the
+    account's IAM users (iam:CreateAccessKey in the sandbox), looked up when asked, as AWS takes any active key
+    of the account; so two people with their own keys are two principals. Whether each may call the operation
+    is not evaluated here (IAM policies): AWS would also refuse a principal without the action."""
+
+    def __init__(self, own: dict[str, str], account: str) -> None:
+        super().__init__(own)
+        self.account = account
+
+    def _users(self) -> dict[str, str]:
+        from moto.iam.models import iam_backends
+
+        backend = iam_backends[self.account]["global"]
+        return {
+            key.access_key_id: key.secret_access_key
+            for user in backend.users.values()
+            for key in user.access_keys
+            if key.status == "Active"
+        }
+
+    def __contains__(self, akid: object) -> bool:
+        return super().__contains__(akid) or akid in self._users()
+
+    def __missing__(self, akid: str) -> str:
+        return self._users()[akid]
+
+
+def verify_sigv4(request: Request, secrets: Mapping[str, str], *, service: str) -> str:
     """Returns the access key id of a correctly signed request; raises SignatureError otherwise."""
     match = AUTH.fullmatch(request.headers.get("Authorization", "").strip())
     if match is None:

@@ -1,8 +1,10 @@
-"""Issue 21's SigV4 door end to end: the shipped stack applied (Runtime included); alice and bob each sign in
-once with `mcp-connect login` (the browser seam driving the sandbox's sign-in page), then each runs their own
-`mcp-connect` process as an MCP client would (stdio), through the sandbox's AgentCore Runtime (SigV4 checked)
-to the packaged mcp-server, the gateway and the callback: each links and sees only their own GitHub account.
-Access tokens live 5 s here, so the second call is made with a token `mcp-connect` renewed by itself."""
+"""Issue 21's SigV4 door end to end: the shipped stack applied (Runtime included); alice and bob, two AWS
+principals (each an IAM user with their own access key) and two identity-provider users, each sign in once
+with `mcp-connect login` (the browser seam driving the sandbox's sign-in page), then each runs their own
+`mcp-connect` process as an MCP client would (stdio), through the sandbox's AgentCore Runtime (SigV4 checked
+against the account's keys) to the packaged mcp-server, the gateway and the callback: each links and sees only
+their own GitHub account. Access tokens live 5 s here, so the second call is made with a token `mcp-connect`
+renewed by itself."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import sys
 from pathlib import Path
 
 import anyio
+import boto3
 import pytest
 from click.testing import CliRunner
 from mcp import Client, StdioServerParameters
@@ -35,11 +38,21 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-def connect_params(config: Path, home: Path, sandbox: Sandbox) -> StdioServerParameters:
-    """`mcp-connect --config config.json` as a client entry starts it: the user's AWS credentials (the
-    sandbox's keys) in the environment, not AWS_ENDPOINT_URL (the invocation URL is in config.json)."""
+def own_aws_keys(name: str) -> dict[str, str]:
+    """An IAM user of the sandbox account with an access key of their own: another AWS principal."""
+    iam = boto3.client("iam")
+    iam.create_user(UserName=f"{name}-dev")
+    key = iam.create_access_key(UserName=f"{name}-dev")["AccessKey"]
+    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+
+
+def connect_params(
+    config: Path, home: Path, sandbox: Sandbox, keys: dict[str, str] | None = None
+) -> StdioServerParameters:
+    """`mcp-connect --config config.json` as a client entry starts it: the user's AWS credentials (`keys`, else
+    the sandbox's) in the environment, not AWS_ENDPOINT_URL (the invocation URL is in config.json)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env |= {**sandbox.environ, "AWS_EC2_METADATA_DISABLED": "true", "MCP_CONNECT_HOME": str(home)}
+    env |= {**sandbox.environ, **(keys or {}), "AWS_EC2_METADATA_DISABLED": "true", "MCP_CONNECT_HOME": str(home)}
     env |= {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}  # never a developer's real keyring
     env.pop("AWS_ENDPOINT_URL", None)
     return StdioServerParameters(command=sys.executable, args=["-m", "connect", "--config", str(config)], env=env)
@@ -55,6 +68,8 @@ async def test_two_users_each_through_their_own_mcp_connect_get_their_own_accoun
     assert applied.exit_code == 0, applied.output
     config = workdir / "config.json"
     homes = {name: tmp_path / f"home-{name}" for name in ("alice", "bob")}
+    keys = {name: own_aws_keys(name) for name in homes}
+    assert keys["alice"]["AWS_ACCESS_KEY_ID"] != keys["bob"]["AWS_ACCESS_KEY_ID"]
     for name, home in homes.items():
         monkeypatch.setattr("webbrowser.open", browser(name))
         login = CliRunner().invoke(main, ["login", "--config", str(config)], env={"MCP_CONNECT_HOME": str(home)})
@@ -66,7 +81,7 @@ async def test_two_users_each_through_their_own_mcp_connect_get_their_own_accoun
     async def user(name: str) -> None:
         log = tmp_path / f"{name}.log"
         with log.open("w") as errlog:
-            transport = stdio_client(connect_params(config, homes[name], sandbox), errlog=errlog)
+            transport = stdio_client(connect_params(config, homes[name], sandbox, keys[name]), errlog=errlog)
             async with Client(transport, mode="legacy") as client:
                 assert {"get_user_profile", "get_user_repos"} <= {t.name for t in (await client.list_tools()).tools}
                 first = text_of(await client.call_tool("get_user_repos", {"per_page": 5}))
