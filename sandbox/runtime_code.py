@@ -11,8 +11,9 @@ Python the runtime names (`PYTHON_3_12` -> 3.12): this one if the versions agree
 
 Environment: the runtime's environmentVariables, AWS_REGION and credentials (on AWS, the execution
 role's; here the sandbox's own keys), and, set by the sandbox over anything else, AWS_ENDPOINT_URL
-(the sandbox), PORT and MCP_SERVER_HOST=127.0.0.1: where the process must listen. AWS's contract
-is 0.0.0.0:8000; the packaged entry point reads PORT, defaulting to 8000.
+(the sandbox) and a PORT that is not the contract's. The code runs under sandbox.runtime_launch's
+launcher: it must listen on the protocolConfiguration port (8000 for MCP), which the launcher maps to
+a free loopback port.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from moto.s3.models import s3_backends
 
 from sandbox.errors import AwsError
 from sandbox.identity_control import ACCOUNT as DEFAULT_ACCOUNT_ID
+from sandbox.runtime_launch import CONTRACT_PORT_VARIABLE, DECOY_PORT, LAUNCHER, LAUNCHER_FILE, contract_port
 from sandbox.runtime_requests import CodeLocation, code_location
 
 START_TIMEOUT_SECONDS = 60.0
@@ -117,12 +119,13 @@ class DeployedCode:
             "AWS_SECRET_ACCESS_KEY": self.secret_key,
             **(document.get("environmentVariables") or {}),
             "AWS_ENDPOINT_URL": base_url,
-            "PORT": str(port),
-            "MCP_SERVER_HOST": "127.0.0.1",
+            "PORT": DECOY_PORT,
+            CONTRACT_PORT_VARIABLE: f"{contract_port(document)}:{port}",
         }
+        (directory / LAUNCHER_FILE).write_text(LAUNCHER)
         with (directory / "process.log").open("wb") as log:
             process = subprocess.Popen(
-                [python, "-S", location.entry_point[-1]],
+                [python, "-S", str(directory / LAUNCHER_FILE), location.entry_point[-1]],
                 cwd=directory / "code",
                 env=environment,
                 stdout=log,

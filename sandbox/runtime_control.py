@@ -8,7 +8,8 @@ internal/service/bedrockagentcore/agent_runtime.go: CREATING -> READY, UPDATING 
 CREATING/UPDATING until one GetAgentRuntime has seen it so; the next read settles it to READY, or to
 CREATE_FAILED/UPDATE_FAILED with a failureReason when the code cannot run (the zip is missing from
 S3, is not a zip, lacks its entry point, or names a Python the sandbox does not have). A deleted one
-answers DELETING once, then ResourceNotFound. Statuses come from botocore's AgentRuntimeStatus enum.
+answers DELETING once, then ResourceNotFound; DeleteAgentRuntime of one that is gone answers
+AccessDeniedException (`_not_authorized`). Statuses come from botocore's AgentRuntimeStatus enum.
 
 Each create or update is a new version holding the whole document; UpdateAgentRuntime resets every
 optional field it leaves out (UNCONFIRMED, the stricter reading, as the API doc says of
@@ -128,6 +129,10 @@ class RuntimeControl:
                     summaries = [self._summary(r, r.latest) for r in self.runtimes.values()]
                     return 200, _page(summaries, query, "agentRuntimes")
             elif len(parts) == 1:
+                if method == "DELETE" and parts[0] not in self.runtimes:
+                    raise _not_authorized(
+                        "DeleteAgentRuntime", f"arn:aws:bedrock-agentcore:{region}:{ACCOUNT}:runtime/{parts[0]}"
+                    )
                 runtime = self._runtime(parts[0])
                 if method == "GET":
                     return 200, self._get(runtime, query.get("version"))
@@ -321,6 +326,14 @@ def _page(items: list[dict[str, Any]], query: dict[str, str], key: str) -> dict[
     if start + size < len(items):
         result["nextToken"] = str(start + size)
     return result
+
+
+def _not_authorized(action: str, resource: str) -> AwsError:
+    """DeleteAgentRuntime of a runtime that is gone answers AccessDenied, not ResourceNotFound (AWS_FACTS.md,
+    the turn-3 audit; hashicorp/terraform-provider-aws treats that answer to its delete as "already gone").
+    When AWS answers so rather than 404 is UNCONFIRMED: the sandbox always does, the stricter reading."""
+    message = f"User: arn:aws:iam::{ACCOUNT}:user/sandbox is not authorized to perform: bedrock-agentcore:{action} on resource: {resource}"
+    return AwsError("AccessDeniedException", message, 403)
 
 
 def _listed(value: Any) -> list[str]:

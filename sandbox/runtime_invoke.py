@@ -30,7 +30,8 @@ code (sandbox.runtime_code).
 - Headers reaching the code: the ones InvokeAgentRuntime models for MCP (Content-Type, Accept,
   Mcp-Session-Id, Mcp-Protocol-Version, the runtime session id) and those named in the version's
   requestHeaderConfiguration.requestHeaderAllowlist (case-insensitive), each at most 4 KB (devguide
-  runtime-header-allowlist); everything else is dropped. So the caller's `Authorization` (a bearer JWT)
+  runtime-header-allowlist); everything else is dropped. Host is the public name, not loopback
+  (sandbox.runtime_launch: which Host AWS forwards is UNCONFIRMED). So the caller's `Authorization` (a bearer JWT)
   reaches the code only when allow-listed, which the control plane permits only with a
   customJWTAuthorizer (sandbox.runtime_requests); a SigV4 signature never does.
 - The path on the code's side: protocolConfiguration.path, else /mcp for MCP (the Runtime's MCP
@@ -52,6 +53,7 @@ from sandbox.errors import AwsError, not_found
 from sandbox.jwt_authorizer import InvalidToken, JwtAuthorizer
 from sandbox.runtime_code import DeployedCode
 from sandbox.runtime_control import DEFAULT_ENDPOINT, RuntimeControl, Version
+from sandbox.runtime_launch import public_host
 from sandbox.sigv4 import SignatureError, verify_sigv4
 
 INVOCATIONS = re.compile(r"/runtimes/(?P<arn>.+)/invocations/?")
@@ -92,7 +94,7 @@ class RuntimeDataPlane:
         if refused is not None:
             return refused
         session = request.headers.get(SESSION_HEADER) or str(uuid.uuid4())
-        headers = {**forwarded_headers(request, version.document), SESSION_HEADER: session}
+        headers = {**forwarded_headers(request, version.document), SESSION_HEADER: session, "Host": public_host(region)}
         port = self.code.port_for(runtime_id, version.number, version.document, region=region, base_url=base_url)
         try:
             answer = self.http.post(

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import json
 from functools import partial
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from handoff.config import FORMAT_VERSION, HAND_OFF_VARIABLE, SERVER_FIELDS, HandOff, merge_parts
-from reconciler.aws import CONTROL_SERVICE, ignore_missing
+from reconciler import aws
+from reconciler.aws import CONTROL_SERVICE, error_code, error_message, ignore_missing, is_not_found
 from reconciler.kinds.agentcore import (
     READY,
     RUNTIME_DELETE_FAILED,
@@ -68,6 +69,13 @@ MANAGED = frozenset(
 SINGLE_USER_VARIABLE = "MCP_SINGLE_USER"
 """server/__main__.py's --single-user: set from `single_user: true`, never by the entry point."""
 AUTHORIZATION = "Authorization"
+if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
+
+MCP_PORT = 8000
+"""Named in protocolConfiguration, and pinned by the packaged entry point (reconciler.packaging.ENTRY_SOURCE)
+rather than read from PORT: whether the Runtime sets PORT is UNCONFIRMED; 8000 is botocore's default for MCP."""
+NOT_AUTHORIZED = "is not authorized to perform"
 MAX_ENVIRONMENT_VALUE = 5000
 """botocore's EnvironmentVariableValue maximum (the model's `max`, which botocore does not check)."""
 
@@ -247,9 +255,9 @@ class AgentRuntime(Kind):
 
     def delete(self, ctx: Context, live: Live) -> None:
         control, runtime_id = ctx.clients.control, live.outputs["id"]
-        with ignore_missing() as missing:
+        with ignore_missing(_gone_or_denied) as missing:
             control.delete_agent_runtime(agentRuntimeId=runtime_id)
-        if missing:
+        if missing and _is_gone(control, runtime_id):
             return
         describe = partial(control.get_agent_runtime, agentRuntimeId=runtime_id)
         wait_until_gone(ctx, label=f"agent runtime {live.name}", describe=describe, failed=RUNTIME_DELETE_FAILED)
@@ -280,7 +288,10 @@ class AgentRuntime(Kind):
             },
             "roleArn": doc["role_arn"],
             "networkConfiguration": {"networkMode": doc["network_mode"]},
-            "protocolConfiguration": {"serverProtocol": doc["protocol"]},
+            "protocolConfiguration": {
+                "serverProtocol": doc["protocol"],
+                **({"port": MCP_PORT} if doc["protocol"] == "MCP" else {}),
+            },
         }
         if doc["description"]:
             request["description"] = doc["description"]
@@ -440,3 +451,23 @@ def _hand_off_of(text: str | None) -> dict[str, Any]:
     except ValueError:
         return {"unreadable": text[:80]}
     return {k: v for k, v in found.items() if k not in _CONTEXT} if isinstance(found, dict) else {}
+
+
+def _gone_or_denied(exc: ClientError) -> bool:
+    """DeleteAgentRuntime of a runtime already gone can answer AccessDenied "... is not authorized to perform"
+    (AWS_FACTS.md; Terraform's delete treats it as gone): such an answer is checked with `_is_gone`."""
+    denied = error_code(exc) == "AccessDeniedException" and NOT_AUTHORIZED in error_message(exc)
+    return is_not_found(exc) or denied
+
+
+def _is_gone(control: Any, runtime_id: str) -> bool:
+    """True when GetAgentRuntime says not found. A runtime that is still there means the AccessDenied was a real
+    refusal, which is raised again so the user sees the permission it needs."""
+    try:
+        control.get_agent_runtime(agentRuntimeId=runtime_id)
+    except aws.ClientError as exc:
+        if is_not_found(exc):
+            return True
+        raise
+    control.delete_agent_runtime(agentRuntimeId=runtime_id)  # raises the refusal with its own words
+    return False

@@ -5,17 +5,23 @@ On-demand billing, server-side encryption with KMS (SSESpecification Enabled, SS
 managed key; DynamoDB always encrypts at rest, this makes the key KMS rather than AWS-owned), TTL
 on the expiry attribute so expired sessions disappear without a sweeper (DynamoDB deletes them
 within days: the store must still check the expiry itself), and the ownership tag. Status values
-from botocore's TableStatus enum. The key schema forces a replace (DynamoDB cannot change it).
+from botocore's TableStatus enum. The key schema forces a replace (DynamoDB cannot change it), and so does
+the TTL attribute: DynamoDB refuses a second UpdateTimeToLive on a table within an hour (botocore
+UpdateTimeToLive doc), so switching attributes (off, then on) cannot happen in one apply; the table holds
+only pending consents, minutes old, so a new table loses nothing that lasts. Tags are eventually consistent
+("ListTagsOfResource will only reflect the changes after a few seconds"; botocore TagResource doc): after
+writing them, apply waits until they read back, so the next plan sees the table as owned.
 """
 
 from __future__ import annotations
 
+import time
 from functools import partial
 from typing import Any, Literal
 
 from reconciler.aws import ignore_missing
-from reconciler.kinds.base import Context, Kind, ResourceSpec
-from reconciler.kinds.waiting import wait_for_status, wait_until_gone
+from reconciler.kinds.base import Context, Kind, ResourceSpec, backoff_delays, deadline
+from reconciler.kinds.waiting import ResourceFailed, wait_for_status, wait_until_gone
 from reconciler.live import OWNER_TAG, Live
 
 ACTIVE = frozenset({"ACTIVE"})
@@ -34,7 +40,7 @@ class SessionTable(Kind):
     spec_model = SessionTableSpec
     discovery_group = "runtime"
     attributes = frozenset({"name", "arn"})
-    force_new = frozenset({("partition_key",)})
+    force_new = frozenset({("partition_key",), ("ttl_attribute",)})
     name_pattern = r"[a-zA-Z0-9_.-]{3,255}"
     name_hint = "3-255 letters, digits or _.-"
 
@@ -81,9 +87,11 @@ class SessionTable(Kind):
             Tags=[{"Key": k, "Value": v} for k, v in ctx.owner_tags.items()],
         )
         self._wait_active(ctx, name)
-        dynamodb.update_time_to_live(
+        dynamodb.update_time_to_live(  # the only UpdateTimeToLive of this table's life (one an hour)
             TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": doc["ttl_attribute"]}
         )
+        arn = dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
+        _wait_for_tags(ctx, arn, ctx.owner_tags, label=f"table {name}")
         found = self.read(ctx, name, spec)
         assert found is not None
         return found
@@ -96,16 +104,7 @@ class SessionTable(Kind):
         if live.document["encryption"] != doc["encryption"]:
             dynamodb.update_table(TableName=live.name, SSESpecification={"Enabled": True, "SSEType": "KMS"})
             self._wait_active(ctx, live.name)
-        if live.document["ttl_attribute"] != doc["ttl_attribute"]:
-            # One attribute at a time: the old one is switched off first (UpdateTimeToLive API doc).
-            if live.document["ttl_attribute"]:
-                dynamodb.update_time_to_live(
-                    TableName=live.name,
-                    TimeToLiveSpecification={"Enabled": False, "AttributeName": live.document["ttl_attribute"]},
-                )
-            dynamodb.update_time_to_live(
-                TableName=live.name, TimeToLiveSpecification={"Enabled": True, "AttributeName": doc["ttl_attribute"]}
-            )
+        # ttl_attribute is never changed here: it forces a replace (the module docstring says why).
         found = self.read(ctx, live.name, spec)
         assert found is not None
         return found
@@ -123,6 +122,7 @@ class SessionTable(Kind):
         ctx.clients.dynamodb.tag_resource(
             ResourceArn=live.outputs["arn"], Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
         )
+        _wait_for_tags(ctx, live.outputs["arn"], tags, label=f"table {live.name}")
 
     def _wait_active(self, ctx: Context, name: str) -> None:
         describe = partial(_status, ctx.clients.dynamodb, name)
@@ -144,8 +144,25 @@ def _owner(ctx: Context, name: str) -> str | None:
 
 
 def _tags(ctx: Context, arn: str) -> dict[str, str]:
-    pages = ctx.clients.dynamodb.list_tags_of_resource(ResourceArn=arn)
-    return {tag["Key"]: tag["Value"] for tag in pages.get("Tags", [])}
+    """ListTagsOfResource pages with NextToken (botocore has no paginator for it)."""
+    found: dict[str, str] = {}
+    token: dict[str, str] = {}
+    while True:
+        page = ctx.clients.dynamodb.list_tags_of_resource(ResourceArn=arn, **token)
+        found.update({tag["Key"]: tag["Value"] for tag in page.get("Tags", [])})
+        if not page.get("NextToken"):
+            return found
+        token = {"NextToken": page["NextToken"]}
+
+
+def _wait_for_tags(ctx: Context, arn: str, tags: dict[str, str], *, label: str) -> None:
+    """Until ListTagsOfResource shows `tags` (eventually consistent: botocore TagResource doc), with backoff;
+    DynamoDB lags "a few seconds", so the bound is the engine's wait timeout."""
+    next_delay, expired = backoff_delays(ctx), deadline(ctx.wait_timeout)
+    while not tags.items() <= _tags(ctx, arn).items():
+        if expired():
+            raise ResourceFailed(f"{label}: its tags did not read back within {ctx.wait_timeout:.0f}s; re-run apply")
+        time.sleep(next_delay())
 
 
 def _live(table: dict[str, Any], ttl: dict[str, Any], tags: dict[str, str], stack: str) -> Live:

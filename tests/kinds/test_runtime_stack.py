@@ -72,7 +72,7 @@ def test_apply_creates_a_ready_runtime_from_the_packaged_server(stack: Path) -> 
     applied = reconcile("apply", "--auto-approve")
     assert applied.exit_code == 0, applied.output
     runtime = _runtime()
-    assert runtime["status"] == "READY" and runtime["protocolConfiguration"] == {"serverProtocol": "MCP"}
+    assert runtime["status"] == "READY" and runtime["protocolConfiguration"] == {"serverProtocol": "MCP", "port": 8000}
     assert "authorizerConfiguration" not in runtime  # IAM (SigV4) inbound
     assert runtime["requestHeaderConfiguration"]["requestHeaderAllowlist"] == [
         "X-Amzn-Bedrock-AgentCore-Runtime-Custom-User-Token"

@@ -36,7 +36,7 @@ class Echo(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-HTTPServer((os.environ["MCP_SERVER_HOST"], int(os.environ.get("PORT", "8000"))), Echo).serve_forever()
+HTTPServer(("0.0.0.0", 8000), Echo).serve_forever()  # the Runtime's MCP contract, whatever PORT says
 """
 
 
