@@ -50,6 +50,21 @@ class TargetConfig(_Part):
     """operationId -> gateway tool name (`<TargetName>___<operationId>`)."""
 
 
+class OperationConfig(_Part):
+    """How mcp-server presents one OpenAPI operation as a tool (server/catalog.py): what the gateway's own
+    tool list does not say. Defaults are left out of the hand-off (exclude_defaults), which on AgentCore
+    Runtime must fit one 5,000-character environment variable."""
+
+    toolset: str = ""
+    """The operation's first tag (`repos`, `issues`, ...): MCP_TOOLSETS chooses among them."""
+    method: str = "get"
+    """The HTTP method: GET is a read; anything else a write (offered only with MCP_ALLOW_WRITES=1)."""
+    name: str | None = None
+    """`x-mcp-name`: the tool's name (default: the operationId in snake_case)."""
+    summary: str | None = None
+    """`x-mcp-summary`: a line of text per result, `{field}` / `{field.sub}` from GitHub's JSON."""
+
+
 class ProviderConfig(_Part):
     address: str
     name: str
@@ -82,6 +97,8 @@ class HandOff(_Part):
     callback_url: str | None = None
     gateway: GatewayConfig | None = None
     tools: dict[str, str] = {}
+    operations: dict[str, OperationConfig] = {}
+    """operationId -> how mcp-server presents it (same keys as `tools`)."""
     targets: list[TargetConfig] = []
     oauth2_providers: list[ProviderConfig] = []
     workload_identities: list[IdentityConfig] = []
@@ -102,7 +119,7 @@ HAND_OFF_VARIABLE = "MCP_SERVER_HANDOFF"
 kind's `hand_off`), where no config.json is at hand: the same model as the file, as JSON."""
 
 
-SERVER_FIELDS = ("callback_url", "gateway", "tools", "session_table")
+SERVER_FIELDS = ("callback_url", "gateway", "tools", "operations", "session_table")
 """What mcp-server reads of a HandOff besides stack and region (server.config): all the agent_runtime
 kind passes in HAND_OFF_VARIABLE."""
 

@@ -1,7 +1,8 @@
 """The gateway's MCP data plane: JSON-RPC over HTTP POST at each gateway's `gatewayUrl`.
 
-Tools come from the gateway's READY targets' OpenAPI documents (`<Target>___<operationId>`);
-calls go out with the caller's vaulted token to the GitHub stand-in (never off the machine);
+Tools come from the gateway's READY targets' OpenAPI documents (`<Target>___<operationId>`, built and
+checked by sandbox/gateway_openapi.py, which also holds the SEMANTIC gateway's search tool); arguments are
+checked against the document before anything goes out; calls go out with the caller's vaulted token to the GitHub stand-in (never off the machine);
 a caller with no token gets AWS's -32042 URL elicitation error, provided the target's
 defaultReturnUrl is registered on the gateway's own workload identity.
 
@@ -29,12 +30,12 @@ from werkzeug.wrappers import Request, Response
 
 from sandbox.errors import AwsError
 from sandbox.gateway_identity import identity_name
+from sandbox.gateway_openapi import SEARCH_TOOL, OpenApiTool, openapi_tools, search, search_descriptor
 from sandbox.identity_control import ACCOUNT, IdentityControl
 from sandbox.identity_flow import IdentityFlow, Initiator
 from sandbox.jwt_authorizer import InvalidToken, JwtAuthorizer
 from sandbox.sigv4 import SignatureError, verify_sigv4
 
-METHODS = ("get", "put", "post", "delete", "patch")
 # Where the sandbox sends what a target's OpenAPI `servers` names (nothing leaves the machine).
 UPSTREAMS = {"https://api.github.com": "/github/api"}
 URL_ELICITATION_REQUIRED = -32042
@@ -107,20 +108,29 @@ class GatewayDataPlane:
         if method == "ping":
             return _rpc_result(rid, {})
         if method == "tools/list":
-            return _rpc_result(rid, {"tools": [tool["descriptor"] for tool in self._tools(gateway).values()]})
+            listed = [tool.descriptor() for tool in self._tools(gateway).values()]
+            return _rpc_result(rid, {"tools": listed + ([search_descriptor()] if _semantic(gateway) else [])})
         if method == "tools/call":
             return self._call(rid, params, gateway, initiator, base_url)
         return _rpc_error(rid, -32601, f"Method not found: {method}")
 
     def _call(self, rid: Any, params: dict[str, Any], gateway: Any, initiator: Initiator, base_url: str) -> Response:
         tools = self._tools(gateway)
-        tool = tools.get(params.get("name", ""))
-        if tool is None:
-            return _rpc_error(rid, -32602, f"Unknown tool {params.get('name')!r}; tools: {', '.join(tools)}")
         arguments = params.get("arguments") or {}
         if not isinstance(arguments, dict):
             return _rpc_error(rid, -32602, "arguments must be an object")
-        oauth = tool["oauth"]
+        if params.get("name") == SEARCH_TOOL and _semantic(gateway):
+            if not isinstance(arguments.get("query"), str) or set(arguments) != {"query"}:
+                return _rpc_error(rid, -32602, "x_amz_bedrock_agentcore_search takes one argument: query (a string)")
+            found = search(arguments["query"], list(tools.values()))
+            return _rpc_result(rid, {**_text_result(json.dumps(found)), "structuredContent": found})
+        tool = tools.get(params.get("name", ""))
+        if tool is None:
+            return _rpc_error(rid, -32602, f"Unknown tool {params.get('name')!r}; tools: {', '.join(tools)}")
+        problems = tool.problems(arguments)
+        if problems:
+            return _rpc_error(rid, -32602, f"Invalid arguments for {tool.name}: {'; '.join(problems)}")
+        oauth = tool.oauth
         provider = self.identity.providers.get(oauth["providerArn"].rsplit("/", 1)[-1])
         if provider is None:
             return _rpc_result(
@@ -163,36 +173,25 @@ class GatewayDataPlane:
             )
         return _rpc_result(rid, self._outbound(tool, arguments, token, base_url))
 
-    def _outbound(self, tool: dict[str, Any], arguments: dict[str, Any], token: str, base_url: str) -> dict[str, Any]:
-        server = tool["server"]
-        if server not in UPSTREAMS:
-            return _text_result(f"the sandbox does not reach {server}: nothing leaves this machine", error=True)
-        path, query = tool["path"], {}
-        for param in tool["parameters"]:
-            name = param["name"]
-            if name not in arguments:
-                continue
-            if param.get("in") == "path":
-                path = path.replace("{" + name + "}", str(arguments[name]))
-            elif param.get("in") == "query":
-                query[name] = arguments[name]
-        unknown = set(arguments) - {p["name"] for p in tool["parameters"]}
-        if unknown:
-            return _text_result(f"unknown arguments: {', '.join(sorted(unknown))}", error=True)
+    def _outbound(self, tool: OpenApiTool, arguments: dict[str, Any], token: str, base_url: str) -> dict[str, Any]:
+        if tool.server not in UPSTREAMS:
+            return _text_result(f"the sandbox does not reach {tool.server}: nothing leaves this machine", error=True)
+        path, query, body = tool.request(arguments)
         try:
             upstream = self.http.request(
-                tool["method"].upper(),
-                base_url + UPSTREAMS[server] + path,
+                tool.method.upper(),
+                base_url + UPSTREAMS[tool.server] + path,
                 params=query,
+                json=body,
                 headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
             )
         except httpx.HTTPError as exc:
             return _text_result(f"upstream call failed: {exc}", error=True)
         return _text_result(upstream.text, error=upstream.status_code >= 400)
 
-    def _tools(self, gateway: Any) -> dict[str, dict[str, Any]]:
+    def _tools(self, gateway: Any) -> dict[str, OpenApiTool]:
         backend = bedrockagentcorecontrol_backends[ACCOUNT][gateway.region_name]
-        tools: dict[str, dict[str, Any]] = {}
+        tools: dict[str, OpenApiTool] = {}
         for (gid, _), target in backend.gateway_targets.items():
             if gid != gateway.gateway_id or target.status != "READY":
                 continue
@@ -200,20 +199,7 @@ class GatewayDataPlane:
             document = yaml.safe_load(payload) or {}
             configs = target.credential_provider_configurations or [{}]
             oauth = configs[0].get("credentialProvider", {}).get("oauthCredentialProvider", {})
-            server = ((document.get("servers") or [{}])[0]).get("url", "")
-            for path, item in (document.get("paths") or {}).items():
-                for method in METHODS:
-                    operation = (item or {}).get(method)
-                    if isinstance(operation, dict) and operation.get("operationId"):
-                        name = f"{target.name}___{operation['operationId']}"
-                        tools[name] = {
-                            "descriptor": _descriptor(name, operation),
-                            "server": server,
-                            "path": path,
-                            "method": method,
-                            "parameters": operation.get("parameters") or [],
-                            "oauth": oauth,
-                        }
+            tools.update((tool.name, tool) for tool in openapi_tools(target.name, document, oauth))
         return tools
 
     def _authenticate(self, request: Request, gateway: Any) -> Initiator:
@@ -247,20 +233,8 @@ class GatewayDataPlane:
             raise Unauthorized(str(exc)) from exc
 
 
-def _descriptor(name: str, operation: dict[str, Any]) -> dict[str, Any]:
-    properties, required = {}, []
-    for param in operation.get("parameters") or []:
-        schema = dict(param.get("schema") or {})
-        if param.get("description"):
-            schema["description"] = param["description"]
-        properties[param["name"]] = schema
-        if param.get("required"):
-            required.append(param["name"])
-    return {
-        "name": name,
-        "description": operation.get("summary") or operation.get("description") or name,
-        "inputSchema": {"type": "object", "properties": properties, "required": required},
-    }
+def _semantic(gateway: Any) -> bool:
+    return ((gateway.protocol_configuration or {}).get("mcp") or {}).get("searchType") == "SEMANTIC"
 
 
 def _text_result(text: str, *, error: bool = False) -> dict[str, Any]:

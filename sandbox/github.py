@@ -1,4 +1,5 @@
-"""A GitHub stand-in: the OAuth authorize page and token endpoint, and `/user`, `/user/repos`.
+"""A GitHub stand-in: the OAuth authorize page and token endpoint, and the REST API every operation of
+openapi/github.yaml calls (sandbox/github_api.py, over the world of sandbox/github_data.py).
 
 Registered OAuth apps are the sandbox's GitHub credential providers: the client id and secret
 must match one, and `redirect_uri` must be that provider's callback URL, as GitHub enforces.
@@ -9,52 +10,16 @@ from __future__ import annotations
 import html
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from werkzeug.wrappers import Request, Response
 
-LANGUAGES = ["Python", "Go", "TypeScript", "Rust", None]
-
-
-def fixture_repos(login: str, count: int) -> list[dict[str, Any]]:
-    return [
-        {
-            "name": f"{login}-project-{i:02d}",
-            "full_name": f"{login}/{login}-project-{i:02d}",
-            "private": i % 3 == 0,
-            "description": f"Project {i} of {login}" if i % 4 else None,
-            "html_url": f"https://github.com/{login}/{login}-project-{i:02d}",
-            "stargazers_count": (i * 7) % 23,
-            "language": LANGUAGES[i % len(LANGUAGES)],
-            "updated_at": f"2026-{(i % 12) + 1:02d}-{(i % 27) + 1:02d}T12:00:00Z",
-            "created_at": f"2025-{(i % 12) + 1:02d}-01T09:00:00Z",
-            "pushed_at": f"2026-{(i % 12) + 1:02d}-{(i % 27) + 1:02d}T12:30:00Z",
-        }
-        for i in range(1, count + 1)
-    ]
-
-
-USERS: dict[str, dict[str, Any]] = {
-    "alice": {
-        "login": "alice",
-        "name": "Alice Liddell",
-        "bio": "Down the rabbit hole",
-        "followers": 42,
-        "following": 7,
-        "repos": 35,
-    },
-    "bob": {"login": "bob", "name": "Bob Builder", "bio": None, "followers": 3, "following": 11, "repos": 4},
-    "carol": {
-        "login": "carol",
-        "name": "Carol Danvers",
-        "bio": "Higher, further, faster",
-        "followers": 900,
-        "following": 1,
-        "repos": 0,
-    },
-}
+from sandbox.github_api import RATE_LIMIT, rate_limited, route
+from sandbox.github_data import USERS as USERS  # the sign-in page's users (sandbox/oidc.py imports them here)
+from sandbox.github_data import World
 
 
 @dataclass
@@ -72,11 +37,22 @@ class GitHubStandIn:
         self.lock = threading.Lock()
         self.codes: dict[str, Grant] = {}
         self.tokens: dict[str, Grant] = {}
+        self.world = World()
+        self.used: dict[str, int] = {}
+        """Requests each user made this hour (the stand-in's hour lasts until it forgets its users)."""
+        self.reset_at = int(time.time()) + 3600
 
     def forget(self) -> None:
         with self.lock:
             self.codes.clear()
             self.tokens.clear()
+            self.world = World()
+            self.used.clear()
+
+    def use_up_rate_limit(self, login: str) -> None:
+        """As if `login` had made RATE_LIMIT requests this hour (tests of the 403 that follows)."""
+        with self.lock:
+            self.used[login] = RATE_LIMIT
 
     def authorize_page(self, request: Request) -> Response:
         args = request.args
@@ -139,58 +115,18 @@ class GitHubStandIn:
         token = auth.split(" ", 1)[1] if " " in auth else ""
         grant = self.tokens.get(token)
         if grant is None:
-            return _json({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}, 401)
-        user = USERS[grant.login]
-        if path == "user":
             return _json(
-                {
-                    "login": user["login"],
-                    "name": user["name"],
-                    "bio": user["bio"],
-                    "public_repos": sum(1 for r in fixture_repos(user["login"], user["repos"]) if not r["private"]),
-                    "followers": user["followers"],
-                    "following": user["following"],
-                    "html_url": f"https://github.com/{user['login']}",
-                }
+                {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401"},
+                401,
             )
-        if path == "user/repos":
-            return self._repos(request, user)
-        return _json({"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}, 404)
-
-    def _repos(self, request: Request, user: dict[str, Any]) -> Response:
-        try:
-            per_page = min(max(int(request.args.get("per_page", 30)), 1), 100)
-            page = max(int(request.args.get("page", 1)), 1)
-        except ValueError:
-            return _json({"message": "Invalid pagination parameters"}, 422)
-        sort = request.args.get("sort", "full_name")
-        if sort not in ("created", "updated", "pushed", "full_name"):
-            return _json({"message": f"Invalid sort: {sort}"}, 422)
-        repos = fixture_repos(user["login"], user["repos"])
-        visibility = request.args.get("visibility", "all")
-        if visibility != "all":
-            repos = [r for r in repos if r["private"] == (visibility == "private")]
-        key = {"created": "created_at", "updated": "updated_at", "pushed": "pushed_at", "full_name": "full_name"}[sort]
-        default_desc = sort != "full_name"
-        descending = request.args.get("direction", "desc" if default_desc else "asc") == "desc"
-        repos.sort(key=lambda r: r[key], reverse=descending)
-        chunk = repos[(page - 1) * per_page : page * per_page]
-        last = max((len(repos) + per_page - 1) // per_page, 1)
-        links = []
-        base = f"{request.base_url}"
-        if page < last:
-            links += [
-                f'<{base}?per_page={per_page}&page={page + 1}>; rel="next"',
-                f'<{base}?per_page={per_page}&page={last}>; rel="last"',
-            ]
-        if page > 1:
-            links += [
-                f'<{base}?per_page={per_page}&page=1>; rel="first"',
-                f'<{base}?per_page={per_page}&page={page - 1}>; rel="prev"',
-            ]
-        response = _json(chunk)
-        if links:
-            response.headers["Link"] = ", ".join(links)
+        with self.lock:
+            used = self.used[grant.login] = self.used.get(grant.login, 0) + 1
+            if used > RATE_LIMIT:
+                return rate_limited(grant.login, self.reset_at)
+            response = route(request, path, grant.login, self.world)
+        response.headers["X-RateLimit-Limit"] = str(RATE_LIMIT)
+        response.headers["X-RateLimit-Remaining"] = str(RATE_LIMIT - used)
+        response.headers["X-RateLimit-Reset"] = str(self.reset_at)
         return response
 
 

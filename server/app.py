@@ -1,5 +1,5 @@
-"""The MCP server as `mcp-server` serves it, assembled: `build_server` registers the tools (server/tools.py)
-and /healthz on an MCPServer; `http_app` wraps its streamable HTTP app with the direct path for single
+"""The MCP server as `mcp-server` serves it, assembled: `build_server` registers the curated tools
+(server/tools.py) and /healthz on a GatewayServer, which adds every gateway tool (server/gateway_tools.py); `http_app` wraps its streamable HTTP app with the direct path for single
 tool calls (server/stateless_json.py) and the Host/Origin check on every route (server/hardening.py).
 Called by server/serving.py (HTTP), server/__main__.py (stdio) and the tests. This module only assembles."""
 
@@ -16,19 +16,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp
 
+from server.gateway_tools import GatewayServer
 from server.hardening import HostOriginCheck
 from server.stateless_json import StatelessJSON
 from server.tools import READ_ONLY, Tools
 
 INSTRUCTIONS = (
-    "Tools that read the signed-in user's GitHub account through an AgentCore gateway. The first call may "
-    "answer that authorization is needed, with a link: the user opens it, approves, and calls the tool again."
+    "Tools that act on the signed-in user's GitHub account through an AgentCore gateway: profile, repositories, "
+    "issues, pull requests, search (search_tools finds the right tool by what it does, where the gateway offers "
+    "it). The first call may answer that authorization is needed, with a link: the user opens it, approves, and "
+    "calls the tool again. Tools that change GitHub are offered only when the server allows writes, and ask first."
 )
 
 
 def build_server(tools: Tools) -> MCPServer:
-    server = MCPServer(
-        name="github-mcp", instructions=INSTRUCTIONS, version="0.1.0", lifespan=lambda _: _gateway_pool(tools)
+    server = GatewayServer(
+        tools, name="github-mcp", instructions=INSTRUCTIONS, version="0.1.0", lifespan=lambda _: _gateway_pool(tools)
     )
     for tool in tools.tools():
         server.add_tool(tool, annotations=READ_ONLY)

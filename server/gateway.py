@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlparse
 from pydantic_core import from_json, to_json
 
 from server.gateway_http import AiohttpTransport, Answer, GatewayTransport, TimedOut, Unreachable
+from server.github_errors import github_error_text
 from server.identity import Caller, IdentitySettings, sign_headers
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ PROTOCOL_VERSION = "2025-11-25"
 URL_ELICITATION_REQUIRED = -32042
 RETRY_STATUS = frozenset({502, 503, 504})
 RETRY_DELAYS = (0.2, 0.6)
+MAX_LIST_PAGES = 50
 log = logging.getLogger("server.gateway")
 
 
@@ -87,6 +89,23 @@ class GatewayClient:
         log.debug("%s: the gateway answered HTTP %d (%d bytes)", name, response.status, len(response.body))
         return _outcome(response, name)
 
+    async def list_tools(self, caller: Caller) -> list[dict[str, Any]]:
+        """Every tool the gateway lists for this caller (all pages); raises GatewayFailure."""
+        tools: list[dict[str, Any]] = []
+        cursor: str | None = None
+        for _ in range(MAX_LIST_PAGES):
+            params = {"cursor": cursor} if cursor else {}
+            body = to_json({"jsonrpc": "2.0", "id": next(self._ids), "method": "tools/list", "params": params})
+            try:
+                result = _result(await self._post(body, caller), "tools/list")
+            except _Elicitation as asked:
+                raise GatewayFailure("the gateway asked for authorization to list its tools") from asked
+            tools.extend(t for t in result.get("tools") or [] if isinstance(t, dict) and isinstance(t.get("name"), str))
+            cursor = result.get("nextCursor")
+            if not isinstance(cursor, str) or not cursor:
+                return tools
+        raise GatewayFailure(f"the gateway's tool list did not end after {MAX_LIST_PAGES} pages")
+
     async def _post(self, body: bytes, caller: Caller) -> Answer:
         for attempt, delay in enumerate((*RETRY_DELAYS, None)):
             headers = self._headers(body, caller)
@@ -120,6 +139,19 @@ class GatewayClient:
 
 def _outcome(response: Answer, tool: str) -> Any | Elicitation:
     try:
+        return _data(_result(response, tool))
+    except _Elicitation as asked:
+        return asked.elicitation
+
+
+class _Elicitation(Exception):
+    def __init__(self, elicitation: Elicitation):
+        self.elicitation = elicitation
+
+
+def _result(response: Answer, tool: str) -> dict[str, Any]:
+    """The JSON-RPC result; raises GatewayFailure, or _Elicitation for -32042."""
+    try:
         message = from_json(response.body)
     except ValueError:
         raise GatewayFailure(f"the gateway answered HTTP {response.status} with a body that is not JSON") from None
@@ -128,7 +160,7 @@ def _outcome(response: Answer, tool: str) -> Any | Elicitation:
     error = message.get("error")
     if isinstance(error, dict):
         if error.get("code") == URL_ELICITATION_REQUIRED:
-            return _elicitation(error)
+            raise _Elicitation(_elicitation(error))
         if response.status in (401, 403):
             raise GatewayFailure(f"the gateway rejected your credential: {error.get('message', 'unauthorized')}")
         raise GatewayFailure(
@@ -139,7 +171,7 @@ def _outcome(response: Answer, tool: str) -> Any | Elicitation:
     result = message.get("result")
     if not isinstance(result, dict):
         raise GatewayFailure("the gateway's answer has no result")
-    return _data(result)
+    return result
 
 
 def _elicitation(error: dict[str, Any]) -> Elicitation:
@@ -168,8 +200,9 @@ def _data(result: dict[str, Any]) -> Any:
         structured = result["structuredContent"]
         parsed = structured.get("result", structured) if set(structured) == {"result"} else structured
     if result.get("isError"):
-        detail = parsed.get("message") if isinstance(parsed, dict) else (texts[0] if texts else "")
-        raise GatewayFailure(f"GitHub refused the request: {detail or 'no details'}")
+        if isinstance(parsed, dict) and "message" in parsed:
+            raise GatewayFailure(github_error_text(parsed, texts[0] if texts else ""))
+        raise GatewayFailure(f"the call failed: {(texts[0] if texts else '').strip()[:500] or 'no details'}")
     if parsed is None:
         raise GatewayFailure("the gateway returned no JSON data for this tool")
     return parsed

@@ -80,9 +80,13 @@ class Tools:
         return _result(listing, _repos_text(listing))
 
     async def call(self, ctx: Context, operation_id: str, arguments: dict[str, Any]) -> Any | AuthorizationRequired:
+        return await self.call_gateway(ctx, self.config.tool(operation_id), arguments)
+
+    async def call_gateway(self, ctx: Context, name: str, arguments: dict[str, Any]) -> Any | AuthorizationRequired:
+        """The gateway tool `name`'s data, or the consent link the user must open first; raises ToolError."""
         try:
             caller = caller_from(self.identity, ctx.headers)
-            outcome = await self.gateway.call_tool(self.config.tool(operation_id), arguments, caller)
+            outcome = await self.gateway.call_tool(name, arguments, caller)
         except (NoCredential, GatewayFailure) as exc:
             raise ToolError(str(exc)) from exc
         if isinstance(outcome, Elicitation):
@@ -138,9 +142,11 @@ def _result(model: BaseModel, text: str) -> CallToolResult:
 
 def _needs_authorization(model: Profile | RepositoriesPage) -> CallToolResult:
     assert model.authorization_required is not None
-    auth = model.authorization_required
-    text = f"Authorization needed. {auth.message}\n\nAuthorize here: {auth.url}"
-    return _result(model, text)
+    return _result(model, authorization_text(model.authorization_required))
+
+
+def authorization_text(auth: AuthorizationRequired) -> str:
+    return f"Authorization needed. {auth.message}\n\nAuthorize here: {auth.url}"
 
 
 def _profile_text(p: Profile) -> str:

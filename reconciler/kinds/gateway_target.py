@@ -37,7 +37,7 @@ from reconciler.kinds.waiting import (
 )
 from reconciler.live import APPLIED_TAG, Live
 from reconciler.spec.interpolation import Unknown
-from reconciler.spec.openapi_check import load_openapi, operation_ids
+from reconciler.spec.openapi_check import load_openapi, operation_ids, operation_presentations
 
 DONE = READY | TARGET_PENDING_AUTH
 MANAGED = frozenset(
@@ -121,11 +121,13 @@ class GatewayTarget(Kind):
 
     def hand_off(self, address: str, live: Live) -> dict[str, Any]:
         return_url = live.document["oauth"]["default_return_url"]
-        tools = {op: f"{live.name}___{op}" for op in operation_ids(live.document["openapi"] or {})}
+        document = live.document["openapi"] or {}
+        tools = {op: f"{live.name}___{op}" for op in operation_ids(document)}
         target = {"address": address, "name": live.name, "id": live.outputs["id"], "status": live.status}
         return {
             "targets": [{**target, "return_url": return_url, "tools": tools}],
             "tools": tools,
+            "operations": operation_presentations(document),
             "callback_url": return_url,
         }
 

@@ -185,3 +185,20 @@ def operation_ids(document: dict[str, Any]) -> list[str]:
         for method, op in (item or {}).items()
         if method in METHODS and isinstance(op, dict) and op.get("operationId")
     ]
+
+
+def operation_presentations(document: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """operationId -> how mcp-server presents it (handoff.config.OperationConfig): its toolset (first tag),
+    HTTP method, and the `x-mcp-name` / `x-mcp-summary` extensions; defaults left out, to stay small."""
+    found: dict[str, dict[str, str]] = {}
+    for item in (document.get("paths") or {}).values():
+        for method, op in (item or {}).items():
+            if method not in METHODS or not isinstance(op, dict) or not op.get("operationId"):
+                continue
+            tags = op.get("tags") or []
+            entry = {"toolset": str(tags[0]) if tags else "", "method": method}
+            for key, extension in (("name", "x-mcp-name"), ("summary", "x-mcp-summary")):
+                if isinstance(op.get(extension), str):
+                    entry[key] = op[extension]
+            found[op["operationId"]] = {k: v for k, v in entry.items() if v and (k, v) != ("method", "get")}
+    return found

@@ -9,10 +9,12 @@ from pathlib import Path
 import boto3
 import httpx
 import pytest
+import yaml
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.exceptions import ClientError
 
+from reconciler.spec.openapi_check import operation_ids
 from sandbox.server import Sandbox
 from tests.sandbox.helpers import PROTOCOL, apply_stack_with_return_urls, call_tool, consent, mint, rpc
 
@@ -38,7 +40,8 @@ def test_tools_are_listed_from_the_openapi_target(sandbox: Sandbox, workdir: Pat
     config = apply_stack_with_return_urls()
     reply = rpc(config["gateway"]["url"], "tools/list", token=mint(sandbox.url, "alice")).json()
     tools = {t["name"]: t for t in reply["result"]["tools"]}
-    assert set(tools) == {PROFILE, REPOS}
+    operations = operation_ids(yaml.safe_load((workdir / "openapi" / "github.yaml").read_text()))
+    assert set(tools) == {f"GitHubTarget___{op}" for op in operations} | {"x_amz_bedrock_agentcore_search"}
     schema = tools[REPOS]["inputSchema"]
     assert schema["properties"]["per_page"]["maximum"] == 100
     assert schema["properties"]["sort"]["enum"] == ["created", "updated", "pushed", "full_name"]

@@ -79,7 +79,7 @@ async def test_elicitation_with_http_error_status_is_still_an_elicitation() -> N
         pytest.param(httpx.Response(200, text="not json"), "not JSON", id="non-json"),
         pytest.param(
             rpc_result({"isError": True, "content": [{"type": "text", "text": '{"message": "Bad credentials"}'}]}),
-            "GitHub refused the request: Bad credentials",
+            "GitHub rejected the token the gateway holds for you \\(Bad credentials\\)",
             id="upstream-401",
         ),
         pytest.param(

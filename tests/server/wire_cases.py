@@ -62,8 +62,19 @@ async def fake_gateway(scope: Any, receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": payload})
 
 
+GATEWAY_TOOLS = [
+    {"name": name, "description": name, "inputSchema": {"type": "object", "properties": {}}}
+    for name in ("T___getAuthenticatedUser", "T___listUserRepositories", "T___deleteEverything")
+] + [{"name": "x_amz_bedrock_agentcore_search", "description": "Search the gateway's tools",
+      "inputSchema": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}}]  # fmt: skip
+"""What the fake gateway lists: the curated two, one the hand-off does not describe (hidden: it may write), and
+the semantic search tool (listed as search_tools)."""
+
+
 def _gateway_answer(token: str, request: dict[str, Any]) -> dict[str, Any] | bytes:
     rpc = {"jsonrpc": "2.0", "id": request["id"]}
+    if request["method"] == "tools/list" and token in ("ok", "consent", "refused"):
+        return {**rpc, "result": {"tools": GATEWAY_TOOLS}}
     if token == "consent":
         ISSUED.append(f"urn:ietf:params:oauth:request_uri:wire-{next(_sessions)}")
         elicitation = {
@@ -135,6 +146,8 @@ def _cases() -> Iterator[Case]:
         yield Case(f"{s}-initialized-notification", body=rpc("notifications/initialized", id=None), headers=PV,
                    stateful=stateful, session=sess)  # fmt: skip
         yield Case(f"{s}-tools-list", body=rpc("tools/list"), headers=PV, stateful=stateful, session=sess)
+        yield Case(f"{s}-tools-list-gateway", body=rpc("tools/list"), headers={**PV, **OK}, stateful=stateful,
+                   session=sess)  # fmt: skip
         yield Case(f"{s}-ping", body=rpc("ping"), headers=PV, stateful=stateful, session=sess)
         yield Case(f"{s}-profile", body=call("get_user_profile"), headers={**PV, **OK}, stateful=stateful,
                    session=sess)  # fmt: skip
