@@ -27,7 +27,20 @@ def make_state(
     config_path: Path, *, session_store: Path | None, csrf_secret: str | None, sign_in: bool = True
 ) -> CallbackState:
     """Raises ConfigError (config.json, OAUTH_CALLBACK_SECRET) or SessionStoreError, with the fix."""
-    config = load_config(config_path)
+    return state_from(
+        load_config(config_path),
+        config_path=config_path,
+        session_store=session_store,
+        csrf_secret=csrf_secret,
+        sign_in=sign_in,
+    )
+
+
+def state_from(
+    config: HandOff, *, config_path: Path, session_store: Path | None, csrf_secret: str | None, sign_in: bool = True
+) -> CallbackState:
+    """`make_state` for a configuration read from elsewhere (callback/lambda_handler.py: SSM Parameter Store);
+    `config_path` names where it came from, in messages and on the home page."""
     try:
         keys = Keys.from_secret(None if csrf_secret is None else csrf_secret.encode())
     except SecretTooShort as exc:

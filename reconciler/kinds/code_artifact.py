@@ -11,6 +11,10 @@ destroy) and an update of the runtime; an unchanged one is a no-op.
 Platform (`platform:`): `linux-arm64` (AgentCore Runtime's), `host` (this machine's, what the
 sandbox can run), or `auto`: host when AWS_ENDPOINT_URL points at a loopback address (the sandbox),
 linux-arm64 otherwise. The object is owned through its bucket.
+
+Program (`program:`, reconciler/packaging/programs.py): `server` (the default: server/ and handoff/ with the
+Runtime's entry file) or `callback` (callback/ and handoff/, for AWS Lambda: its `lambda_runtime` attribute is
+the function's Runtime, its handler `callback.lambda_handler.handler`).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ class CodeArtifactSpec(ResourceSpec):
     bucket: str
     source: str = "."
     platform: Literal["auto", "linux-arm64", "host"] = "auto"
+    program: Literal["server", "callback"] = "server"
 
 
 def target_platform(choice: str, environ: dict[str, str] | None = None) -> Platform:
@@ -60,7 +65,7 @@ class CodeArtifact(Kind):
     kind = "code_artifact"
     spec_model = CodeArtifactSpec
     discovery_group = "runtime"
-    attributes = frozenset({"bucket", "key", "sha256", "runtime"})
+    attributes = frozenset({"bucket", "key", "sha256", "runtime", "lambda_runtime"})
     owner_field = "bucket"
     owner_kind = "artifact_bucket"
     name_pattern = r"[A-Za-z0-9_.-]{1,200}"
@@ -71,43 +76,53 @@ class CodeArtifact(Kind):
         assert isinstance(spec, CodeArtifactSpec)
         if "${" in spec.source:  # an unset variable: reported by validation, tolerated by destroy (no build)
             return {"artifact": None}, []
+        from reconciler.packaging.programs import PROGRAMS
+
         root = (base_dir / spec.source).resolve()
-        missing = [name for name in ("pyproject.toml", "uv.lock", "server", "handoff") if not (root / name).exists()]
+        needed = ("pyproject.toml", "uv.lock", *PROGRAMS[spec.program].packages)
+        missing = [name for name in needed if not (root / name).exists()]
         if missing:
             problem = Diagnostic(
                 f"source: {spec.source!r} is not the project's folder (no {', '.join(missing)})",
-                "point source at the folder holding pyproject.toml, uv.lock, server/ and handoff/",
+                f"point source at the folder holding {', '.join(needed)}",
                 file=str(base_dir / "stack.yaml"),
             )
             return {"artifact": None}, [problem]
         return {"artifact": None}, []
 
     def build(self, spec: ResourceSpec, base_dir: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
-        """The packaged server (reconciler.packaging, imported here: only plan and apply load it)."""
-        from reconciler.packaging import ENTRY_POINT, PackagingError, package_server
+        """The packaged program (reconciler.packaging, imported here: only plan and apply load it)."""
+        from reconciler.packaging import ENTRY_POINT, PackagingError
+        from reconciler.packaging.programs import PROGRAMS, SERVER, package_program
 
         assert isinstance(spec, CodeArtifactSpec)
         if "${" in spec.source:
             return {}, []
-        root = (base_dir / spec.source).resolve()
+        root, program = (base_dir / spec.source).resolve(), PROGRAMS[spec.program]
         try:
-            artifact = package_server(project_root=root, platform=target_platform(spec.platform))
+            artifact = package_program(program, project_root=root, platform=target_platform(spec.platform))
         except PackagingError as exc:
-            return {}, [Diagnostic(f"packaging the server failed: {exc}", "fix the cause and re-run")]
-        described = {"path": str(artifact.path), "sha256": artifact.sha256, "runtime": artifact.platform.runtime}
-        return {"artifact": {**described, "entry_point": list(ENTRY_POINT), "files": list(artifact.files)}}, []
+            return {}, [Diagnostic(f"packaging the {program.name} failed: {exc}", "fix the cause and re-run")]
+        described = {
+            "path": str(artifact.path),
+            "sha256": artifact.sha256,
+            "runtime": artifact.platform.runtime,
+            "lambda_runtime": artifact.platform.lambda_runtime,
+        }
+        entry = {"entry_point": list(ENTRY_POINT)} if program == SERVER else {"handler": program.handler}
+        return {"artifact": {**described, **entry, "files": list(artifact.files)}}, []
 
     def spec_files(self, spec: dict[str, Any], base_dir: Path) -> list[Path]:
         """What the zip is built from (the files it takes: reconciler/packaging/sources.py): a saved plan is
         stale once the server's code or the lock changes."""
-        from reconciler.packaging import PACKAGES
+        from reconciler.packaging.programs import PROGRAMS
         from reconciler.packaging.sources import UntrackedPackage, select_sources
 
         if "${" in spec["source"]:
             return []
-        root = (base_dir / spec["source"]).resolve()
+        root, packages = (base_dir / spec["source"]).resolve(), PROGRAMS[spec.get("program", "server")].packages
         try:
-            sources = [path for _, path in select_sources(root, PACKAGES).files]
+            sources = [path for _, path in select_sources(root, packages).files]
         except UntrackedPackage:
             sources = []  # the build refused it already
         return [*sources, *(root / name for name in ("pyproject.toml", "uv.lock") if (root / name).exists())]
@@ -178,6 +193,7 @@ class CodeArtifact(Kind):
                 "key": key,
                 "sha256": key.rsplit("/", 1)[-1].removesuffix(".zip"),
                 "runtime": artifact.get("runtime"),
+                "lambda_runtime": artifact.get("lambda_runtime"),
             },
         )
 

@@ -27,6 +27,11 @@ class Platform:
         """The Runtime's `codeConfiguration.runtime` value (botocore enum AgentManagedRuntimeType)."""
         return "PYTHON_" + self.python_version.replace(".", "_")
 
+    @property
+    def lambda_runtime(self) -> str:
+        """Lambda's `Runtime` for the same Python (botocore enum Runtime: python3.12)."""
+        return f"python{self.python_version}"
+
     def uv_options(self) -> list[str]:
         options = ["--python-version", self.python_version, "--only-binary", ":all:"]
         return [*options, "--python-platform", self.uv_platform] if self.uv_platform else options
