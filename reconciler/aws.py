@@ -94,7 +94,8 @@ class Clients:
     control: Any
     region: str
     ssm: Any = None
-    """For the stack lock only (reconciler.locking)."""
+    """For the stack lock (reconciler.locking) and the hosted callback's parameters (config_parameter,
+    secret_parameter)."""
     s3: Any = None
     dynamodb: Any = None
     """For the Runtime deployment's kinds (artifact bucket and code, session table)."""
@@ -106,7 +107,7 @@ class Clients:
 
     def on(self, event: str, handler: Callable[..., Any]) -> None:
         """Register a botocore event handler on every client the kinds use."""
-        for client in (self.iam, self.control, self.s3, self.dynamodb, self.lambda_):
+        for client in (self.iam, self.control, self.s3, self.dynamodb, self.lambda_, self.ssm):
             if client is not None:
                 client.meta.events.register(event, handler)
 

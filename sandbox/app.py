@@ -12,7 +12,7 @@
     /.well-known/{oauth-authorization-server,openid-configuration}/oidc   its metadata (RFC 8414 section 3.1)
     /github/...                        GitHub stand-in (OAuth pages and API)
     Host: <id>.lambda-url.<region>.on.aws   Lambda function URLs, answered by the uploaded zip (sandbox.lambda_urls)
-    everything else                    moto (IAM, S3, DynamoDB, AgentCore gateways and targets)
+    everything else                    moto (IAM, S3, DynamoDB, SSM, Lambda, AgentCore gateways and targets)
 
 Only loopback clients are served.
 """
@@ -44,6 +44,7 @@ from sandbox.oidc import OidcIssuer
 from sandbox.runtime_code import DeployedCode
 from sandbox.runtime_control import RuntimeControl
 from sandbox.runtime_invoke import INVOCATIONS, PROTECTED_RESOURCE, RuntimeDataPlane
+from sandbox.ssm_rules import install as install_ssm_rules
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
@@ -103,6 +104,7 @@ class SandboxApp:
         self.runtime_data: RuntimeDataPlane | None = None
         self.function_urls: FunctionUrls | None = None
         install_lambda_rules()
+        install_ssm_rules()
         self.reset()
 
     def close(self) -> None:

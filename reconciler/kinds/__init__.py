@@ -22,12 +22,14 @@ def all_kinds() -> dict[str, Kind]:
     from reconciler.kinds.agent_runtime import AgentRuntime
     from reconciler.kinds.artifact_bucket import ArtifactBucket
     from reconciler.kinds.code_artifact import CodeArtifact
+    from reconciler.kinds.config_parameter import ConfigParameter
     from reconciler.kinds.function_url import FunctionUrl
     from reconciler.kinds.gateway import Gateway
     from reconciler.kinds.gateway_target import GatewayTarget
     from reconciler.kinds.iam_role import IamRole
     from reconciler.kinds.lambda_function import LambdaFunction
     from reconciler.kinds.oauth2_provider import Oauth2Provider
+    from reconciler.kinds.secret_parameter import SecretParameter
     from reconciler.kinds.session_table import SessionTable
     from reconciler.kinds.workload_identity import WorkloadIdentity
 
@@ -43,5 +45,7 @@ def all_kinds() -> dict[str, Kind]:
         AgentRuntime(),
         LambdaFunction(),
         FunctionUrl(),
+        SecretParameter(),
+        ConfigParameter(),
     )
     return {kind.kind: kind for kind in kinds}

@@ -45,6 +45,11 @@ SAMPLES = """
   contract_url:
     kind: function_url
     function: ${contract_function.name}
+  contract_secret:
+    kind: secret_parameter
+  contract_config:
+    kind: config_parameter
+    hand_off: ["${gateway.hand_off}", "${github_target.hand_off}"]
 """
 """Resources of the kinds the shipped stack does not declare, added to it under `resources:`."""
 KINDS = all_kinds()
