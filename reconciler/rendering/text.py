@@ -194,6 +194,15 @@ def _field(lines: _Lines, label: str, f: dict[str, Any], depth: int, forcing: li
         lines.value("-", depth, label, f["before"])
     elif SENSITIVE in (f["before"], f["after"]):
         lines.add("~", depth, f"{label}: (sensitive value changed){mark}")
+    elif unknown is True and isinstance(f["before"], (dict, list)) and f["before"]:
+        # Terraform's `~ x = { ... } -> (known after apply)`: the old value one entry per line (each entry
+        # shortened as in compact output), not one line of hundreds of characters.
+        before = f["before"]
+        entries = before.items() if isinstance(before, dict) else ((None, item) for item in before)
+        lines.add("~", depth, f"{label}: " + ("{" if isinstance(before, dict) else "["))
+        for key, item in entries:
+            lines.add(" ", depth + 1, (f"{_key(key)}: " if key is not None else "") + _scalar(item, True))
+        lines.add(" ", depth, ("}" if isinstance(before, dict) else "]") + f" -> {UNKNOWN_TEXT}{mark}")
     elif unknown is not True and (isinstance(f["before"], (dict, list)) or isinstance(f["after"], (dict, list))):
         lines.value("-", depth, label, f["before"])
         lines.value("+", depth, label, f["after"], unknown)
