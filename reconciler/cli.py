@@ -167,6 +167,8 @@ def plan(
     elif output_format == "markdown":
         click.echo(format_markdown(plan_document(the_plan), context=header))
     else:
+        if not refresh_only and not destroy:
+            _print_drift(snapshot.plan_drift())
         view.print_plan(the_plan)
     if markdown_file is not None:
         with markdown_file.open("a", encoding="utf-8") as handle:  # $GITHUB_STEP_SUMMARY is appended to
@@ -487,6 +489,19 @@ def output(
         click.echo(json.dumps(config, indent=2))
     else:
         click.echo(config)
+
+
+def _print_drift(drift: Plan) -> None:
+    """Terraform's "Objects have changed outside of Terraform": what the plan below puts back, set apart from what
+    the stack file asks for (`plan --refresh-only` shows those changes alone)."""
+    from reconciler.terminal import printable
+
+    if not drift.changes:
+        return
+    click.secho("Changed outside reconcile since the last apply:", bold=True)
+    for change in drift.changes:
+        click.echo(printable(f"  {change.kind}.{change.address} [{change.name}]: {change.reason}"))
+    click.echo("The plan below puts them back as the stack file asks, with the file's own changes.\n")
 
 
 def _print_client_entry(

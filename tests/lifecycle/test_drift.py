@@ -42,6 +42,12 @@ def test_console_edit_is_drift_and_apply_puts_it_back(sandbox: Sandbox, workdir:
     assert code == 2
     assert "~ gateway.gateway [github-mcp-gateway] will be updated in place (changed outside reconcile" in output
     assert '"edited in the console" -> "MCP gateway to the GitHub REST API, per-user OAuth"' in output
+    edit_stack(workdir, "description: GitHub MCP server", "description: a change the file asks for")
+    planned = reconcile("plan").output  # a normal plan sets the drift apart from what the file asks for
+    outside, _, rest = planned.partition("The plan below puts them back")
+    assert "Changed outside reconcile since the last apply:" in outside
+    assert "gateway.gateway [github-mcp-gateway]: changed outside reconcile" in outside
+    assert "agent_runtime" not in outside and "agent_runtime.server" in rest
     apply_ok()
     assert drift()[0] == 0
 
