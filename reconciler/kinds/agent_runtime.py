@@ -51,6 +51,9 @@ from reconciler.live import OWNER_TAG, Live
 from reconciler.packaging import ENTRY_POINT
 from reconciler.spec.interpolation import EXPRESSION, REF, UNKNOWN, holds_unknown
 
+if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
+
 MANAGED = frozenset(
     {
         "agentRuntimeId",
@@ -69,9 +72,6 @@ MANAGED = frozenset(
 SINGLE_USER_VARIABLE = "MCP_SINGLE_USER"
 """server/__main__.py's --single-user: set from `single_user: true`, never by the entry point."""
 AUTHORIZATION = "Authorization"
-if TYPE_CHECKING:
-    from botocore.exceptions import ClientError
-
 MCP_PORT = 8000
 """Named in protocolConfiguration, and pinned by the packaged entry point (reconciler.packaging.ENTRY_SOURCE)
 rather than read from PORT: whether the Runtime sets PORT is UNCONFIRMED; 8000 is botocore's default for MCP."""
