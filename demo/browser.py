@@ -34,9 +34,11 @@ class ConsentFailed(Exception):
 class Browser:
     """One person's browser, signing in as `person` wherever a sign-in is asked for."""
 
-    def __init__(self, person: str):
+    def __init__(self, person: str, *, client: httpx.Client | None = None):
+        """`client`: how the browser reaches hosts (tests pass one whose transport maps sandbox function URLs to
+        loopback: tests/lambda_urls.py); it must not follow redirects. Closed with the browser."""
         self.person = person
-        self.http = httpx.Client(follow_redirects=False, timeout=30)
+        self.http = client or httpx.Client(follow_redirects=False, timeout=30)
         self.visited: list[str] = []
         """Every URL this browser requested, in order."""
 

@@ -60,7 +60,10 @@ class ConfigParameter(Kind):
     spec_model = ConfigParameterSpec
     discovery_group = "callback"
     hand_off_field = "hand_off"
-    attributes = frozenset({"name", "arn"})
+    attributes = frozenset({"arn"})
+    """Not `name`: the function names this parameter by a plain string, and destroy orders resources by the live
+    outputs other resources' documents hold (reconciler/ordering.py); a `name` output equal to that string would
+    order the function after its configuration and close the cycle this kind exists to break."""
     name_pattern = ssm.NAME_PATTERN
     name_hint = ssm.NAME_HINT
 
@@ -92,7 +95,7 @@ class ConfigParameter(Kind):
             name=name,
             owned=tags.get(OWNER_TAG) == ctx.stack,
             document={"hand_off": _hand_off_of(found)},
-            outputs={"id": name, "name": name, "arn": found["ARN"]},
+            outputs={"id": found["ARN"], "arn": found["ARN"]},
             tags=tags,
         )
 

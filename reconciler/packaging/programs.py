@@ -30,6 +30,8 @@ class Program:
     """Folders of the project that go into the zip (only the files git tracks there)."""
     handler: str | None = None
     """Lambda's handler (`module.function`) for a program run by Lambda; None for the Runtime's entry file."""
+    needs: tuple[str, ...] = ()
+    """Requirements the packages never import by name, which the scan cannot see."""
     never_imported: tuple[str, ...] = ()
     """Declared distributions the packages name in a string but never import, which the packager's scan for
     imports by name (reconciler/packaging/dependencies.py) would take: left out."""
@@ -40,6 +42,7 @@ CALLBACK = Program(
     "callback",
     ("callback", "handoff"),
     handler="callback.lambda_handler.handler",
+    needs=("python-multipart>=0.0.34",),  # Starlette imports python_multipart only when it parses a form (the POST)
     never_imported=("mcp",),  # handoff/logs.py names the `mcp` logger; the callback imports nothing of it
 )
 PROGRAMS: dict[str, Program] = {program.name: program for program in (SERVER, CALLBACK)}
@@ -80,6 +83,7 @@ def _package_program(
     files = tuple(name for name, _ in sources)
     roots = dependencies.root_requirements(project_root, [project_root / name for name in program.packages])
     roots = [root for root in roots if re.split(r"[\[<>=!~;\s]", root, maxsplit=1)[0] not in program.never_imported]
+    roots = sorted({*roots, *program.needs})
     lock = (project_root / "uv.lock").read_bytes()
     deps_key = packaging._digest([packaging.FORMAT, platform.label, *roots, lock])
     zip_key = packaging._digest([FORMAT, program.name, deps_key, *packaging._flat(sources)])

@@ -25,6 +25,7 @@ def test_it_holds_the_callback_and_the_hand_off_package_only(callback_zip: Artif
         names = set(archive.namelist())
     assert {"callback/lambda_handler.py", "callback/app.py", "handoff/config.py"} <= names
     assert any(name.startswith("mangum/") for name in names) and any(name.startswith("starlette/") for name in names)
+    assert any(name.startswith("python_multipart/") for name in names)  # the POST's form: imported only then
     assert ENTRY_FILE not in names
     assert not any(name.startswith(("server/", "reconciler/", "sandbox/", "mcp/", "bin/")) for name in names)
     assert set(callback_zip.files) == {name for name in names if name.startswith(("callback/", "handoff/"))}

@@ -1,0 +1,72 @@
+"""The OAuth callback hosted by the stack (issue 22), end to end in the sandbox with no local callback process:
+apply deploys the callback's zip to Lambda behind a function URL, the gateway's return URL is that URL, and the
+configuration reaches the function through SSM after the gateway exists. A user's first call gets -32042; the
+session is recorded in the stack's DynamoDB table as mcp-server records it; the user's browser (demo/browser.py,
+reaching the function URL through tests/lambda_urls.py) opens the link at the function URL, signs in, approves
+on GitHub, confirms; the user's next call returns their own GitHub data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+
+from demo.browser import Browser
+from handoff.dynamodb_sessions import DynamoDbSessionStore
+from handoff.links import consent_link, digest, new_link_value
+from sandbox.server import Sandbox
+from tests.conftest import reconcile
+from tests.hosted_callback import with_hosted_callback
+from tests.lambda_urls import client as url_client
+from tests.sandbox.helpers import call_tool, mint
+
+PROFILE = "GitHubTarget___getAuthenticatedUser"
+
+
+def test_consent_through_the_hosted_callback(sandbox: Sandbox, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stack = workdir / "stack.yaml"
+    stack.write_text(with_hosted_callback(stack.read_text()))
+    applied = reconcile("apply", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    notice = applied.output.split("Redirect URI of the OAuth callback's sign-in")[1]
+    redirect_uri = notice.splitlines()[1].strip()
+    monkeypatch.setenv("SANDBOX_OIDC_REDIRECT_URIS", redirect_uri)  # registered, as the notice says to
+    assert reconcile("plan", "--detailed-exitcode").exit_code == 0
+    config = json.loads(Path("config.json").read_text())
+    callback_url = config["callback_url"]
+    assert callback_url.startswith("https://") and ".lambda-url.us-east-1.on.aws/oauth/callback" in callback_url
+    assert redirect_uri == callback_url.replace("/oauth/callback", "/oauth/signed-in")
+    secret = boto3.client("ssm").get_parameter(Name="/github-mcp/callback-secret", WithDecryption=True)
+    assert secret["Parameter"]["Value"] not in applied.output + Path("config.json").read_text()
+
+    with url_client(sandbox.url, timeout=30) as http:
+        home = http.get(callback_url.replace("/oauth/callback", "/"))
+    assert home.status_code == 200 and "github-mcp" in home.text  # the uploaded zip answered, configured
+
+    gateway, alice = config["gateway"]["url"], mint(sandbox.url, "alice", client_id="sandbox-demo")
+    reply = call_tool(gateway, PROFILE, token=alice)
+    (elicitation,) = reply["error"]["data"]["elicitations"]
+    session_uri = elicitation["url"].split("request_uri=")[1].replace("%3A", ":")
+    value = new_link_value()
+    DynamoDbSessionStore(config["session_table"], region="us-east-1").record(
+        session_uri=session_uri,
+        identifier_kind="userToken",
+        identifier=alice,
+        display_name="alice",
+        authorization_url=elicitation["url"],
+        link_hash=digest(value),
+    )
+    with Browser("alice", client=url_client(sandbox.url, follow_redirects=False, timeout=30)) as browser:
+        landing = browser.approve(browser.open(consent_link(callback_url, value)))
+        done = browser.confirm(landing)
+    logs = [e.log_tail() for e in sandbox.app.function_urls.environments.running.values()]  # type: ignore[union-attr]
+    assert done.status_code == 200 and "id='done'" in done.text, logs
+    profile = call_tool(gateway, PROFILE, token=alice)["result"]
+    assert json.loads(profile["content"][0]["text"])["login"] == "alice"
+
+    destroyed = reconcile("destroy", "--auto-approve")
+    assert destroyed.exit_code == 0, destroyed.output
+    assert not boto3.client("lambda").list_functions()["Functions"]
+    assert not boto3.client("ssm").describe_parameters()["Parameters"]
