@@ -152,6 +152,12 @@ def make_clients(*, profile: str | None = None, region: str | None = None) -> Cl
     )
 
 
+def make_client(service: str, *, profile: str | None, region: str) -> Any:
+    """One client beside `Clients`, with the same configuration (reconciler.preflight's STS client: no other
+    command asks who the caller is, so `make_clients` does not build it for them)."""
+    return botocore_session(profile).create_client(service, region_name=region, config=_retries())
+
+
 def explain(exc: BaseException, *, unreachable: Callable[[str], str]) -> str | None:
     """One line for people about a botocore error (`unreachable(endpoint)` words a connection failure), or
     None for any other exception. Only a command that loaded botocore can raise one, so for one that did not

@@ -15,12 +15,14 @@ import click
 from reconciler.client_config import CLIENTS, DOORS
 from reconciler.command_line import (
     EXIT_CHANGES,
+    EXIT_ERROR,
     EXIT_OK,
     Commands,
     Fail,
     Lock,
     View,
     aws_options,
+    colour_wanted,
     config_written_option,
     engine_settings,
     handle_errors,
@@ -325,6 +327,63 @@ def destroy(
             _confirm(auto_approve, "destroy these resources")
             _report(apply_plan(ctx, the_plan), "Destroy")
     _remove_config(config_path, stack.name)
+
+
+@main.command()
+@stack_option
+@aws_options
+@click.option(
+    "--principal",
+    metavar="ARN",
+    help="Check this IAM user or role instead of yourself (an administrator checking a pipeline's role).",
+)
+@handle_errors
+def preflight(stack_file: Path, profile: str | None, region: str | None, principal: str | None) -> None:
+    """Check, before an apply, that you may make every call it makes, and that the account is ready.
+
+    \b
+    Permissions: every IAM action this stack's kinds need (README "Against AWS", from the one
+    table in reconciler/permissions.py), on the resource patterns filled with the stack's name,
+    region, account and bucket, asked of IAM's policy simulator (iam:SimulatePrincipalPolicy) for
+    you: STS names the caller; a role session is checked as its role (iam:GetRole finds its path).
+    What is missing is printed on stdout as an IAM policy to attach; the rest goes to stderr:
+
+    \b
+      reconcile preflight > missing.json
+      aws iam put-role-policy --role-name deployer --policy-name reconcile \\
+          --policy-document file://missing.json
+
+    \b
+    Account: AgentCore answers in the region; each artifact bucket's (global) name is free or
+    already this stack's.
+
+    Exit 0 when everything is allowed and ready, 1 otherwise (or on an error). Needs
+    iam:SimulatePrincipalPolicy on yourself. Checks identity policies (on AWS also your permissions
+    boundary and SCPs), not resource policies; a policy narrower than the listed patterns (one role
+    by name) shows as missing although apply may pass. The account's root user has no policies to
+    simulate: only the account checks run. Changes nothing; needs no secret.
+    """
+    from reconciler.aws import make_client
+    from reconciler.engine import open_stack
+    from reconciler.preflight import format_policy, format_report, run_preflight
+
+    stack, ctx = open_stack(
+        stack_file,
+        profile=profile,
+        region=region,
+        progress=progress,
+        build=False,
+        lenient=True,
+        secrets_optional=True,
+        settings=engine_settings(),
+    )
+    sts = make_client("sts", profile=profile, region=ctx.clients.region)
+    report = run_preflight(stack, ctx.clients, sts, progress, principal=principal)
+    click.secho(format_report(report), fg="green" if report.ok else "red", err=True, color=colour_wanted())
+    if report.denials:
+        click.echo(format_policy(report))
+    if not report.ok:
+        sys.exit(EXIT_ERROR)
 
 
 @main.command()

@@ -18,6 +18,7 @@ Patterns use `{stack}`, `{region}`, `{account}` and `{bucket}` (the artifact buc
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 AGENTCORE = "bedrock-agentcore-control"
@@ -159,6 +160,11 @@ NEEDS: tuple[Need, ...] = (
     ],
     *_same("ssm", "ssm", "PutParameter GetParameter DeleteParameter", (LOCK,), "lock"),
 )
+GROUP_KINDS = {
+    "runtime": frozenset({"artifact_bucket", "code_artifact", "session_table", "agent_runtime"}),
+    "lambda": frozenset({"lambda_function", "function_url"}),
+}
+"""The kinds whose calls make a group's rows needed; "core" and "lock" are needed by every stack."""
 GROUP_TITLES = {
     "core": "every stack",
     "runtime": "stacks with the Runtime deployment's kinds (artifact_bucket, code_artifact, session_table, agent_runtime)",
@@ -170,6 +176,12 @@ GROUP_TITLES = {
 def operations() -> frozenset[str]:
     """The botocore operations the table covers (`service:Operation`)."""
     return frozenset(need.operation for need in NEEDS)
+
+
+def groups_for(kinds: Iterable[str]) -> list[str]:
+    """The groups whose rows a stack declaring `kinds` needs, in table order."""
+    declared = set(kinds)
+    return [group for group in GROUP_TITLES if group not in GROUP_KINDS or GROUP_KINDS[group] & declared]
 
 
 def actions(group: str) -> list[str]:

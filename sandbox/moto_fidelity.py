@@ -9,6 +9,7 @@
     gateway_identity  AWS-format gateway ids, each gateway's own workload identity
     consistency       the switchable eventual-consistency mode
     dynamodb_rules    the TTL hour rule and eventually consistent table tags
+    iam_simulation    iam:SimulatePrincipalPolicy (moto has none) and the fixed credentials as the root user
 
 and, here, updates that settle (moto leaves them UPDATING forever), optional parameters moto treats
 as required, and gateway renames refused. It patches moto's classes, so it affects only processes
@@ -24,7 +25,7 @@ from moto.bedrockagentcorecontrol import models, responses
 from moto.dynamodb.models import DynamoDBBackend
 from moto.moto_api import state_manager
 
-from sandbox import consistency, dynamodb_rules, gateway_identity, gateway_rules, whole_updates
+from sandbox import consistency, dynamodb_rules, gateway_identity, gateway_rules, iam_simulation, whole_updates
 from sandbox.gateway_rules import ValidationException
 
 _installed = threading.Lock()
@@ -56,6 +57,7 @@ def install(mode: consistency.Mode = "strong") -> None:
         _refuse_renames(backend)
         _optional_parameters(responses.BedrockAgentCoreControlResponse)
         dynamodb_rules.patch(DynamoDBBackend)
+        iam_simulation.install()
         _done = True
 
 

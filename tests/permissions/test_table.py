@@ -72,3 +72,13 @@ def test_the_readme_lists_what_the_table_generates() -> None:
     begin = readme.index("<!-- permissions:begin")
     listed = readme[readme.index("\n", begin) + 1 : readme.index("<!-- permissions:end -->")]
     assert listed == permissions.format_markdown(), "regenerate with reconciler.permissions.format_markdown()"
+
+
+def test_the_groups_kinds_are_kinds_and_named_in_their_titles() -> None:
+    """`groups_for` (what `reconcile preflight` asks) and the README's group titles name the same kinds."""
+    kinds = all_kinds()
+    for group, members in permissions.GROUP_KINDS.items():
+        assert members <= set(kinds), group
+        assert all(kind in permissions.GROUP_TITLES[group] for kind in members), group
+    assert permissions.groups_for(["gateway"]) == ["core", "lock"]
+    assert permissions.groups_for(["gateway", "function_url"]) == ["core", "lambda", "lock"]
