@@ -45,6 +45,10 @@ HEADERS = {
     "Authorization": "Bearer bench-token",
 }
 CLIENTS = (1, 16)
+SEED = ("getAuthenticatedUser", "listUserRepositories")
+TOOLSET = "full"
+"""`--toolset`: full (every operation of openapi/github.yaml, issue 23) or seed (the two tools before it)."""
+LIST_TOOLS = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}).encode()
 MIN_CALLS = 2000
 
 
@@ -130,16 +134,22 @@ def write_config(workdir: Path, gateway_url: str) -> Path:
     gateway = GatewayConfig(
         id="gw", arn="arn:aws:bench", url=gateway_url, name="bench", authorizer=AuthorizerConfig(type="CUSTOM_JWT")
     )
-    tools = {
-        "getAuthenticatedUser": "GitHubTarget___getAuthenticatedUser",
-        "listUserRepositories": "GitHubTarget___listUserRepositories",
-    }
+    import yaml
+
+    from reconciler.spec.openapi_check import operation_ids, operation_presentations
+
+    document = yaml.safe_load((ROOT / "openapi" / "github.yaml").read_text())
+    operations = operation_presentations(document)
+    if TOOLSET == "seed":
+        operations = {op: how for op, how in operations.items() if op in SEED}
+    tools = {op: f"GitHubTarget___{op}" for op in operation_ids(document) if op in operations}
     hand_off = HandOff(
         stack="bench",
         region="us-east-1",
         callback_url="http://127.0.0.1:9/oauth/callback",
         gateway=gateway,
         tools=tools,
+        operations=operations,
     )
     path = workdir / "config.json"
     save_config(path, hand_off)
@@ -171,10 +181,12 @@ def run(seconds: float, rounds: int, workdir: Path) -> list[Target]:
     servers = [(Target("mcp-server", "", tool_call("get_user_profile")), 1)]
     if supports_workers():
         servers.append((Target("mcp-server --workers 2", "", tool_call("get_user_profile")), 2))
+    servers.append((Target("mcp-server tools/list", "", LIST_TOOLS), 1))
     targets = [direct, floor, *(t for t, _ in servers)]
     with (
         process(
-            [sys.executable, "bench/minimal_gateway.py", str(gateway_port)], f"http://127.0.0.1:{gateway_port}/"
+            [sys.executable, "bench/minimal_gateway.py", str(gateway_port), TOOLSET],
+            f"http://127.0.0.1:{gateway_port}/",
         ) as gw,
         process([sys.executable, "bench/passthrough_floor.py", str(floor_port), gateway_url], floor.url) as fl,
     ):
@@ -189,6 +201,7 @@ def run(seconds: float, rounds: int, workdir: Path) -> list[Target]:
                 target.url = f"http://127.0.0.1:{port}/mcp"
                 with process(server_args(config, port, workers), f"http://127.0.0.1:{port}/healthz") as proc:
                     target.pid = proc.pid
+                    call_once(Target("list first, as clients do", target.url, LIST_TOOLS))
                     call_once(target)
                     measure(target, gw.pid, seconds)
     return targets
@@ -292,7 +305,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=5.0, help="wrk duration per target and client count")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--toolset", choices=("full", "seed"), default="full")
     options = parser.parse_args()
+    global TOOLSET
+    TOOLSET = options.toolset
     require_wrk()
     load_before = format_load()
     with tempfile.TemporaryDirectory() as workdir:
