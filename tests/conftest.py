@@ -43,6 +43,7 @@ LONGEST_FIRST = (
     "tests/lifecycle/test_convergence.py",
     "tests/e2e/test_demo.py",
     "tests/lifecycle/test_lifecycle.py",
+    "tests/acceptance/test_lifecycle.py",
     "tests/kinds/test_runtime_stack.py",
     "tests/e2e/test_runtime_stack_e2e.py",
     "tests/server/test_log_redaction.py",
@@ -75,6 +76,12 @@ def _loopback_only(self: socket.socket, address: Any) -> Any:
 
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    loopback_only(monkeypatch)
+
+
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No connection but to loopback, and no AWS credentials or profile from the environment: every test's
+    default (tests/acceptance lifts it only for its explicit opt-in run against AWS)."""
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.delenv(name, raising=False)
