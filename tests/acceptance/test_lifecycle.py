@@ -7,8 +7,8 @@ Steps, each checked in the plan's JSON form before it is applied and by a no-op 
 of every resource: the same path a forcing field takes); destroy.
 
 Kinds covered: iam_role, oauth2_provider, gateway, gateway_target, workload_identity, session_table,
-artifact_bucket. Not yet: code_artifact and agent_runtime (packaging the server and running it), the hosted
-callback's lambda_function, function_url, config_parameter, secret_parameter; nor a consent flow.
+artifact_bucket, secret_parameter, config_parameter. Not yet: code_artifact and agent_runtime (packaging the
+server and running it), the hosted callback's lambda_function and function_url; nor a consent flow.
 """
 
 from __future__ import annotations
@@ -39,20 +39,46 @@ EXTRA = """
   callback_identity:
     kind: workload_identity
     allowed_return_urls: ["http://localhost:8080/oauth/callback"]
+
+  callback_secret:
+    kind: secret_parameter
+
+  callback_config:
+    kind: config_parameter
+    hand_off:
+      - ${gateway.hand_off}
+      - ${github_target.hand_off}
 """
 UPDATES = {
     "gateway_role": ("execution role (GitHub MCP stack)", "execution role (acceptance, updated)"),
     "gateway": ("description: MCP gateway to the GitHub REST API", "description: MCP gateway, updated"),
     "github_target": ("(user profile and repositories)", "(updated)"),
     "callback_identity": ('["http://localhost:8080/oauth/callback"]', '["http://localhost:8080/oauth/updated"]'),
+    "callback_secret": ("kind: secret_parameter\n", 'kind: secret_parameter\n    rotation: "2"\n'),
 }
 """Per kind with an in-place field, one edit of the stack file; the provider's is its client id (environment).
-session_table and artifact_bucket have none: they are replaced only."""
+session_table, artifact_bucket and config_parameter (its value follows the gateway's hand-off) have none here:
+they are replaced only."""
 ENVIRONMENT = {
     **{k: v for k, v in STACK_ENV.items() if not k.startswith("OIDC_")},
     "GATEWAY_AUTHORIZER": "AWS_IAM",  # no identity provider needed, on either endpoint
     "GITHUB_CLIENT_ID": "Iv1.acceptance",
 }
+
+
+KINDS = {
+    "gateway_role": "iam_role",
+    "runtime_role": "iam_role",
+    "github": "oauth2_provider",
+    "gateway": "gateway",
+    "github_target": "gateway_target",
+    "callback_identity": "workload_identity",
+    "sessions": "session_table",
+    "artifacts": "artifact_bucket",
+    "callback_secret": "secret_parameter",
+    "callback_config": "config_parameter",
+}
+"""The throwaway stack's resources (the kinds each step goes through)."""
 
 
 def _stack(name: str) -> str:
@@ -109,7 +135,7 @@ def test_every_kind_through_create_noop_update_replace_destroy(
 
 def _create_and_noop(target: str) -> None:
     planned = _planned(target)
-    assert set(planned.values()) == {"create"} and len(planned) == 8, planned
+    assert planned == dict.fromkeys(KINDS, "create"), planned
     _apply(target)
     _converged(target)
     _apply(target)  # a no-op apply changes nothing and still converges
@@ -130,10 +156,9 @@ def _update(target: str, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _replace(target: str) -> None:
-    addresses = sorted(_planned(target, "--show-unchanged"))
-    forced = [arg for address in addresses for arg in ("--replace", address)]
+    forced = [arg for address in KINDS for arg in ("--replace", address)]
     planned = _planned(target, *forced)
-    assert set(planned.values()) == {"replace"} and len(planned) == 8, planned
+    assert planned == dict.fromkeys(KINDS, "replace"), planned
     _apply(target, *forced)
     _converged(target)
 
