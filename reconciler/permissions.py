@@ -11,7 +11,8 @@ is s3:ListBucket, PutBucketEncryption s3:PutEncryptionConfiguration); devguide
 from S3 do (Lambda developer guide, "Lambda deployment packages"); CreateGateway, Create/UpdateAgentRuntime and
 CreateFunction/UpdateFunctionConfiguration pass a role (iam:PassRole). UNCONFIRMED: the resource types AgentCore's List
 operations accept (here `*`), and the secretsmanager actions AgentCore Identity performs with the caller's
-credentials when it stores a provider's client secret (the README has listed them since the seed).
+credentials when it stores a provider's client secret (the README has listed them since the seed), and whether a
+SecureString under the AWS managed key aws/ssm (secret_parameter) needs KMS permissions of the caller (here: none).
 
 Patterns use `{stack}`, `{region}`, `{account}` and `{bucket}` (the artifact bucket's name).
 """
@@ -33,6 +34,7 @@ TABLE = "arn:aws:dynamodb:{region}:{account}:table/{stack}-*"
 BUCKET = "arn:aws:s3:::{bucket}"
 OBJECTS = "arn:aws:s3:::{bucket}/{stack}/*"
 LOCK = "arn:aws:ssm:{region}:{account}:parameter/reconcile/{stack}/lock"
+PARAMETERS = "arn:aws:ssm:{region}:{account}:parameter/{stack}/*"
 FUNCTION = "arn:aws:lambda:{region}:{account}:function:{stack}-*"
 SECRETS = "arn:aws:secretsmanager:{region}:{account}:secret:*"
 ANY = "*"
@@ -158,17 +160,27 @@ NEEDS: tuple[Need, ...] = (
         )
         if op != "UpdateFunctionCode" or need.action == "s3:GetObject"
     ],
+    *_same("ssm", "ssm", "DescribeParameters", (ANY,), "parameters"),
+    *_same(
+        "ssm",
+        "ssm",
+        "PutParameter GetParameter DeleteParameter AddTagsToResource ListTagsForResource",
+        (PARAMETERS,),
+        "parameters",
+    ),
     *_same("ssm", "ssm", "PutParameter GetParameter DeleteParameter", (LOCK,), "lock"),
 )
 GROUP_KINDS = {
     "runtime": frozenset({"artifact_bucket", "code_artifact", "session_table", "agent_runtime"}),
     "lambda": frozenset({"lambda_function", "function_url"}),
+    "parameters": frozenset({"config_parameter", "secret_parameter"}),
 }
 """The kinds whose calls make a group's rows needed; "core" and "lock" are needed by every stack."""
 GROUP_TITLES = {
     "core": "every stack",
     "runtime": "stacks with the Runtime deployment's kinds (artifact_bucket, code_artifact, session_table, agent_runtime)",
     "lambda": "stacks with the hosted callback's kinds (lambda_function, function_url)",
+    "parameters": "stacks with SSM parameters (config_parameter, secret_parameter)",
     "lock": "the stack lock",
 }
 

@@ -17,7 +17,7 @@ from reconciler.kinds import all_kinds
 from tests.conftest import ROOT
 
 SERVICES = ("iam", "bedrock-agentcore-control", "s3", "dynamodb", "ssm", "lambda")
-HELPERS = ("agentcore.py", "s3_common.py", "lock_parameter.py")
+HELPERS = ("agentcore.py", "s3_common.py", "lock_parameter.py", "ssm_parameters.py")
 """Modules the kinds call AWS through besides their own."""
 CALLS = (re.compile(r"\.([a-z][a-z0-9_]*)\("), re.compile(r"get_paginator\(\"([a-z0-9_]+)\"\)"))
 
@@ -81,4 +81,5 @@ def test_the_groups_kinds_are_kinds_and_named_in_their_titles() -> None:
         assert members <= set(kinds), group
         assert all(kind in permissions.GROUP_TITLES[group] for kind in members), group
     assert permissions.groups_for(["gateway"]) == ["core", "lock"]
+    assert permissions.groups_for(["secret_parameter"]) == ["core", "parameters", "lock"]
     assert permissions.groups_for(["gateway", "function_url"]) == ["core", "lambda", "lock"]
