@@ -2,7 +2,8 @@
 goes through, against the sandbox, or a real account when asked (conftest.py says how), then destroyed,
 whatever happened, and nothing tagged with its name left behind.
 
-Steps, each checked in the plan's JSON form before it is applied and by a no-op plan after: create; no-op
+Steps, each checked in the plan's JSON form before it is applied and by a no-op plan after: preflight (on AWS
+the caller's permissions; in the sandbox its root user); create; no-op
 (plan and apply change nothing); update in place (one field of each kind that has one); replace (`--replace`
 of every resource: the same path a forcing field takes); destroy.
 
@@ -134,6 +135,8 @@ def test_every_kind_through_create_noop_update_replace_destroy(
 
 
 def _create_and_noop(target: str) -> None:
+    checked = _run(target, "preflight")  # on AWS: stop before creating anything the caller could not delete
+    assert checked.exit_code == 0, checked.output
     planned = _planned(target)
     assert planned == dict.fromkeys(KINDS, "create"), planned
     _apply(target)
