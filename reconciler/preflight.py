@@ -186,12 +186,12 @@ def check_agentcore(control: Any, region: str) -> Finding | None:
     except Exception as exc:
         if not type(exc).__module__.startswith("botocore"):
             raise
-        # EndpointConnectionError and kin: no endpoint answers for the service in this region.
-        listed = aws.botocore_session().get_available_regions(aws.CONTROL_SERVICE)
+        # EndpointConnectionError and kin. botocore's endpoint data lists no regions for AgentCore (its endpoints
+        # come from rules), so the region cannot be checked offline.
         return Finding(
             f"AgentCore is not reachable in {region}",
-            f"{type(exc).__name__}: {exc}. botocore lists it in: {', '.join(listed) or '(none)'}; "
-            "set `region:` in the stack file to one of them",
+            f"{type(exc).__name__}: {exc}. Either AgentCore is not offered there (the AgentCore devguide lists its "
+            "regions: set `region:` in the stack file to one of them) or the network or AWS_ENDPOINT_URL is wrong",
         )
     return None
 

@@ -155,3 +155,29 @@ def test_a_stack_without_runtime_kinds_is_asked_no_runtime_permission(workdir: P
     assert ("ssm:PutParameter", f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter/reconcile/github-mcp/lock") in {
         (q.action, q.resource) for q in questions
     }
+
+
+def test_a_region_where_agentcore_does_not_answer_is_named(unused_port: int) -> None:
+    """No endpoint answers (a region without AgentCore has no DNS name; here a closed loopback port)."""
+    from botocore.config import Config
+
+    control = boto3.client(
+        "bedrock-agentcore-control",
+        region_name="us-east-1",
+        endpoint_url=f"http://127.0.0.1:{unused_port}",
+        aws_access_key_id="x",
+        aws_secret_access_key="y",
+        config=Config(retries={"max_attempts": 1}),
+    )
+    found = preflight.check_agentcore(control, "us-east-1")
+    assert found is not None and found.summary == "AgentCore is not reachable in us-east-1"
+    assert found.detail.startswith("EndpointConnectionError") and "not offered there" in found.detail
+
+
+@pytest.fixture
+def unused_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
