@@ -19,6 +19,7 @@ request is answered 503 and the next one tries again.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
@@ -73,6 +74,16 @@ class Loaded:
     adapter: Mangum
 
 
+LOOP = asyncio.new_event_loop()
+"""The one event loop mangum runs the app on in this process (it takes asyncio's current loop). Set before every
+adapter is made or called: an asyncio.run elsewhere in the process leaves no current loop, and loops mangum would
+make on its own are dropped unclosed (tests run many handlers in one process; Lambda runs one)."""
+
+
+def _on_the_loop() -> None:
+    asyncio.set_event_loop(LOOP)
+
+
 class HostedCallback:
     """The handler's state in one execution environment: the adapter for the current parameter versions."""
 
@@ -83,6 +94,7 @@ class HostedCallback:
 
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         adapter = self.current()
+        _on_the_loop()
         return (adapter or UNAVAILABLE)(event, context)
 
     def current(self) -> Mangum | None:
@@ -118,6 +130,7 @@ class HostedCallback:
             csrf_secret=found[self.parameters.secret]["Value"],
         )
         log.info("loaded the callback's configuration (versions %s and %s)", *versions)
+        _on_the_loop()
         return Loaded(versions, Mangum(build_app(state), lifespan="off"))
 
 
@@ -143,6 +156,7 @@ async def _unavailable(request: Request) -> Response:
     return problem_page("Not ready", "The authorization service is not configured yet; try again in a minute.", 503)
 
 
+_on_the_loop()
 UNAVAILABLE = Mangum(
     Starlette(
         routes=[Route("/{path:path}", _unavailable, methods=["GET", "POST"])], middleware=[Middleware(Hardening)]
