@@ -9,7 +9,9 @@ replace). Edges say what a node waits for:
   referring to A first).
 "B depends on A" comes from the stack file (references, depends_on) and, for resources the file no
 longer declares, from the live documents: B refers to A when a value of B's live document is one
-of A's live outputs (an id or ARN), e.g. a removed target names its gateway's id.
+of A's live outputs (an id or ARN; not a number, nor a value A's own document holds), e.g. a removed target
+names its gateway's id, while two code artifacts that pass on one bucket's name do not refer to each other, nor
+a parameter at version "1" to a runtime at version "1".
 """
 
 from __future__ import annotations
@@ -55,8 +57,14 @@ def _dependencies(change: ResourceChange, changes: dict[str, ResourceChange]) ->
     if change.current is not None:
         values = _leaves(change.current.document)
         for address, other in changes.items():
-            outputs = other.current.outputs.values() if other.current else ()
-            if any(isinstance(v, str) and v and v in values for v in outputs):
+            if other.current is None:
+                continue
+            # An output that `other` also holds in its own document is one it took from elsewhere (two code
+            # artifacts pass on their bucket's name), and a number (a runtime's version "1") names nothing: values
+            # shared by chance, not references to `other`.
+            passed_on = _leaves(other.current.document)
+            outputs = [v for v in other.current.outputs.values() if isinstance(v, str) and v and not v.isdigit()]
+            if any(v in values and v not in passed_on for v in outputs):
                 found.add(address)
     found.discard(change.address)
     return found

@@ -1,6 +1,8 @@
 """`${...}` expressions in stack.yaml.
 
-- `${env:NAME}` / `${env:NAME:-default}`: environment, substituted at load time (missing = error).
+- `${env:NAME}` / `${env:NAME:-default}`: environment, substituted at load time (missing = error). The default
+  may hold `${resource.attribute}` references, and nothing else nested (`${env:CALLBACK_URL:-${link.url}x}`): when
+  the variable is unset they stay in the value and are resolved at apply like any other reference.
 - `${var.NAME}`: the file's `variables:` block, substituted at load time.
 - `${resource.attribute}`: another resource's live attribute, kept until plan/apply time; these
   references are the edges of the dependency graph.
@@ -14,7 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-EXPRESSION = re.compile(r"\$\{([^}]*)\}")
+EXPRESSION = re.compile(r"\$\{((?:\$\{[^{}]*\}|[^}])*)\}")
+"""`${...}`, whose text may hold one level of `${...}` (a reference in an env default; checked by `_default`)."""
 ENV = re.compile(r"env:([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$", re.S)
 VAR = re.compile(r"var\.([A-Za-z_][A-Za-z0-9_]*)$")
 REF = re.compile(r"([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)$")
@@ -69,10 +72,11 @@ def substitute_load_time(value: str, variables: Mapping[str, str], environ: Mapp
         expr = match.group(1).strip()
         if m := ENV.match(expr):
             name, default = m.group(1), m.group(2)
+            checked = None if default is None else _default(name, default)
             if name in env and env[name] != "":
                 return env[name]
-            if default is not None:
-                return default
+            if checked is not None:
+                return checked
             raise InterpolationError(
                 f"environment variable {name} is not set; export it (e.g. `export {name}=...`) "
                 f"or give a default with ${{env:{name}:-value}}",
@@ -89,6 +93,22 @@ def substitute_load_time(value: str, variables: Mapping[str, str], environ: Mapp
         )
 
     return EXPRESSION.sub(one, value)
+
+
+def _default(name: str, default: str) -> str:
+    """The default of `${env:NAME:-default}`, checked whether or not NAME is set: plain text and whole
+    `${resource.attribute}` references, which stay for apply to resolve."""
+    rest = EXPRESSION.sub(lambda e: "" if _is_ref(e.group(1).strip()) else e.group(0), default)
+    if "${" in rest:
+        raise InterpolationError(
+            f"the default of ${{env:{name}:-...}} may hold only ${{resource.attribute}} references; "
+            f"write it as text and such references, e.g. ${{env:{name}:-${{callback_link.url}}oauth/callback}}"
+        )
+    return default
+
+
+def _is_ref(expr: str) -> bool:
+    return REF.match(expr) is not None and VAR.match(expr) is None  # `${var.x}` reads as a variable first
 
 
 def references_in(value: Any) -> list[Ref]:

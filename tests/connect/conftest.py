@@ -15,6 +15,7 @@ from keyring.backends import fail
 
 from handoff.config import AuthorizerConfig, GatewayConfig, HandOff, RuntimeConfig, write_config
 from sandbox.server import Sandbox
+from tests.shipped_stack import workdir  # noqa: F401  (the shipped stack without its hosted callback)
 
 CLIENT_ID = "sandbox-demo"
 LOOPBACK_REDIRECT = "http://127.0.0.1/callback"

@@ -1,4 +1,5 @@
-"""The OAuth callback hosted by the stack (issue 22), end to end in the sandbox with no local callback process:
+"""The OAuth callback hosted by the shipped stack (issue 22), end to end in the sandbox with no local callback
+process. The shipped stack.yaml without the server on the Runtime (tests/shipped_stack.py), CALLBACK_URL unset:
 apply deploys the callback's zip to Lambda behind a function URL, the gateway's return URL is that URL, and the
 configuration reaches the function through SSM after the gateway exists. A user's first call gets -32042; the
 session is recorded in the stack's DynamoDB table as mcp-server records it; the user's browser (demo/browser.py,
@@ -8,6 +9,7 @@ on GitHub, confirms; the user's next call returns their own GitHub data."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import boto3
@@ -17,17 +19,24 @@ from demo.browser import Browser
 from handoff.dynamodb_sessions import DynamoDbSessionStore
 from handoff.links import consent_link, digest, new_link_value
 from sandbox.server import Sandbox
-from tests.conftest import reconcile
-from tests.hosted_callback import with_hosted_callback
+from tests.conftest import ROOT, reconcile
 from tests.lambda_urls import client as url_client
 from tests.sandbox.helpers import call_tool, mint
+from tests.shipped_stack import without_server
 
 PROFILE = "GitHubTarget___getAuthenticatedUser"
 
 
-def test_consent_through_the_hosted_callback(sandbox: Sandbox, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    stack = workdir / "stack.yaml"
-    stack.write_text(with_hosted_callback(stack.read_text()))
+@pytest.fixture
+def hosted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    shutil.copytree(ROOT / "openapi", tmp_path / "openapi")
+    (tmp_path / "stack.yaml").write_text(without_server((ROOT / "stack.yaml").read_text()))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CALLBACK_URL", raising=False)
+    return tmp_path
+
+
+def test_consent_through_the_hosted_callback(sandbox: Sandbox, hosted: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     applied = reconcile("apply", "--auto-approve")
     assert applied.exit_code == 0, applied.output
     notice = applied.output.split("Redirect URI of the OAuth callback's sign-in")[1]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import pytest
 
 from sandbox.server import Sandbox
+from tests.shipped_stack import workdir  # noqa: F401  (the shipped stack without its hosted callback)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -44,6 +44,12 @@ def inventory() -> dict[str, list[str]]:
         ),
         "tables": sorted(boto3.client("dynamodb").list_tables()["TableNames"]),
         "runtimes": sorted(r["agentRuntimeName"] for r in c.list_agent_runtimes()["agentRuntimes"]),
+        "functions": sorted(f["FunctionName"] for f in boto3.client("lambda").list_functions()["Functions"]),
+        "parameters": sorted(  # the stack lock (/reconcile/...) is test_lock's to check
+            p["Name"]
+            for p in boto3.client("ssm").describe_parameters()["Parameters"]
+            if not p["Name"].startswith("/reconcile/")
+        ),
     }
 
 
@@ -57,7 +63,18 @@ FULL_STACK = {
     "artifacts": ["github-mcp/github-mcp-server-code"],
     "tables": ["github-mcp-sessions"],
     "runtimes": ["github_mcp_server"],
+    "functions": [],
+    "parameters": [],
 }
+"""The shipped stack without its hosted callback (tests/shipped_stack.py), as the lifecycle tests apply it."""
+SHIPPED_STACK = {
+    **FULL_STACK,
+    "roles": sorted([*FULL_STACK["roles"], "github-mcp-callback-role"]),
+    "artifacts": ["github-mcp/github-mcp-callback-code", "github-mcp/github-mcp-server-code"],
+    "functions": ["github-mcp-callback"],
+    "parameters": ["/github-mcp/callback-config", "/github-mcp/callback-secret"],
+}
+"""The whole shipped stack.yaml, hosted callback included."""
 EMPTY = {k: [] for k in FULL_STACK}
 
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
 from sandbox.server import Sandbox
-from tests.conftest import edit_stack, reconcile
-from tests.lifecycle.helpers import EMPTY, FULL_STACK, control, gateway_id, inventory
+from tests.conftest import ROOT, edit_stack, reconcile
+from tests.lifecycle.helpers import EMPTY, FULL_STACK, SHIPPED_STACK, control, gateway_id, inventory
 from tests.planning.test_json_schema import VALIDATOR
 
 
@@ -147,6 +149,26 @@ def test_destroy_leaves_nothing_owned_and_removes_config(sandbox: Sandbox, workd
     assert inventory() == EMPTY
     assert not (workdir / "config.json").exists()
     assert set(actions().values()) == {"create"}
+
+
+def test_the_whole_shipped_stack_with_its_hosted_callback(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """stack.yaml exactly as shipped (the other tests here leave its hosted callback out: tests/shipped_stack.py):
+    apply in the order its references give, no-op plan, destroy leaves nothing."""
+    shutil.copytree(ROOT / "openapi", tmp_path / "openapi")
+    shutil.copy(ROOT / "stack.yaml", tmp_path / "stack.yaml")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CALLBACK_URL", raising=False)
+    output = apply_ok()
+    assert "Plan: 15 to add, 0 to change, 0 to replace, 0 to destroy." in output
+    assert inventory() == SHIPPED_STACK
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert re.fullmatch(r"https://[a-z0-9]{32}\.lambda-url\.us-east-1\.on\.aws/oauth/callback", config["callback_url"])
+    assert set(actions().values()) == {"no-op"}
+    result = reconcile("destroy", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert inventory() == EMPTY
 
 
 def test_apply_refuses_to_prompt_without_a_terminal(sandbox: Sandbox, workdir: Path) -> None:

@@ -99,3 +99,20 @@ def test_a_cycle_is_an_error_naming_it() -> None:
     )
     with pytest.raises(OrderingError, match="cycle: apply (a|b) -> apply (a|b) -> apply (a|b)"):
         graph(loop, other)
+
+
+def test_a_value_two_resources_pass_on_is_no_reference() -> None:
+    """Two code artifacts in one bucket both output its name and hold it in their documents: deleting both is
+    no cycle (the shipped stack's server_code and callback_code)."""
+
+    def artifact(address: str) -> ResourceChange:
+        current = live(address, {"bucket": "artifacts", "key": f"s/{address}/1.zip"}, bucket="artifacts", id=address)
+        return ResourceChange(
+            address=address, kind="k", name=address, action=Action.DELETE, before=current.document, after=None,
+            spec=None, current=current, depends_on=frozenset(),
+        )  # fmt: skip
+
+    assert graph(artifact("server_code"), artifact("callback_code")) == {
+        D("server_code"): set(),
+        D("callback_code"): set(),
+    }

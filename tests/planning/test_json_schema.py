@@ -30,7 +30,8 @@ def test_a_create_plan_marks_unknowns_in_after_unknown() -> None:
     changes = {rc["address"]: rc["change"] for rc in document["resource_changes"]}
     target = changes["gateway_target.github_target"]
     assert target["after"]["gateway"] is None and target["after_unknown"]["gateway"] is True
-    assert target["after_unknown"]["oauth"] == {"provider_arn": True}
+    # The return URL is the hosted callback's function URL (stack.yaml's callback_url), known after apply too.
+    assert target["after_unknown"]["oauth"] == {"provider_arn": True, "default_return_url": True}
     assert "description" not in target["after_unknown"]
     provider = changes["oauth2_provider.github"]
     assert provider["after"]["client_secret"] == "(sensitive)" and provider["after_sensitive"] == {

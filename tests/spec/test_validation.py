@@ -29,7 +29,7 @@ def no_aws(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_shipped_stack_is_valid(workdir: Path) -> None:
     result = reconcile("validate")
     assert result.exit_code == 0, result.output
-    assert "valid" in result.output and "9 resources" in result.output
+    assert "valid" in result.output and "15 resources" in result.output
 
 
 def line_of(path: Path, needle: str) -> int:
