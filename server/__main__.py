@@ -58,6 +58,15 @@ __all__ = ["main"]
     "shares one GitHub link.",
 )
 @click.option(
+    "--resource-url",
+    envvar="MCP_RESOURCE_URL",
+    metavar="URL",
+    help="The URL clients reach this server at (e.g. https://mcp.example.com/mcp), to serve as an OAuth resource "
+    "server outside AgentCore Runtime: RFC 9728 metadata naming the gateway's identity provider, and 401 with its "
+    "challenge for a request without a valid token issued for this URL, so MCP clients sign in by themselves. "
+    "CUSTOM_JWT gateways only.",
+)
+@click.option(
     "--stateful",
     is_flag=True,
     help="Keep MCP sessions (default: stateless, as AgentCore Runtime expects). Stateless servers cannot see "
@@ -100,6 +109,7 @@ def main(
     allowed_hosts: tuple[str, ...],
     allowed_origins: tuple[str, ...],
     single_user: bool,
+    resource_url: str | None,
     stateful: bool,
     workers: int,
     session_store: Path | None,
@@ -136,6 +146,7 @@ def main(
     from server.app import build_server
     from server.config import ConfigError
     from server.hardening import ExposureError, check_bind
+    from server.resource_auth import ResourceAuthError, auth_settings
     from server.serving import build_app, uvicorn_target
     from server.setup import make_tools
 
@@ -150,7 +161,9 @@ def main(
         tools = make_tools(config_path, session_store=session_store, token_header=token_header, token_file=token_file)
         if transport == "http":
             check_bind(host, tools.config.gateway.authorizer.type, single_user=single_user)
-    except (WorkersRefused, ConfigError, SessionStoreError, ExposureError) as exc:
+            if resource_url:
+                auth_settings(tools.config.gateway.authorizer, resource_url)  # refused before listening
+    except (WorkersRefused, ConfigError, SessionStoreError, ExposureError, ResourceAuthError) as exc:
         click.secho(f"Error: {exc}", fg="red", err=True)
         sys.exit(1)
     if transport == "stdio":
@@ -166,6 +179,7 @@ def main(
         stateful=stateful,
         log_level=log_level,
         library_log_level=library_log_level,
+        resource_url=resource_url,
     )
     target, settings = uvicorn_target(options, build_app(options, tools) if workers == 1 else None, workers)
     uvicorn.run(target, host=host, port=port, **settings)

@@ -29,9 +29,23 @@ INSTRUCTIONS = (
 )
 
 
-def build_server(tools: Tools) -> MCPServer:
+def build_server(tools: Tools, *, resource_url: str | None = None) -> MCPServer:
+    """`resource_url`: serve as an OAuth resource server at that URL (server/resource_auth.py), as the Runtime's
+    JWT authorizer does in front of the packaged server."""
+    auth: dict[str, Any] = {}
+    if resource_url:
+        from server.resource_auth import JwtVerifier, auth_settings
+
+        authorizer = tools.config.gateway.authorizer
+        settings = auth_settings(authorizer, resource_url)
+        auth = {"auth": settings, "token_verifier": JwtVerifier(str(authorizer.discovery_url))}
     server = GatewayServer(
-        tools, name="github-mcp", instructions=INSTRUCTIONS, version="0.1.0", lifespan=lambda _: _gateway_pool(tools)
+        tools,
+        name="github-mcp",
+        instructions=INSTRUCTIONS,
+        version="0.1.0",
+        lifespan=lambda _: _gateway_pool(tools),
+        **auth,
     )
     for tool in tools.tools():
         server.add_tool(tool, annotations=READ_ONLY)
@@ -45,7 +59,7 @@ def http_app(server: MCPServer, *, stateful: bool, security: TransportSecuritySe
     app: ASGIApp = server.streamable_http_app(
         stateless_http=not stateful, json_response=True, transport_security=security
     )
-    if not stateful:
+    if not stateful and server.settings.auth is None:  # the direct path would pass by the SDK's bearer check
         app = StatelessJSON(app, server)
     return HostOriginCheck(app, security)
 

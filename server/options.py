@@ -32,6 +32,8 @@ class HttpOptions:
     stateful: bool = False
     log_level: str = "info"
     library_log_level: str = "warning"
+    resource_url: str | None = None
+    """Serve as an OAuth resource server at this URL (--resource-url)."""
 
 
 def check_workers(workers: int, *, transport: str, stateful: bool) -> None:

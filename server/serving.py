@@ -44,7 +44,7 @@ def build_app(options: HttpOptions, tools: Tools | None = None) -> ASGIApp:
         token_file=Path(options.token_file) if options.token_file else None,
     )
     security = transport_security(options.allowed_hosts, options.allowed_origins)
-    app = http_app(build_server(tools), stateful=options.stateful, security=security)
+    app = http_app(build_server(tools, resource_url=options.resource_url), stateful=options.stateful, security=security)
     gc.collect()
     gc.freeze()
     return app
