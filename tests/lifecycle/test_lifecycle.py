@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+import yaml
 
 from sandbox.server import Sandbox
 from tests.conftest import ROOT, edit_stack, reconcile
@@ -45,10 +46,9 @@ def test_first_apply_creates_everything_and_writes_config(sandbox: Sandbox, work
     assert config["gateway"]["id"] == gateway_id()
     assert config["gateway"]["url"].startswith(sandbox.url)
     assert config["gateway"]["authorizer"]["type"] == "CUSTOM_JWT"
-    assert config["tools"] == {
-        "getAuthenticatedUser": "GitHubTarget___getAuthenticatedUser",
-        "listUserRepositories": "GitHubTarget___listUserRepositories",
-    }
+    operations = yaml.safe_load((workdir / "openapi" / "github.yaml").read_text())["paths"].values()
+    operation_ids = {op["operationId"] for path in operations for op in path.values() if isinstance(op, dict)}
+    assert config["tools"] == {op: f"GitHubTarget___{op}" for op in operation_ids}  # one tool per operation
     assert config["callback_url"] == "http://localhost:8080/oauth/callback"
     assert config["oauth2_providers"][0]["callback_url"].startswith(f"{sandbox.url}/identities/oauth2/callback/")
     assert "NEW callback URL" in output and config["oauth2_providers"][0]["callback_url"] in output
