@@ -22,7 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from mcp import Client, StdioServerParameters  # noqa: E402
 from mcp.client.streamable_http import streamable_http_client  # noqa: E402
 
-from bench.runtime_latency import apply_stack, local_server, summary  # noqa: E402
+from bench.runtime_latency import apply_stack, local_server, summary, timed  # noqa: E402
 from commands.reconcile import main as reconcile_main  # noqa: E402
 from demo.doors import LOOPBACK_REDIRECT, OAuthDoor, connect_login, connect_params  # noqa: E402
 from demo.mcp_client import proxy_params  # noqa: E402
@@ -70,14 +70,7 @@ async def first_result(opener: Opener) -> float:
 
 async def per_call(opener: Opener, calls: int) -> list[float]:
     async with Client(opener(), mode="legacy") as client:
-        action: Callable[[], Awaitable[Any]] = lambda: client.call_tool("get_user_profile", {})  # noqa: E731
-        await action()
-        seconds = []
-        for _ in range(calls):
-            started = time.perf_counter()
-            await action()
-            seconds.append(time.perf_counter() - started)
-        return seconds
+        return await timed(calls, lambda: client.call_tool("get_user_profile", {}))
 
 
 def measure(opener: Opener, *, calls: int, starts: int) -> tuple[list[float], list[float]]:

@@ -8,9 +8,7 @@ scope, or for another audience the runtime lists, is refused at the runtime's do
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import anyio
 import httpx
@@ -18,13 +16,12 @@ import httpx2
 import jwt
 import pytest
 from mcp import Client
-from mcp.client.auth import AuthorizationCodeResult, OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
 
 from callback.app import build_app
 from callback.setup import make_state
 from demo.browser import authorize
+from demo.doors import OAuthDoor
 from sandbox.oidc import API_SCOPES
 from sandbox.server import Sandbox
 from tests.asgi import free_port, serving_asgi
@@ -32,7 +29,6 @@ from tests.conftest import reconcile
 from tests.e2e.test_runtime_proxy import text_of
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
-HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 MCP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
 LIST_TOOLS = b'{"jsonrpc":"2.0","id":1,"method":"tools/list"}'
 
@@ -40,59 +36,6 @@ LIST_TOOLS = b'{"jsonrpc":"2.0","id":1,"method":"tools/list"}'
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-class Memory:
-    """The SDK's TokenStorage, in memory: one per user."""
-
-    def __init__(self) -> None:
-        self.tokens: OAuthToken | None = None
-        self.client: OAuthClientInformationFull | None = None
-
-    async def get_tokens(self) -> OAuthToken | None:
-        return self.tokens
-
-    async def set_tokens(self, tokens: OAuthToken) -> None:
-        self.tokens = tokens
-
-    async def get_client_info(self) -> OAuthClientInformationFull | None:
-        return self.client
-
-    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
-        self.client = client_info
-
-
-def signing_in(url: str, user: str, storage: Memory) -> OAuthClientProvider:
-    """The SDK's OAuth client for `url`, whose browser signs in as `user` on the sandbox's page and hands the code
-    to the client as its loopback listener would."""
-    landed: dict[str, str] = {}
-
-    async def redirect(authorization_url: str) -> None:
-        def sign_in() -> None:
-            with httpx.Client(timeout=30) as browser:
-                page = browser.get(authorization_url)
-                assert page.status_code == 200, page.text
-                form = {**dict(HIDDEN.findall(page.text)), "user": user}
-                back = browser.post(str(page.url.copy_with(query=None)), data=form)
-                assert back.status_code == 302, back.text
-                landed.update({k: v[0] for k, v in parse_qs(urlsplit(back.headers["location"]).query).items()})
-
-        await anyio.to_thread.run_sync(sign_in)
-
-    async def callback() -> AuthorizationCodeResult:
-        return AuthorizationCodeResult(code=landed["code"], state=landed["state"], iss=landed.get("iss"))
-
-    return OAuthClientProvider(
-        server_url=url,
-        client_metadata=OAuthClientMetadata(
-            redirect_uris=["http://127.0.0.1:4999/callback"],
-            grant_types=["authorization_code", "refresh_token"],
-            client_name=f"{user}'s MCP client",
-        ),
-        storage=storage,
-        redirect_handler=redirect,
-        callback_handler=callback,
-    )
 
 
 async def test_two_users_sign_in_by_themselves_and_each_reaches_their_own_account(
@@ -109,11 +52,11 @@ async def test_two_users_sign_in_by_themselves_and_each_reaches_their_own_accoun
     assert url.startswith(sandbox.url)
     monkeypatch.setenv("OIDC_CLIENT_ID", "sandbox-demo")  # the callback's own sign-in client, not the gateway's
     state = make_state(workdir / "config.json", session_store=None, csrf_secret=None)
-    storages = {name: Memory() for name in ("alice", "bob")}
+    doors = {name: OAuthDoor(url, name) for name in ("alice", "bob")}  # each person's MCP client
     seen: dict[str, str] = {}
 
     async def user(name: str) -> None:
-        http = httpx2.AsyncClient(auth=signing_in(url, name, storages[name]), timeout=60.0)
+        http = httpx2.AsyncClient(auth=doors[name].provider(), timeout=60.0)
         async with http, Client(streamable_http_client(url, http_client=http), mode="legacy") as client:  # type: ignore[arg-type]
             assert {"get_user_profile", "get_user_repos"} <= {t.name for t in (await client.list_tools()).tools}
             first = text_of(await client.call_tool("get_user_repos", {"per_page": 5}))
@@ -130,9 +73,9 @@ async def test_two_users_sign_in_by_themselves_and_each_reaches_their_own_accoun
             users.start_soon(user, "bob")
     assert "alice/alice-project-" in seen["alice"] and "bob/" not in seen["alice"]
     assert "bob/bob-project-" in seen["bob"] and "alice/" not in seen["bob"]
-    for name, storage in storages.items():
-        assert storage.client is not None and storage.tokens is not None  # registered itself, signed in once
-        claims = jwt.decode(storage.tokens.access_token, options={"verify_signature": False})
+    for name, door in doors.items():
+        assert door.client is not None and door.tokens is not None and door.signed_in == [name]  # once each
+        claims = jwt.decode(door.tokens.access_token, options={"verify_signature": False})
         assert claims["sub"] == name and API_SCOPES in claims["scope"].split() and claims["aud"] == url
 
     # At the runtime's door: no token gets the challenge; a token of the same issuer without the scope is refused.

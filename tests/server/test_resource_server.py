@@ -6,19 +6,16 @@ provider, 401 with the challenge for a request without a token, and only tokens 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from urllib.parse import parse_qs, urlsplit
 
-import anyio
 import httpx
 import httpx2
 import pytest
 from mcp import Client
-from mcp.client.auth import AuthorizationCodeResult, OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+from mcp.shared.auth import OAuthClientInformationFull
 from pydantic import AnyUrl
 
-from demo.browser import Browser
+from demo.doors import OAuthDoor
 from server.app import build_server, http_app
 from server.hardening import transport_security
 from server.resource_auth import ResourceAuthError, auth_settings
@@ -47,48 +44,6 @@ def resource(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         yield url
 
 
-class Memory:
-    def __init__(self, client: OAuthClientInformationFull) -> None:
-        self.client: OAuthClientInformationFull | None = client
-        self.tokens: OAuthToken | None = None
-
-    async def get_tokens(self) -> OAuthToken | None:
-        return self.tokens
-
-    async def set_tokens(self, tokens: OAuthToken) -> None:
-        self.tokens = tokens
-
-    async def get_client_info(self) -> OAuthClientInformationFull | None:
-        return self.client
-
-    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
-        self.client = client_info
-
-
-def signing_in(url: str, user: str, storage: Memory) -> OAuthClientProvider:
-    landed: dict[str, str] = {}
-
-    async def redirect(authorization_url: str) -> None:
-        def sign_in() -> None:
-            with Browser(user) as browser:
-                back = browser.sign_in(authorization_url)
-            landed.update({k: v[0] for k, v in parse_qs(urlsplit(back).query).items()})
-
-        await anyio.to_thread.run_sync(sign_in)
-
-    async def callback() -> AuthorizationCodeResult:
-        return AuthorizationCodeResult(code=landed["code"], state=landed["state"], iss=landed.get("iss"))
-
-    metadata = OAuthClientMetadata(redirect_uris=[AnyUrl("http://127.0.0.1:4999/callback")], client_name="test")
-    return OAuthClientProvider(
-        server_url=url,
-        client_metadata=metadata,
-        storage=storage,
-        redirect_handler=redirect,
-        callback_handler=callback,
-    )
-
-
 async def test_a_request_without_a_token_gets_the_challenge_and_the_metadata(resource: str, stack: Stack) -> None:
     async with httpx.AsyncClient(timeout=30) as http:
         bare = await http.post(resource, content=LIST, headers=MCP)
@@ -107,13 +62,13 @@ async def test_the_sdk_client_signs_in_from_the_url_alone_and_calls_a_tool(resou
         redirect_uris=[AnyUrl("http://127.0.0.1:4999/callback")],
         token_endpoint_auth_method="none",
     )
-    storage = Memory(client)
-    http = httpx2.AsyncClient(auth=signing_in(resource, "carol", storage), timeout=60)
+    door = OAuthDoor(resource, "carol", client=client)
+    http = httpx2.AsyncClient(auth=door.provider(), timeout=60)
     async with http, Client(streamable_http_client(resource, http_client=http), mode="legacy") as session:  # type: ignore[arg-type]
         assert "get_user_profile" in {tool.name for tool in (await session.list_tools()).tools}
         result = await session.call_tool("get_user_profile", {})
     assert result.structured_content and result.structured_content["authorization_required"]  # carol's consent next
-    assert storage.tokens is not None
+    assert door.tokens is not None and door.signed_in == ["carol"]
 
 
 async def test_a_token_issued_for_another_resource_is_refused(resource: str, stack: Stack) -> None:
