@@ -84,7 +84,8 @@ class CodeArtifact(Kind):
         if missing:
             problem = Diagnostic(
                 f"source: {spec.source!r} is not the project's folder (no {', '.join(missing)})",
-                f"point source at the folder holding {', '.join(needed)}",
+                f"point source at the folder holding {', '.join(needed)} (the shipped stack.yaml reads it from "
+                "SERVER_SOURCE, default: the stack file's folder; e.g. SERVER_SOURCE=/path/to/agentcore-stack)",
                 file=str(base_dir / "stack.yaml"),
             )
             return {"artifact": None}, [problem]

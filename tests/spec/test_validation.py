@@ -262,3 +262,13 @@ def test_a_region_other_than_the_stack_files_is_an_error(
     result = reconcile(*args)
     assert result.exit_code == 1
     assert "declares region 'eu-west-1' but" in result.output and "asks for 'us-east-1'" in result.output
+
+
+def test_a_source_that_is_not_the_project_says_where_it_comes_from(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Issue 24: the error names SERVER_SOURCE, which the shipped stack reads the folder from."""
+    monkeypatch.setenv("SERVER_SOURCE", str(tmp_path / "elsewhere"))
+    result = reconcile("validate")
+    assert result.exit_code == 1
+    assert "is not the project's folder" in result.output and "SERVER_SOURCE" in result.output
