@@ -173,6 +173,19 @@ class CodeArtifact(Kind):
         for start in range(0, len(keys), 1000):
             ctx.clients.s3.delete_objects(Bucket=bucket, Delete={"Objects": keys[start : start + 1000], "Quiet": True})
 
+    def owners(self, ctx: Context) -> list[tuple[str, str]]:
+        """The artifacts in the buckets stacks own, by their keys `<stack>/<name>/<sha256>.zip` (`reconcile stacks`):
+        an object carries no ownership tag of its own; every version of one artifact counts once."""
+        found = set()
+        for _, bucket in ctx.kinds["artifact_bucket"].owners(ctx):
+            pages = ctx.clients.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+            for page in pages:
+                for item in page.get("Contents", []):
+                    parts = str(item["Key"]).split("/")
+                    if len(parts) == 3 and parts[2].endswith(".zip"):
+                        found.add((parts[0], parts[1]))
+        return sorted(found)
+
     def tag(self, ctx: Context, live: Live, tags: dict[str, str]) -> None:
         """Objects are owned through their bucket, whose tags hold this artifact's applied fingerprint."""
         add_bucket_tags(ctx, live.outputs["bucket"], tags)

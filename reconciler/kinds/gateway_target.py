@@ -131,6 +131,19 @@ class GatewayTarget(Kind):
             "callback_url": return_url,
         }
 
+    def owners(self, ctx: Context) -> list[tuple[str, str]]:
+        """The targets of every gateway a stack owns, counted with that stack (`reconcile stacks`): a target
+        carries no tag of its own, it is owned through its gateway."""
+        from reconciler.kinds.gateway import list_gateways
+
+        owned = dict((name, stack) for stack, name in ctx.kinds["gateway"].owners(ctx))
+        return [
+            (owned[gateway["name"]], target["name"])
+            for gateway in list_gateways(ctx)
+            if gateway["name"] in owned
+            for target in self._list(ctx, gateway["gatewayId"])
+        ]
+
     def tag(self, ctx: Context, live: Live, tags: dict[str, str]) -> None:
         """A target takes no tags: its tags live on its gateway, which owns it."""
         ctx.clients.control.tag_resource(resourceArn=live.outputs["gateway_arn"], tags=tags)

@@ -230,6 +230,7 @@ def test_stacks_lists_buckets_and_tables_by_their_owner_tag(stack: Path) -> None
     counts = {line.split()[0]: line.split(": ", 1)[1] for line in listed.output.splitlines() if "resource(s):" in line}
     assert set(counts) == {"rt-test", "old-name"}, listed.output  # not "far", in eu-west-1
     assert {"1 artifact_bucket", "1 session_table"} <= set(counts["rt-test"].split(", ")), listed.output
+    assert "1 code_artifact" in counts["rt-test"].split(", "), listed.output  # owned through its bucket (issue 24)
     assert counts["old-name"] == "1 session_table"
 
 
