@@ -38,6 +38,7 @@ __all__ = ["AWS_ARM64", "ENTRY_POINT", "Artifact", "PackagingError", "Platform",
 
 FORMAT = "1"  # bump when the zip's layout changes, so cached zips are not reused
 PACKAGES = ("server", "handoff")
+ZIP_FORMAT = "2"  # 2: RECORD without the console scripts' lines (without_scripts)
 ENTRY_FILE = "agentcore_entry.py"
 ENTRY_POINT = [ENTRY_FILE]
 # The Runtime's contract: MCP on 0.0.0.0:8000/mcp (AWS_FACTS.md; botocore ProtocolConfiguration's default
@@ -150,7 +151,7 @@ def _package(
 
     roots = dependencies.root_requirements(project_root, directories)
     deps_key = _digest([FORMAT, platform.label, *roots, (project_root / "uv.lock").read_bytes()])
-    zip_key = _digest([deps_key, ENTRY_SOURCE.encode(), *_flat(sources)])
+    zip_key = _digest([ZIP_FORMAT, deps_key, ENTRY_SOURCE.encode(), *_flat(sources)])
     zip_path = cache / "zips" / f"{zip_key}.zip"
     files = tuple(sorted([*(name for name, _ in sources), ENTRY_FILE]))
     if zip_path.exists():
@@ -158,10 +159,24 @@ def _package(
         size = zip_path.stat().st_size
         return Artifact(zip_path, archive.sha256_of(zip_path), size, platform, cached=True, files=files)
     installed = _installed_dependencies(cache / "deps" / deps_key, roots, platform, project_root, progress)
-    entries = [(name, path.read_bytes()) for name, path in archive.files_under(installed) if not _is_script(name)]
+    entries = [
+        (name, without_scripts(name, path.read_bytes()))
+        for name, path in archive.files_under(installed)
+        if not _is_script(name)
+    ]
     entries += sources
     entries.append((ENTRY_FILE, ENTRY_SOURCE.encode()))
     return replace(_write(zip_path, entries, platform, progress), files=files)
+
+
+def without_scripts(name: str, content: bytes) -> bytes:
+    """A wheel's RECORD lists its console scripts (`bin/…` under uv's --target, `../../bin/…` in a venv) with the
+    hash of their shebang, which names the folder uv installed into: another machine or cache folder made another
+    zip, so its plan showed a code update. Those lines go (the scripts are not in the zip, `_is_script`); the
+    package's own files stay listed."""
+    if not name.endswith(".dist-info/RECORD"):
+        return content
+    return b"".join(line for line in content.splitlines(keepends=True) if not line.startswith((b"bin/", b"../")))
 
 
 def _is_script(name: str) -> bool:

@@ -86,13 +86,17 @@ def _package_program(
     roots = sorted({*roots, *program.needs})
     lock = (project_root / "uv.lock").read_bytes()
     deps_key = packaging._digest([packaging.FORMAT, platform.label, *roots, lock])
-    zip_key = packaging._digest([FORMAT, program.name, deps_key, *packaging._flat(sources)])
+    zip_key = packaging._digest([FORMAT, packaging.ZIP_FORMAT, program.name, deps_key, *packaging._flat(sources)])
     zip_path = cache / "zips" / f"{zip_key}.zip"
     if zip_path.exists():
         progress(f"{program.name} {platform.label}: unchanged, cached zip {zip_path.name[:12]}…")
         size = zip_path.stat().st_size
         return Artifact(zip_path, archive.sha256_of(zip_path), size, platform, cached=True, files=files)
     installed = packaging._installed_dependencies(cache / "deps" / deps_key, roots, platform, project_root, progress)
-    entries = [(name, path.read_bytes()) for name, path in archive.files_under(installed)]
-    entries = [entry for entry in entries if not packaging._is_script(entry[0])] + sources
+    entries = [
+        (name, packaging.without_scripts(name, path.read_bytes()))
+        for name, path in archive.files_under(installed)
+        if not packaging._is_script(name)
+    ]
+    entries += sources
     return replace(packaging._write(zip_path, entries, platform, progress), files=files)

@@ -49,3 +49,14 @@ def test_a_name_given_twice_is_refused(tmp_path: Path) -> None:
 def test_the_s3_key_is_the_content_hash(arm64_artifact: Artifact) -> None:
     assert arm64_artifact.key("stack/artifacts/") == f"stack/artifacts/{arm64_artifact.sha256}.zip"
     assert arm64_artifact.key("") == f"{arm64_artifact.sha256}.zip"
+
+
+def test_two_package_caches_make_the_same_zip(arm64_artifact: Artifact, tmp_path: Path) -> None:
+    """Issue 24: a wheel's RECORD lists its console scripts with the hash of their shebang, which names the folder
+    uv installed into, so another machine's (or a fresh cache's) zip differed and its plan showed a code update."""
+    again = build(tmp_path / "another-cache")
+    assert not again.cached and again.sha256 == arm64_artifact.sha256
+    with zipfile.ZipFile(again.path) as archive:
+        records = [name for name in archive.namelist() if name.endswith(".dist-info/RECORD")]
+        lines = [line for name in records for line in archive.read(name).splitlines()]
+    assert records and not [line for line in lines if line.startswith((b"bin/", b"../"))]
