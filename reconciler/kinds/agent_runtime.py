@@ -31,7 +31,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
-from handoff.config import FORMAT_VERSION, HAND_OFF_VARIABLE, SERVER_FIELDS, HandOff, merge_parts
+from handoff.config import HAND_OFF_VARIABLE, SERVER_FIELDS, HandOff, merge_parts
 from reconciler import aws
 from reconciler.aws import CONTROL_SERVICE, error_code, error_message, ignore_missing, is_not_found
 from reconciler.kinds.agentcore import (
@@ -46,7 +46,8 @@ from reconciler.kinds.agentcore import (
 )
 from reconciler.kinds.base import HAND_OFF, Context, Kind, ResourceSpec, StackProblem, StrList
 from reconciler.kinds.gateway import SELF_SIGNING, Authorizer, check_jwt_keys
-from reconciler.kinds.waiting import ResourceFailed, retry_iam_propagation, wait_for_status, wait_until_gone
+from reconciler.kinds.hand_off_text import hand_off_text
+from reconciler.kinds.waiting import retry_iam_propagation, wait_for_status, wait_until_gone
 from reconciler.live import OWNER_TAG, Live
 from reconciler.packaging import ENTRY_POINT
 from reconciler.spec.interpolation import EXPRESSION, REF, UNKNOWN, holds_unknown
@@ -301,7 +302,13 @@ class AgentRuntime(Kind):
             request["requestHeaderConfiguration"] = {"requestHeaderAllowlist": doc["allowed_headers"]}
         environment = dict(doc["environment"])
         if doc["hand_off"]:
-            environment[HAND_OFF_VARIABLE] = _hand_off_text(doc["hand_off"], stack=ctx.stack, region=ctx.clients.region)
+            environment[HAND_OFF_VARIABLE] = hand_off_text(
+                doc["hand_off"],
+                stack=ctx.stack,
+                region=ctx.clients.region,
+                limit=MAX_ENVIRONMENT_VALUE,
+                holder="an environment variable (botocore's EnvironmentVariableValue)",
+            )
         if environment:
             request["environmentVariables"] = environment
         return request
@@ -422,24 +429,8 @@ def _merged(parts: list[Any]) -> Any:
     try:
         config = HandOff.model_validate({**merged, "stack": "-", "region": "-"})
     except ValidationError:
-        return merged  # apply says what is wrong (_hand_off_text)
+        return merged  # apply says what is wrong (hand_off_text)
     return {k: v for k, v in config.model_dump(mode="json", exclude_defaults=True).items() if k in SERVER_FIELDS}
-
-
-def _hand_off_text(hand_off: dict[str, Any], *, stack: str, region: str) -> str:
-    """The server's HandOff as the environment carries it: checked against the model, compact, sorted."""
-    try:
-        HandOff.model_validate({**hand_off, "stack": stack, "region": region})
-    except ValidationError as exc:
-        raise ResourceFailed(f"hand_off does not make a valid config.json for the server: {exc}") from exc
-    document = {**hand_off, "format_version": FORMAT_VERSION, "stack": stack, "region": region}
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"))
-    if len(text) > MAX_ENVIRONMENT_VALUE:
-        raise ResourceFailed(
-            f"hand_off makes {len(text)} characters; an environment variable holds at most {MAX_ENVIRONMENT_VALUE} "
-            "(botocore's EnvironmentVariableValue): list fewer resources under hand_off"
-        )
-    return text
 
 
 def _hand_off_of(text: str | None) -> dict[str, Any]:

@@ -22,11 +22,12 @@ from typing import Any, Literal
 
 from pydantic import ValidationError, field_validator
 
-from handoff.config import FORMAT_VERSION, HandOff, merge_parts
+from handoff.config import HandOff, merge_parts
 from handoff.links import RETURN_PATH, callback_address
 from reconciler.aws import ignore_missing
 from reconciler.kinds import ssm_parameters as ssm
 from reconciler.kinds.base import HAND_OFF, Context, Kind, ResourceSpec
+from reconciler.kinds.hand_off_text import hand_off_text
 from reconciler.kinds.waiting import ResourceFailed
 from reconciler.live import OWNER_TAG, Live
 from reconciler.spec.interpolation import EXPRESSION, REF, UNKNOWN, holds_unknown
@@ -122,7 +123,13 @@ class ConfigParameter(Kind):
         ssm.add_tags(ctx, live.name, tags)
 
     def _put(self, ctx: Context, name: str, doc: dict[str, Any], **options: Any) -> None:
-        value = _value(doc["hand_off"], stack=ctx.stack, region=ctx.clients.region)
+        value = hand_off_text(
+            doc["hand_off"],
+            stack=ctx.stack,
+            region=ctx.clients.region,
+            limit=MAX_VALUE,
+            holder="a parameter (the advanced tier)",
+        )
         ctx.clients.ssm.put_parameter(
             Name=name,
             Value=value,
@@ -148,25 +155,9 @@ def merged(parts: list[Any]) -> Any:
     try:
         config = HandOff.model_validate({**document, "stack": "-", "region": "-"})
     except ValidationError:
-        return document  # apply says what is wrong (_value)
+        return document  # apply says what is wrong (hand_off_text)
     dumped = config.model_dump(mode="json", exclude_defaults=True)
     return {k: v for k, v in dumped.items() if k not in CONTEXT}
-
-
-def _value(hand_off: dict[str, Any], *, stack: str, region: str) -> str:
-    """The parameter's text: the HandOff as config.json has it, compact and sorted; refused beyond 8 KB."""
-    try:
-        HandOff.model_validate({**hand_off, "stack": stack, "region": region})
-    except ValidationError as exc:
-        raise ResourceFailed(f"hand_off does not make a valid configuration: {exc}") from exc
-    document = {**hand_off, "format_version": FORMAT_VERSION, "stack": stack, "region": region}
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"))
-    if len(text) > MAX_VALUE:
-        raise ResourceFailed(
-            f"hand_off makes {len(text)} characters; a parameter holds at most {MAX_VALUE} (the advanced tier): "
-            "list fewer resources under hand_off"
-        )
-    return text
 
 
 def _hand_off_of(found: dict[str, Any]) -> dict[str, Any]:
