@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -73,6 +74,9 @@ class OAuthDoor:
     client: OAuthClientInformationFull | None = None
     signed_in: list[str] = field(default_factory=list)
     """The subjects the client signed in as (one entry per sign-in)."""
+    browser: Callable[[str, str], str] | None = None
+    """How the user signs in: (person, authorization URL) -> the redirect URI with the code it lands on, not
+    followed. Default: the demo's `Browser`; tests pass headless Chromium (tests/browsers.py)."""
 
     def provider(self) -> OAuthClientProvider:
         """The MCP SDK's OAuthClientProvider for one session; the storage is this object."""
@@ -86,8 +90,7 @@ class OAuthDoor:
             import anyio
 
             def sign_in() -> None:
-                with Browser(self.user) as browser:
-                    back = browser.sign_in(authorization_url)
+                back = (self.browser or _sign_in)(self.user, authorization_url)
                 landed.update({k: v[0] for k, v in parse_qs(urlsplit(back).query).items()})
                 self.signed_in.append(self.user)
 
@@ -107,6 +110,11 @@ class OAuthDoor:
             redirect_handler=redirect,
             callback_handler=callback,
         )
+
+
+def _sign_in(person: str, authorization_url: str) -> str:
+    with Browser(person) as browser:
+        return browser.sign_in(authorization_url)
 
 
 class _Storage:

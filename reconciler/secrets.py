@@ -1,6 +1,6 @@
 """Secret handling. A secret can't be read back from AWS, so only a salted, slow fingerprint of it is
 kept (in a tag): enough to notice rotation, and no cheap way to confirm a guess, since the salt is
-random per provider and scrypt makes each guess cost ~16 MiB and tens of milliseconds.
+random per provider (and per process: `_salt`) and scrypt makes each guess cost ~16 MiB and tens of milliseconds.
 
 Fingerprints before this scheme were an HMAC keyed by the (public) stack and resource names; they
 are still recognised, so the first apply can replace them without claiming the secret changed.
@@ -30,11 +30,21 @@ SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 # Tag values allow letters, digits, spaces and _.:/=+-@ (AgentCore TagResource): ':' separates, base64 fits.
 
 
-def secret_fingerprint(secret: str, *, salt: bytes | None = None) -> str:
-    """`scrypt1:<salt>:<hash>`, base64; a fresh random salt unless one is given (to verify)."""
-    salt = salt if salt is not None else os.urandom(16)
+def secret_fingerprint(secret: str, *, resource: str, salt: bytes | None = None) -> str:
+    """`scrypt1:<salt>:<hash>`, base64; the process's random salt for this secret and resource unless one is
+    given (to verify)."""
+    salt = salt if salt is not None else _salt(secret, resource)
     digest = _scrypt(secret, salt)
     return f"{SCHEME}:{base64.b64encode(salt).decode()}:{base64.b64encode(digest).decode()}"
+
+
+@lru_cache(maxsize=64)
+def _salt(secret: str, resource: str) -> bytes:
+    """A random salt drawn once per process for each secret and resource: a plan and the apply that follows
+    (and every plan of a long-lived caller, such as the test suite) fingerprint a new secret once, not each time
+    (scrypt is slow on purpose); two providers sharing a secret, or two runs, still get different tags."""
+    del secret, resource  # the cache key
+    return os.urandom(16)
 
 
 @lru_cache(maxsize=64)
@@ -49,7 +59,7 @@ def fingerprint_matches(secret: str, fingerprint: str, *, stack: str, resource: 
     if scheme == SCHEME:
         salt, _, _ = rest.partition(":")
         try:
-            expected = secret_fingerprint(secret, salt=base64.b64decode(salt, validate=True))
+            expected = secret_fingerprint(secret, resource=resource, salt=base64.b64decode(salt, validate=True))
         except ValueError:
             return False
         return hmac.compare_digest(expected, fingerprint)
@@ -83,14 +93,21 @@ def remember_secret(value: str) -> None:
 def sensitive_values(environ: Mapping[str, str] | None = None) -> list[str]:
     """The values to redact, longest first (so a secret holding another is replaced whole)."""
     env = os.environ if environ is None else environ
-    found = {
-        value
-        for name, value in env.items()
-        if SENSITIVE_NAME.search(name) and not NOT_A_VALUE.search(name) and len(value) >= SHORTEST
-    }
+    found = set(_sensitive_in(frozenset(env.items())))
     with _remembered_lock:
         found |= _remembered
     return sorted(found, key=len, reverse=True)
+
+
+@lru_cache(maxsize=16)
+def _sensitive_in(environ: frozenset[tuple[str, str]]) -> frozenset[str]:
+    """Kept per environment: a plan redacts each of its thousands of lines, and matching every variable's name
+    each time was a tenth of a test run's time; the environment itself is still read on every call."""
+    return frozenset(
+        value
+        for name, value in environ
+        if SENSITIVE_NAME.search(name) and not NOT_A_VALUE.search(name) and len(value) >= SHORTEST
+    )
 
 
 def redact(text: str, environ: Mapping[str, str] | None = None) -> str:

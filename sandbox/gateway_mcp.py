@@ -35,6 +35,7 @@ from sandbox.gateway_openapi import SEARCH_TOOL, OpenApiTool, openapi_tools, sea
 from sandbox.identity_control import ACCOUNT, IdentityControl
 from sandbox.identity_flow import IdentityFlow, Initiator
 from sandbox.jwt_authorizer import InvalidToken, JwtAuthorizer
+from sandbox.outbound import http_client
 from sandbox.sigv4 import SignatureError, verify_sigv4
 
 # Where the sandbox sends what a target's OpenAPI `servers` names (nothing leaves the machine).
@@ -50,7 +51,7 @@ class Unauthorized(Exception):
 class GatewayDataPlane:
     def __init__(self, identity: IdentityControl, flow: IdentityFlow, credentials: dict[str, str]) -> None:
         self.identity, self.flow, self.credentials = identity, flow, credentials
-        self.http = httpx.Client(timeout=10.0)
+        self.http = http_client(timeout=10.0)
         self._authorizer = JwtAuthorizer(self.http)
 
     def handle(self, request: Request, region: str, gateway_id: str, base_url: str) -> Response:

@@ -30,6 +30,7 @@ from typing import Any
 
 import httpx
 
+from sandbox.outbound import http_client
 from sandbox.runtime_code import interpreter
 
 BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
@@ -60,7 +61,7 @@ class Environments:
         self.access_key, self.secret_key = next(iter(credentials.items()))
         self.lock = threading.Lock()
         self.running: dict[str, Environment] = {}
-        self.http = httpx.Client()
+        self.http = http_client()
 
     def invoke(self, function: Any, event: dict[str, Any], *, base_url: str) -> Any:
         """The handler's result for `event`; raises FunctionFailed (init error, handler error, timeout)."""

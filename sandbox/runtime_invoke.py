@@ -51,6 +51,7 @@ from werkzeug.wrappers import Request, Response
 
 from sandbox.errors import AwsError, not_found
 from sandbox.jwt_authorizer import InvalidToken, JwtAuthorizer
+from sandbox.outbound import http_client
 from sandbox.runtime_code import DeployedCode
 from sandbox.runtime_control import DEFAULT_ENDPOINT, RuntimeControl, Version
 from sandbox.runtime_launch import public_host
@@ -72,7 +73,7 @@ MISMATCH = (
 class RuntimeDataPlane:
     def __init__(self, control: RuntimeControl, code: DeployedCode, credentials: dict[str, str]) -> None:
         self.control, self.code, self.credentials = control, code, credentials
-        self.http = httpx.Client(timeout=60.0)
+        self.http = http_client(timeout=60.0)
         self.authorizer = JwtAuthorizer(self.http)
 
     def handle(self, request: Request, arn: str, *, region: str, base_url: str) -> Response:

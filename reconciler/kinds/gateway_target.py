@@ -38,6 +38,7 @@ from reconciler.kinds.waiting import (
 from reconciler.live import APPLIED_TAG, Live
 from reconciler.spec.interpolation import Unknown
 from reconciler.spec.openapi_check import load_openapi, operation_ids, operation_presentations
+from reconciler.spec.yaml_lines import SAFE_LOADER
 
 DONE = READY | TARGET_PENDING_AUTH
 MANAGED = frozenset(
@@ -270,7 +271,7 @@ class GatewayTarget(Kind):
             document={
                 "gateway": gateway_id,
                 "description": found.get("description", ""),
-                "openapi": yaml.safe_load(payload) if payload else None,
+                "openapi": yaml.load(payload, Loader=SAFE_LOADER) if payload else None,
                 "oauth": {
                     "provider_arn": oauth.get("providerArn"),
                     "scopes": sorted(oauth.get("scopes", []), key=str),

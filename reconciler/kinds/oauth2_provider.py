@@ -81,7 +81,7 @@ class Oauth2Provider(Kind):
         return {
             "vendor": spec["vendor"],
             "client_id": spec["client_id"],
-            "client_secret": stored if same else secret_fingerprint(secret),
+            "client_secret": stored if same else secret_fingerprint(secret, resource=name),
             "fingerprint_scheme": SCHEME,
         }
 
@@ -133,7 +133,7 @@ class Oauth2Provider(Kind):
         )
         fingerprint = doc["client_secret"]
         if live.document["fingerprint_scheme"] != SCHEME:  # a legacy tag that still matches: re-made, salted
-            fingerprint = secret_fingerprint(spec["client_secret"].get_secret_value())
+            fingerprint = secret_fingerprint(spec["client_secret"].get_secret_value(), resource=live.name)
         if fingerprint != live.document["client_secret"]:
             arn = live.outputs["arn"]
             control.tag_resource(resourceArn=arn, tags={FINGERPRINT_TAG: fingerprint})

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from tests.browsers import launch
 from tests.callback.conftest import Deployment
 from tests.sandbox.helpers import call_tool, mint
 
@@ -21,25 +22,11 @@ async def first_link(mcp_url: str, token: str) -> str:
     return str(result.structured_content["authorization_required"]["url"])
 
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-
-
 def test_user_clicks_through_github_consent_and_the_confirmation(deployment: Deployment, tmp_path: Path) -> None:
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: `apt-get install chromium` (.ci/run does)"
     alice = mint(deployment.stack.sandbox.url, "alice")
     link = asyncio.run(first_link(deployment.mcp, alice))  # the server's one-time link, to the callback
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        browser = launch(playwright)
         try:
             page = browser.new_page()
             page.goto(link)

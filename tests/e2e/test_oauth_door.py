@@ -1,14 +1,20 @@
 """Issue 21's OAuth door end to end: the shipped stack applied with `RUNTIME_AUTHORIZER=CUSTOM_JWT` (the runtime
 and the gateway both require the API scope; no client id listed, so self-registered clients are accepted). Two
 people, each with the MCP SDK's own OAuth client given only the runtime's URL: the 401 names the metadata, the
-client registers itself, its user signs in on the sandbox's page, and the token reaches the packaged server,
-which forwards it to the gateway. Each links and sees only their own GitHub account. A token without the
-scope, or for another audience the runtime lists, is refused at the runtime's door."""
+client registers itself, its user signs in on the sandbox's page in headless Chromium, and the token reaches the
+packaged server, which forwards it to the gateway. Each links and sees only their own GitHub account. At the
+runtime's door, a token without the API's scope is refused, and so is one the same issuer gave a client for
+another resource (another `resource` and another API's scope, through the same sign-in): README "Doors",
+"Audience and scope"."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import secrets
 from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import anyio
 import httpx
@@ -21,16 +27,20 @@ from mcp.client.streamable_http import streamable_http_client
 from callback.app import build_app
 from callback.setup import make_state
 from demo.browser import authorize
-from demo.doors import OAuthDoor
+from demo.doors import LOOPBACK_REDIRECT, OAuthDoor
 from sandbox.oidc import API_SCOPES
 from sandbox.server import Sandbox
 from tests.asgi import free_port, serving_asgi
+from tests.browsers import chromium_sign_in
 from tests.conftest import reconcile
 from tests.e2e.test_runtime_proxy import text_of
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 MCP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
 LIST_TOOLS = b'{"jsonrpc":"2.0","id":1,"method":"tools/list"}'
+OTHER_API = "other-api/read"
+"""Another API of the same identity provider (SANDBOX_OIDC_API_SCOPES lists both), as a Cognito user pool or an
+Entra tenant serves many resource servers."""
 
 
 @pytest.fixture
@@ -45,6 +55,8 @@ async def test_two_users_sign_in_by_themselves_and_each_reaches_their_own_accoun
     monkeypatch.setenv("CALLBACK_URL", f"http://127.0.0.1:{port}/oauth/callback")
     monkeypatch.setenv("RUNTIME_AUTHORIZER", "CUSTOM_JWT")
     monkeypatch.setenv("OIDC_SCOPES", API_SCOPES)
+    monkeypatch.setenv("SANDBOX_OIDC_API_SCOPES", f"{API_SCOPES},{OTHER_API}")
+    monkeypatch.setenv("SANDBOX_OIDC_REDIRECT_URIS", LOOPBACK_REDIRECT)  # the other resource's native client
     monkeypatch.delenv("OIDC_CLIENT_ID")
     applied = reconcile("apply", "--auto-approve")
     assert applied.exit_code == 0, applied.output
@@ -52,7 +64,7 @@ async def test_two_users_sign_in_by_themselves_and_each_reaches_their_own_accoun
     assert url.startswith(sandbox.url)
     monkeypatch.setenv("OIDC_CLIENT_ID", "sandbox-demo")  # the callback's own sign-in client, not the gateway's
     state = make_state(workdir / "config.json", session_store=None, csrf_secret=None)
-    doors = {name: OAuthDoor(url, name) for name in ("alice", "bob")}  # each person's MCP client
+    doors = {name: OAuthDoor(url, name, browser=chromium_sign_in) for name in ("alice", "bob")}  # their MCP clients
     seen: dict[str, str] = {}
 
     async def user(name: str) -> None:
@@ -87,3 +99,44 @@ async def test_two_users_sign_in_by_themselves_and_each_reaches_their_own_accoun
     )
     assert refused.status_code in (401, 403), refused.text
     assert json.dumps(seen).count("eyJ") == 0  # no token in any tool result
+
+    # A token the same issuer gave, through the same sign-in, to a client of another resource: refused too.
+    other = await anyio.to_thread.run_sync(_token_for_another_resource, sandbox, "alice")  # Playwright: not in a loop
+    claims = jwt.decode(other, options={"verify_signature": False})
+    assert claims["sub"] == "alice" and claims["aud"] == "https://other.example/mcp" and claims["scope"] == OTHER_API
+    elsewhere = httpx.post(
+        url, content=LIST_TOOLS, headers={**MCP_HEADERS, "Authorization": f"Bearer {other}"}, timeout=30
+    )
+    assert elsewhere.status_code in (401, 403), elsewhere.text
+
+
+def _token_for_another_resource(sandbox: Sandbox, person: str) -> str:
+    """Authorization code + PKCE for `https://other.example/mcp` with the other API's scope, by the sandbox's
+    pre-registered client, signed in in headless Chromium."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    redirect = LOOPBACK_REDIRECT.replace("127.0.0.1", f"127.0.0.1:{free_port()}")
+    resource, state = "https://other.example/mcp", secrets.token_urlsafe(16)
+    query = {
+        "response_type": "code",
+        "client_id": "sandbox-demo",
+        "redirect_uri": redirect,
+        "scope": OTHER_API,
+        "state": state,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "resource": resource,
+    }
+    landed = parse_qs(urlsplit(chromium_sign_in(person, f"{sandbox.url}/oidc/authorize?{urlencode(query)}")).query)
+    assert landed["state"] == [state] and "code" in landed, landed
+    form = {
+        "grant_type": "authorization_code",
+        "code": landed["code"][0],
+        "redirect_uri": redirect,
+        "client_id": "sandbox-demo",
+        "code_verifier": verifier,
+        "resource": resource,
+    }
+    answer = httpx.post(f"{sandbox.url}/oidc/token", data=form, timeout=30)
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["access_token"])

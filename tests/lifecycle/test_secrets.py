@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.secrets import fingerprint_matches, secret_fingerprint
+from reconciler.secrets import _salt, fingerprint_matches, secret_fingerprint
 from sandbox.server import Sandbox
 from tests.conftest import SECRET, reconcile
 from tests.lifecycle.helpers import control
@@ -45,8 +45,12 @@ def test_secret_tag_is_salted_and_slow(sandbox: Sandbox, workdir: Path) -> None:
     scheme, salt, digest = tag.split(":")
     assert scheme == "scrypt1" and len(base64.b64decode(salt)) == 16 and len(base64.b64decode(digest)) == 32
     assert SECRET not in tag
-    # Keyed by a random salt, not by public names: the same secret fingerprints differently every time.
-    assert secret_fingerprint(SECRET) != secret_fingerprint(SECRET)
+    # Keyed by a random salt, not by public names: the same secret fingerprints differently for another
+    # provider and in another process (drawn once per process, secret and provider: reconciler.secrets._salt).
+    assert secret_fingerprint(SECRET, resource="a") != secret_fingerprint(SECRET, resource="b")
+    before = secret_fingerprint(SECRET, resource="a")
+    _salt.cache_clear()  # what a new process starts with
+    assert secret_fingerprint(SECRET, resource="a") != before
     assert fingerprint_matches(SECRET, tag, stack="github-mcp", resource="github-mcp-github")
     assert not fingerprint_matches(SECRET + "x", tag, stack="github-mcp", resource="github-mcp-github")
 
