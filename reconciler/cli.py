@@ -164,17 +164,20 @@ def plan(
         the_plan = snapshot.plan_destroy() if destroy else snapshot.plan(targets=targets, forced=forced)
     _fail_on_errors(the_plan)
     header = {"stack": stack.name, "region": ctx.clients.region, "commit": source_commit(stack_file)}
+    shown = markdown_file is not None or not (as_json or output_format == "json")  # a view that sets drift apart
+    drift = snapshot.plan_drift() if shown and not refresh_only and not destroy else None
+    drift_document = plan_document(drift) if drift is not None and drift.changes else None
     if as_json or output_format == "json":
         click.echo(format_json(the_plan))
     elif output_format == "markdown":
-        click.echo(format_markdown(plan_document(the_plan), context=header))
+        click.echo(format_markdown(plan_document(the_plan), context=header, drift=drift_document))
     else:
-        if not refresh_only and not destroy:
-            _print_drift(snapshot.plan_drift())
+        if drift is not None:
+            _print_drift(drift)
         view.print_plan(the_plan)
     if markdown_file is not None:
         with markdown_file.open("a", encoding="utf-8") as handle:  # $GITHUB_STEP_SUMMARY is appended to
-            handle.write(format_markdown(plan_document(the_plan), context=header))
+            handle.write(format_markdown(plan_document(the_plan), context=header, drift=drift_document))
     _print_warnings(the_plan)
     if out is not None:
         prints = fingerprints(snapshot.stack, snapshot.live)

@@ -1,7 +1,9 @@
 """The plan as a pull-request comment (and `$GITHUB_STEP_SUMMARY`), from the JSON document only.
 
 A heading naming the stack, its region and the commit planned (and a hidden marker, so a pipeline can find
-its comment and edit it in place), the `Plan:` line, then every destroy and replace called out, then each resource in a
+its comment and edit it in place), the `Plan:` line, what changed outside reconcile since the last apply set
+apart (Terraform's "Objects have changed outside of Terraform"; from the drift plan's document), then every destroy
+and replace called out, then each resource in a
 collapsible `<details>` block holding a ```diff fence (markers in column 0, so GitHub colours them).
 The whole stays under GitHub's 65,535-character comment limit: resources that do not fit are cut
 whole, with a note, so the markdown is never broken mid-block. Secrets are already redacted in the
@@ -23,13 +25,23 @@ SIGN = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "no-op": 
 
 
 def format_markdown(
-    document: dict[str, Any], *, limit: int = LIMIT, context: dict[str, str | None] | None = None
+    document: dict[str, Any],
+    *,
+    limit: int = LIMIT,
+    context: dict[str, str | None] | None = None,
+    drift: dict[str, Any] | None = None,
 ) -> str:
-    """`context`: `region` and `commit` for the heading (the stack comes from the document)."""
+    """`context`: `region` and `commit` for the heading (the stack comes from the document); `drift`: the drift
+    plan's document (`plan --refresh-only`), whose changes the plan puts back."""
     changes = sorted(
         (rc for rc in document["resource_changes"] if rc["action"] != "no-op"), key=lambda rc: ORDER[rc["action"]]
     )
     head = [*heading(document["stack"], context or {}), f"**{summary_line(document)}**", ""]
+    outside = [rc for rc in (drift or {}).get("resource_changes", []) if rc["action"] != "no-op"]
+    if outside:
+        head += ["> [!NOTE]", "> **Changed outside reconcile since the last apply** (the plan puts them back):"]
+        head += [f"> - `{rc['address']}` [{escape(rc['name'])}]{_reason(rc)}" for rc in outside]
+        head.append("")
     risky = [rc for rc in changes if rc["action"] in ("delete", "replace")]
     if risky:
         head += ["> [!WARNING]", "> **Destroyed or replaced:**"]

@@ -48,6 +48,11 @@ def test_console_edit_is_drift_and_apply_puts_it_back(sandbox: Sandbox, workdir:
     assert "Changed outside reconcile since the last apply:" in outside
     assert "gateway.gateway [github-mcp-gateway]: changed outside reconcile" in outside
     assert "agent_runtime" not in outside and "agent_runtime.server" in rest
+    comment = reconcile("plan", "--format", "markdown").output  # the pull request's comment sets it apart too
+    note, _, changes = comment.partition("<details>")
+    assert "> **Changed outside reconcile since the last apply** (the plan puts them back):" in note
+    assert "> - `gateway.gateway` [github-mcp-gateway]: changed outside reconcile since the last apply" in note
+    assert "agent_runtime" not in note and "agent_runtime.server" in changes
     apply_ok()
     assert drift()[0] == 0
 
