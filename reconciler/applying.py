@@ -150,11 +150,11 @@ def _ownership_guard(
             return
         owner_kind = kind.owner_kind
         owner = _owner_of(current, owner_kind, changes)
-        if owner is None:
-            return  # its owner is not in this plan (a --target of the child alone): read with the plan, under the lock
-        fresh = kinds[owner_kind].read(ctx, owner.name, {})
+        # Its owner is not in this plan (a --target of the child alone): found from the child, in AWS.
+        name = owner.name if owner is not None else kind.owner_name(ctx, current)
+        fresh = kinds[owner_kind].read(ctx, name, {}) if name is not None else None
         if fresh is not None and not fresh.owned:
-            raise NotOwned(f"its {owner_kind} {owner.name!r} no longer carries the tag reconcile:stack={ctx.stack}")
+            raise NotOwned(f"its {owner_kind} {name!r} no longer carries the tag reconcile:stack={ctx.stack}")
 
     return check
 

@@ -24,10 +24,12 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterable
+from functools import cache
 from typing import Any
 from urllib.parse import unquote
 
 from moto import backends as moto_backends
+from moto.core import utils as moto_utils
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.wrappers import Request, Response
 
@@ -93,12 +95,32 @@ def _moto_modules() -> tuple[str, ...]:
 # the lock that serializes its dispatch: ~20 ms a request, 1.2 s of a 2.8 s apply of the shipped stack. The
 # folder does not change while the process runs, so the list is read once (speed only; no answer changes).
 moto_backends.list_of_moto_modules = _moto_modules
+# Likewise, for every request moto loads the service's JSON model from disk again (a new botocore loader each
+# time) and, for an error, lists botocore's services in a new Session: both are the same for the whole process.
+moto_utils._load_service_model = cache(moto_utils._load_service_model)
+moto_utils.service_name_from_moto_package_name = cache(moto_utils.service_name_from_moto_package_name)
+
+
+def _backend_by_host(dispatcher: DomainDispatcherApplication) -> None:
+    """moto's dispatcher matches a request's inferred host against every service's URL patterns (~190
+    regexes), under its lock, on every request; the answer depends on the host alone, so it is kept per host."""
+    found: dict[str | None, Any] = {}
+    original = dispatcher.get_backend_for_host
+
+    def get_backend_for_host(host: str | None) -> Any:
+        if host not in found:
+            found[host] = original(host)
+        return found[host]
+
+    dispatcher.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
 
 
 class SandboxApp:
     def __init__(self, credentials: dict[str, str], *, latency: float = 0.0) -> None:
         self.credentials, self.latency = credentials, latency
-        self.moto: WSGIApp = DomainDispatcherApplication(create_backend_app)
+        dispatcher = DomainDispatcherApplication(create_backend_app)
+        _backend_by_host(dispatcher)
+        self.moto: WSGIApp = dispatcher
         self.oidc = OidcIssuer()
         self.code: DeployedCode | None = None
         self.runtime_data: RuntimeDataPlane | None = None

@@ -202,6 +202,11 @@ class Kind(ABC):
 
     # The I/O half.
 
+    def owner_name(self, ctx: Context, child: Live) -> str | None:
+        """The name of the `owner_kind` resource `child` is owned through, from its outputs or AWS (None: gone);
+        read before deleting a child whose owner is not in the plan (a --target of the child alone)."""
+        raise NotImplementedError(f"{self.kind} has an owner_kind but no owner_name")
+
     @abstractmethod
     def read(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live | None: ...
 

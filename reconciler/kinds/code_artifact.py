@@ -131,6 +131,9 @@ class CodeArtifact(Kind):
     def desired(self, name: str, spec: dict[str, Any], *, stack: str, current: Live | None = None) -> dict[str, Any]:
         return {"bucket": spec["bucket"], "key": _key(stack, name, spec["artifact"]["sha256"])}
 
+    def owner_name(self, ctx: Context, child: Live) -> str | None:
+        return str(child.outputs["bucket"])
+
     def read(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live | None:
         bucket = spec["bucket"]
         if isinstance(bucket, Unknown):

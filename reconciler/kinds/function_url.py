@@ -57,6 +57,10 @@ class FunctionUrl(Kind):
             "public": auth_type == "NONE",
         }
 
+    def owner_name(self, ctx: Context, child: Live) -> str | None:
+        """The function the URL belongs to (by name, or by ARN: the last part of one)."""
+        return str(child.outputs["function"]).rsplit(":function:", 1)[-1]
+
     def read(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live | None:
         function = spec["function"]
         if isinstance(function, Unknown):

@@ -88,6 +88,11 @@ class GatewayTarget(Kind):
     def spec_files(self, spec: dict[str, Any], base_dir: Path) -> list[Path]:
         return [base_dir / spec["openapi"]]
 
+    def owner_name(self, ctx: Context, child: Live) -> str | None:
+        with ignore_missing() as missing:
+            found = ctx.clients.control.get_gateway(gatewayIdentifier=child.outputs["gateway_id"])
+        return None if missing else str(found["name"])
+
     def load_files(self, spec: ResourceSpec, base_dir: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
         """The OpenAPI file must lie under the stack file's folder: a stack from a pull request must not
         make the plan read (and echo) /etc/passwd or /proc/self/environ."""

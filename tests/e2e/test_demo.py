@@ -28,10 +28,10 @@ def _demo_env() -> dict[str, str]:
     ("flags", "servers", "route"),
     [
         pytest.param(
-            [],
+            ["--keep"],
             "Start mcp-server (streamable HTTP) and oauth-callback locally",
             "through an MCP client -> local mcp-server",
-            id="local-mcp-server",
+            id="local-mcp-server-kept-until-ctrl-c",
         ),
         pytest.param(
             ["--runtime"],
@@ -48,16 +48,11 @@ def _demo_env() -> dict[str, str]:
     ],
 )
 def test_demo_command_runs_the_whole_mission(flags: list[str], servers: str, route: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "commands", "demo", *flags],
-        cwd=ROOT,
-        env=_demo_env(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    out = result.stdout
+    """Each route once; the local one with --keep (serving until Ctrl-C, then cleaning up), which runs the same
+    mission before it waits: one demo run fewer for the suite."""
+    keep = "--keep" in flags
+    returncode, out = _until_ctrl_c(flags) if keep else _run(flags)
+    assert returncode == 0, out[-6000:]
     assert servers in out and "Start mcp-server" not in out.replace(servers, "")
     first_call, again = _step(out, f"Call get_user_profile {route}"), _step(out, f"Call the tools again {route}")
     assert "Authorization needed." in first_call and "/oauth/start?link=" in first_call
@@ -69,9 +64,66 @@ def test_demo_command_runs_the_whole_mission(flags: list[str], servers: str, rou
     assert created and int(created.group(1)) > 0, out[-3000:]
     assert f"Destroy complete: {created.group(1)} resource(s) changed." in out and "Demo complete." in out
     assert not (ROOT / "config.json").exists()
+    if keep:
+        served, _, after = out.partition("Everything stays up until Ctrl-C")
+        assert after, "--keep serves until Ctrl-C"
+        assert "mcp-proxy-for-aws@1.7.0" in after and "--client NAME" in after  # client entries: no token in them
+        assert "Destroy complete" in after and "Demo complete." in after and "Destroy complete" not in served
+        kept = KEPT.search(after)
+        assert kept, "--keep keeps the working folder and says where it is"
+        _remove(Path(kept.group(1)))
+        return
     found = WORKING_FILES.search(out)
     assert found, out[-3000:]
     assert not Path(found.group(1).rstrip(";")).exists(), "a successful run removes its working folder"
+
+
+def _run(flags: list[str]) -> tuple[int, str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "commands", "demo", *flags],
+        cwd=ROOT,
+        env=_demo_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def _until_ctrl_c(flags: list[str]) -> tuple[int, str]:
+    """The demo run until it says it serves until Ctrl-C, then interrupted as a person would."""
+    import signal
+    import threading
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "commands", "demo", *flags],
+        cwd=ROOT,
+        env=_demo_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + 300
+    for line in proc.stdout:
+        seen.append(line)
+        if "Everything stays up until Ctrl-C" in line or time.monotonic() > deadline:
+            break
+    time.sleep(1)
+    proc.send_signal(signal.SIGINT)
+    # Read the rest through the same buffered stream: communicate(timeout=...) reads the raw pipe and
+    # would skip lines the loop above already buffered.
+    watchdog = threading.Timer(120, proc.kill)
+    watchdog.start()
+    try:
+        rest = proc.stdout.read()
+        proc.wait()
+    finally:
+        watchdog.cancel()
+        proc.stdout.close()
+    return proc.returncode, "".join(seen) + rest
 
 
 def _step(out: str, title: str) -> str:
@@ -101,49 +153,6 @@ def test_a_failed_demo_names_its_step_and_keeps_its_folder(tmp_path: Path) -> No
         assert result.stderr.rstrip().splitlines()[-1].startswith("Demo failed: "), "the cause is the last line"
     finally:
         _remove(folder)
-
-
-def test_demo_keep_serves_until_ctrl_c_then_cleans_up() -> None:
-    import signal
-    import threading
-    import time
-
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "commands", "demo", "--keep"],
-        cwd=ROOT,
-        env=_demo_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert proc.stdout is not None
-    seen: list[str] = []
-    deadline = time.monotonic() + 300
-    for line in proc.stdout:
-        seen.append(line)
-        if "Everything stays up until Ctrl-C" in line or time.monotonic() > deadline:
-            break
-    assert "Everything stays up until Ctrl-C" in "".join(seen), "".join(seen)[-3000:]
-    time.sleep(1)
-    proc.send_signal(signal.SIGINT)
-    # Read the rest through the same buffered stream: communicate(timeout=...) reads the raw pipe and
-    # would skip lines the loop above already buffered.
-    watchdog = threading.Timer(120, proc.kill)
-    watchdog.start()
-    try:
-        rest = proc.stdout.read()
-        proc.wait()
-    finally:
-        watchdog.cancel()
-        proc.stdout.close()
-    output = "".join(seen) + rest
-    kept = KEPT.search(rest)
-    if kept:
-        _remove(Path(kept.group(1)))
-    assert proc.returncode == 0, output[-3000:]
-    assert "mcp-proxy-for-aws@1.7.0" in output and "--client NAME" in output  # client entries: no token in them
-    assert "Destroy complete" in rest and "Demo complete." in rest
-    assert kept, "--keep keeps the working folder and says where it is"
 
 
 # The cleanup and failure reporting, without running a whole demo.

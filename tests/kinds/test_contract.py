@@ -200,6 +200,15 @@ def test_statuses_come_from_botocores_enums(kind: Kind) -> None:
     assert status_problems(kind) == []
 
 
+@pytest.mark.parametrize("kind", KINDS.values(), ids=list(KINDS))
+def test_a_child_kind_names_its_owner(kind: Kind) -> None:
+    """A kind owned through another (owner_kind) says which one owns a live resource: apply reads that owner's
+    tag again before deleting the child, also when the owner is not in the plan (reconciler.applying)."""
+    if kind.owner_kind is not None:
+        assert kind.owner_kind in KINDS
+        assert type(kind).owner_name is not Kind.owner_name, f"{kind.kind} has an owner_kind but no owner_name"
+
+
 def test_the_registry_names_each_kind_by_its_name() -> None:
     assert all(name == kind.kind for name, kind in KINDS.items())
 

@@ -232,3 +232,27 @@ def test_apply_reads_ownership_again_before_every_delete(sandbox: Sandbox, workd
     assert not result.ok
     assert "no longer carries the tag reconcile:stack=github-mcp; not deleted" in (result.outcomes[0].error or "")
     assert "someone-elses-role" in inventory()["roles"]
+
+
+def test_a_child_alone_is_not_deleted_when_its_owner_was_handed_to_another_stack(
+    sandbox: Sandbox, workdir: Path
+) -> None:
+    """A plan of the target alone (`--target` of the child: its gateway is not in the plan) still reads the
+    gateway's ownership from AWS right before the delete."""
+    assert reconcile("apply", "--auto-approve").exit_code == 0
+    gateway = control().get_gateway(gatewayIdentifier=gateway_id())
+    control().tag_resource(resourceArn=gateway["gatewayArn"], tags={"reconcile:stack": "someone-else"})
+    found = control().list_gateway_targets(gatewayIdentifier=gateway_id())["items"][0]
+    claimed = Live(
+        name=found["name"],
+        owned=True,
+        document={},
+        outputs={"id": found["targetId"], "name": found["name"], "gateway_id": gateway_id()},
+    )
+    delete = ResourceChange("github_target", "gateway_target", found["name"], Action.DELETE, {}, None)
+    ctx = Context(clients=make_clients(profile=None, region=None), stack="github-mcp")
+    result = apply_plan(ctx, Plan("github-mcp", (replace(delete, current=claimed),)))
+    assert not result.ok
+    error = result.outcomes[0].error or ""
+    assert "its gateway 'github-mcp-gateway' no longer carries the tag reconcile:stack=github-mcp" in error
+    assert control().list_gateway_targets(gatewayIdentifier=gateway_id())["items"], "the target was deleted"
