@@ -1,5 +1,6 @@
 """How the demo user signs in and reaches the server, through the two doors of README "Doors", as a real
-user would, with the demo's `Browser` standing in for theirs on the sandbox identity provider's page:
+user would, on the sandbox identity provider's page in headless Chromium (demo/chromium.py; the demo's httpx
+`Browser` stands in where the machine has no Chromium: `signs_in_with` says which):
 
 - SigV4 door: `mcp-connect login` (authorization code + PKCE, answered on a loopback port), its sign-in kept
   in the demo's folder, not the OS keyring; with `--runtime` the client then runs `mcp-connect` over stdio,
@@ -21,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 import click
 import httpx
 
+from demo import chromium
 from demo.browser import Browser
 
 if TYPE_CHECKING:
@@ -34,6 +36,21 @@ NO_KEYRING = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
 """The demo never touches the machine's real keyring: mcp-connect falls back to its 0600 file."""
 
 
+def signs_in_with() -> str:
+    return "headless Chromium" if chromium.available() else "the demo's httpx browser (no Chromium on this machine)"
+
+
+def idp_sign_in(person: str, authorization_url: str, *, answer_redirect: bool) -> str:
+    """Sign in on the identity provider's page (chromium.sign_in, or the httpx stand-in the same way)."""
+    if chromium.available():
+        return chromium.sign_in(person, authorization_url, answer_redirect=answer_redirect)
+    with Browser(person) as browser:
+        landing = browser.sign_in(authorization_url)
+        if not answer_redirect:
+            browser.open(landing)
+        return landing
+
+
 def connect_home(workdir: Path) -> Path:
     return workdir / "mcp-connect"
 
@@ -44,10 +61,10 @@ def connect_login(config: Path, workdir: Path, user: str) -> str:
 
     os.environ.update({"MCP_CONNECT_HOME": str(connect_home(workdir)), **NO_KEYRING})
     options = Options(config, None, None, None, None, None, None, None, keyring=False)
-    with Browser(user) as browser, httpx.Client(timeout=30) as idp:
+    with httpx.Client(timeout=30) as idp:
 
         def open_browser(url: str) -> object:  # the user's browser: sign in, then back to mcp-connect's port
-            return browser.open(browser.sign_in(url))
+            return idp_sign_in(user, url, answer_redirect=False)
 
         tokens = token_source(options, http=idp, open_browser=open_browser, say=lambda m: click.echo(f"    {m}"))
         tokens.login()
@@ -76,7 +93,7 @@ class OAuthDoor:
     """The subjects the client signed in as (one entry per sign-in)."""
     browser: Callable[[str, str], str] | None = None
     """How the user signs in: (person, authorization URL) -> the redirect URI with the code it lands on, not
-    followed. Default: the demo's `Browser`; tests pass headless Chromium (tests/browsers.py)."""
+    followed (the client's listener is not running). Default: `idp_sign_in`."""
 
     def provider(self) -> OAuthClientProvider:
         """The MCP SDK's OAuthClientProvider for one session; the storage is this object."""
@@ -90,7 +107,7 @@ class OAuthDoor:
             import anyio
 
             def sign_in() -> None:
-                back = (self.browser or _sign_in)(self.user, authorization_url)
+                back = (self.browser or _answered)(self.user, authorization_url)
                 landed.update({k: v[0] for k, v in parse_qs(urlsplit(back).query).items()})
                 self.signed_in.append(self.user)
 
@@ -112,9 +129,8 @@ class OAuthDoor:
         )
 
 
-def _sign_in(person: str, authorization_url: str) -> str:
-    with Browser(person) as browser:
-        return browser.sign_in(authorization_url)
+def _answered(person: str, authorization_url: str) -> str:
+    return idp_sign_in(person, authorization_url, answer_redirect=True)
 
 
 class _Storage:

@@ -14,7 +14,7 @@ import httpx
 from mcp import StdioServerParameters
 
 from demo.browser import Browser
-from demo.doors import LOOPBACK_REDIRECT, OAuthDoor, connect_login, connect_params
+from demo.doors import LOOPBACK_REDIRECT, OAuthDoor, connect_login, connect_params, signs_in_with
 from demo.errors import StepFailed
 from demo.mcp_client import Direct, Proxied, Server, call_tools, list_tools, text_of
 from demo.processes import ReservedPort, child, reserve_port
@@ -167,9 +167,10 @@ def sign_in(run: Run) -> None:
         tools = list_tools(run.oauth)
         if run.oauth.signed_in != [DEMO_USER]:
             raise StepFailed("the MCP client did not sign in through the runtime's 401")
-        click.echo(f"    registered as {_client_id(run.oauth)}; signed in; {len(tools)} tools listed")
+        click.echo(f"    registered as {_client_id(run.oauth)}; signed in in {signs_in_with()}; {len(tools)} tools listed")
         return
     run.token = connect_login(run.config, run.workdir, DEMO_USER)
+    click.echo(f"    signed in in {signs_in_with()}")
 
 
 def _client_id(door: OAuthDoor) -> str:

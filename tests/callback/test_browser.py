@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from tests.browsers import launch
+from demo.chromium import launch
 from tests.callback.conftest import Deployment
 from tests.sandbox.helpers import call_tool, mint
 

@@ -59,6 +59,7 @@ def test_demo_command_runs_the_whole_mission(flags: list[str], servers: str, rou
     assert "linked GitHub for alice" in out
     signed_in = _step(out, "Sign in as demo user alice")  # on the identity provider's page, nothing minted
     assert ("registered as" in signed_in) == ("oauth" in flags), signed_in
+    assert "signed in in headless Chromium" in signed_in, signed_in  # .ci/run installs it
     assert "alice (Alice Liddell)" in again and "alice/alice-project-" in again
     created = re.search(r"Plan: (\d+) to add", out)
     assert created and int(created.group(1)) > 0, out[-3000:]

@@ -26,12 +26,12 @@ from mcp.client.streamable_http import streamable_http_client
 
 from callback.app import build_app
 from callback.setup import make_state
+from demo import chromium
 from demo.browser import authorize
 from demo.doors import LOOPBACK_REDIRECT, OAuthDoor
 from sandbox.oidc import API_SCOPES
 from sandbox.server import Sandbox
 from tests.asgi import free_port, serving_asgi
-from tests.browsers import chromium_sign_in
 from tests.conftest import reconcile
 from tests.e2e.test_runtime_proxy import text_of
 
@@ -64,7 +64,7 @@ async def test_two_users_sign_in_by_themselves_and_each_reaches_their_own_accoun
     assert url.startswith(sandbox.url)
     monkeypatch.setenv("OIDC_CLIENT_ID", "sandbox-demo")  # the callback's own sign-in client, not the gateway's
     state = make_state(workdir / "config.json", session_store=None, csrf_secret=None)
-    doors = {name: OAuthDoor(url, name, browser=chromium_sign_in) for name in ("alice", "bob")}  # their MCP clients
+    doors = {name: OAuthDoor(url, name, browser=in_chromium) for name in ("alice", "bob")}  # their MCP clients
     seen: dict[str, str] = {}
 
     async def user(name: str) -> None:
@@ -110,6 +110,10 @@ async def test_two_users_sign_in_by_themselves_and_each_reaches_their_own_accoun
     assert elsewhere.status_code in (401, 403), elsewhere.text
 
 
+def in_chromium(person: str, authorization_url: str) -> str:
+    return chromium.sign_in(person, authorization_url, answer_redirect=True)
+
+
 def _token_for_another_resource(sandbox: Sandbox, person: str) -> str:
     """Authorization code + PKCE for `https://other.example/mcp` with the other API's scope, by the sandbox's
     pre-registered client, signed in in headless Chromium."""
@@ -127,7 +131,7 @@ def _token_for_another_resource(sandbox: Sandbox, person: str) -> str:
         "code_challenge_method": "S256",
         "resource": resource,
     }
-    landed = parse_qs(urlsplit(chromium_sign_in(person, f"{sandbox.url}/oidc/authorize?{urlencode(query)}")).query)
+    landed = parse_qs(urlsplit(in_chromium(person, f"{sandbox.url}/oidc/authorize?{urlencode(query)}")).query)
     assert landed["state"] == [state] and "code" in landed, landed
     form = {
         "grant_type": "authorization_code",
