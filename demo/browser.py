@@ -36,7 +36,7 @@ class Browser:
 
     def __init__(self, person: str, *, client: httpx.Client | None = None):
         """`client`: how the browser reaches hosts (tests pass one whose transport maps sandbox function URLs to
-        loopback: tests/lambda_urls.py); it must not follow redirects. Closed with the browser."""
+        loopback: demo/function_urls.py); it must not follow redirects. Closed with the browser."""
         self.person = person
         self.http = client or httpx.Client(follow_redirects=False, timeout=30)
         self.visited: list[str] = []

@@ -13,6 +13,7 @@ import click
 import httpx
 from mcp import StdioServerParameters
 
+from demo import function_urls
 from demo.browser import Browser
 from demo.doors import LOOPBACK_REDIRECT, OAuthDoor, connect_login, connect_params, signs_in_with
 from demo.errors import StepFailed
@@ -57,8 +58,15 @@ class Run:
         return self.workdir / "config.json"
 
     @property
+    def local_callback(self) -> bool:
+        """The OAuth door runs oauth-callback locally: the hosted one signs users in with the gateway's allowed
+        client, which a stack open to self-registered clients leaves unlisted (its own client: not yet a
+        setting of the stack). Otherwise the stack's hosted callback (AWS Lambda, function URL) serves consent."""
+        return self.door == "oauth"
+
+    @property
     def local_servers(self) -> tuple[str, ...]:
-        return ("oauth-callback",) if self.runtime else ("mcp-server", "oauth-callback")
+        return (*(() if self.runtime else ("mcp-server",)), *(("oauth-callback",) if self.local_callback else ()))
 
     @property
     def region(self) -> str:
@@ -100,10 +108,13 @@ def start_sandbox(run: Run) -> None:
             **sandbox.environ,
             **DEMO_ENV,
             "OIDC_DISCOVERY_URL": f"{sandbox.url}/oidc/.well-known/openid-configuration",
-            "CALLBACK_URL": f"http://127.0.0.1:{run.ports['oauth-callback'].number}/oauth/callback",
             "SANDBOX_OIDC_REDIRECT_URIS": LOOPBACK_REDIRECT,  # mcp-connect's loopback sign-in, any port
         }
     )
+    if run.local_callback:
+        os.environ["CALLBACK_URL"] = f"http://127.0.0.1:{run.ports['oauth-callback'].number}/oauth/callback"
+    else:
+        os.environ.pop("CALLBACK_URL", None)  # the stack's own: the hosted callback's function URL
     if run.door == "oauth":
         from sandbox.oidc import API_SCOPES
 
@@ -138,6 +149,10 @@ def plan_empty(run: Run) -> None:
 
 def apply(run: Run) -> None:
     reconcile("apply", "--stack", run.stack, "--config", str(run.config), "--auto-approve")
+    if not run.local_callback:  # register the hosted callback's sign-in return, as apply's notice asks
+        callback_url = str(json.loads(run.config.read_text())["callback_url"])
+        sign_in_return = callback_url.removesuffix("/oauth/callback") + "/oauth/signed-in"
+        os.environ["SANDBOX_OIDC_REDIRECT_URIS"] = f"{LOOPBACK_REDIRECT},{sign_in_return}"
 
 
 def plan_unchanged(run: Run) -> None:
@@ -157,6 +172,8 @@ def start_servers(run: Run) -> None:
         args = [MODULES[name], "--config", str(run.config), "--log-level", "warning"]
         args += ["--host", "127.0.0.1", "--port", str(port.number)]
         run.running.enter_context(child(name, args, port=port, log=run.workdir / f"{name}.log"))
+    if not run.local_callback:
+        click.echo(f"    oauth-callback (AWS Lambda): {json.loads(run.config.read_text())['callback_url']}")
 
 
 def sign_in(run: Run) -> None:
@@ -190,7 +207,9 @@ def first_call(run: Run) -> str:
 def approve(run: Run, link: str) -> httpx.Response:
     """Open the server's link in the demo user's browser: sign in at the callback, approve on GitHub's
     consent page (the stand-in); returns the page the browser lands on (the callback's confirmation)."""
-    browser = run.running.enter_context(Browser(DEMO_USER))
+    # The user's browser reaches the hosted callback's https function URL; the sandbox serves it on loopback.
+    reach = function_urls.client(run.sandbox_url, follow_redirects=False, timeout=30)
+    browser = run.running.enter_context(Browser(DEMO_USER, client=reach))
     run.browser = browser
     landing = browser.approve(browser.open(link))
     if "id='confirm'" not in landing.text:

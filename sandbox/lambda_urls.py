@@ -1,6 +1,6 @@
 """Lambda function URLs: `https://<url id>.lambda-url.<region>.on.aws/` as AWS writes them, reached on the sandbox's
 loopback port with that name in the Host header (a client maps the name to the sandbox, as
-tests/lambda_urls.py does for httpx). The request becomes the payload format 2.0 event AWS sends (developer
+demo/function_urls.py does for httpx). The request becomes the payload format 2.0 event AWS sends (developer
 guide, "Invoking Lambda function URLs": version, rawPath, rawQueryString, cookies, lower-cased headers,
 requestContext.http, body, isBase64Encoded), the function's uploaded zip handles it (sandbox.lambda_code), and
 its result becomes the HTTP answer (statusCode, headers, cookies as Set-Cookie, body).

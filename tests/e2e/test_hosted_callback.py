@@ -3,7 +3,7 @@ process. The shipped stack.yaml without the server on the Runtime (tests/shipped
 apply deploys the callback's zip to Lambda behind a function URL, the gateway's return URL is that URL, and the
 configuration reaches the function through SSM after the gateway exists. A user's first call gets -32042; the
 session is recorded in the stack's DynamoDB table as mcp-server records it; the user's browser (demo/browser.py,
-reaching the function URL through tests/lambda_urls.py) opens the link at the function URL, signs in, approves
+reaching the function URL through demo/function_urls.py) opens the link at the function URL, signs in, approves
 on GitHub, confirms; the user's next call returns their own GitHub data."""
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import boto3
 import pytest
 
 from demo.browser import Browser
+from demo.function_urls import client as url_client
 from handoff.dynamodb_sessions import DynamoDbSessionStore
 from handoff.links import consent_link, digest, new_link_value
 from sandbox.server import Sandbox
 from tests.conftest import ROOT, reconcile
-from tests.lambda_urls import client as url_client
 from tests.sandbox.helpers import call_tool, mint
 from tests.shipped_stack import without_server
 

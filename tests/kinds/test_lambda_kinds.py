@@ -13,13 +13,13 @@ from typing import Any
 import boto3
 import pytest
 
+from demo.function_urls import client as url_client
 from reconciler.aws import make_clients
 from reconciler.kinds.base import Context
 from reconciler.kinds.function_url import FunctionUrl
 from reconciler.kinds.lambda_function import LambdaFunction
 from sandbox.server import Sandbox
 from tests.conftest import FAST
-from tests.lambda_urls import client as url_client
 
 TRUST = {
     "Version": "2012-10-17",

@@ -14,8 +14,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from demo.function_urls import client as url_client
 from sandbox.server import Sandbox
-from tests.lambda_urls import client as url_client
 
 RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
 TRUST = {
