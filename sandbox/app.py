@@ -22,6 +22,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable
 from functools import cache
@@ -101,6 +102,15 @@ moto_utils._load_service_model = cache(moto_utils._load_service_model)
 moto_utils.service_name_from_moto_package_name = cache(moto_utils.service_name_from_moto_package_name)
 
 
+_DYNAMODB_WRITES = threading.Lock()
+"""DynamoDB applies each conditional write atomically ("the write succeeds only if the condition evaluates to
+true", devguide "Condition expressions"; conditional writes are how two writers race safely, "Conditional
+writes", devguide), but moto checks the condition and writes the item without a lock, and the sandbox serves
+requests on threads: two racing conditional UpdateItems could both succeed (seen:
+tests/handoff/test_red_team_stores.py, two browsers binding one session, once moto's dispatch got faster).
+So the sandbox answers DynamoDB requests one at a time, the stricter reading of what AWS guarantees."""
+
+
 def _backend_by_host(dispatcher: DomainDispatcherApplication) -> None:
     """moto's dispatcher matches a request's inferred host against every service's URL patterns (~190
     regexes), under its lock, on every request; the answer depends on the host alone, so it is kept per host."""
@@ -177,7 +187,11 @@ class SandboxApp:
             captured.update(status=status, headers=headers)
             return lambda _data: None
 
-        body = b"".join(self.moto(environ, capture))
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            with _DYNAMODB_WRITES:  # one at a time: see _DYNAMODB_WRITES
+                body = b"".join(self.moto(environ, capture))
+        else:
+            body = b"".join(self.moto(environ, capture))
         if captured["status"].startswith("500"):
             return AwsError(
                 "InternalFailure", "the sandbox does not implement this request (moto failed on it)", 500

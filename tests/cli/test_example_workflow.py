@@ -76,12 +76,16 @@ def test_only_apply_has_the_secret_and_every_stack_input_is_passed() -> None:
     assert set(workflow()["env"]) >= STACK_VARIABLES - {"GITHUB_CLIENT_SECRET", "SERVER_SOURCE"}
 
 
-def test_applies_and_drift_are_never_cancelled_by_each_other() -> None:
+def test_applies_are_never_cancelled_or_replaced() -> None:
+    """GitHub replaces a concurrency group's pending run by a newer one ("any previously pending job or
+    workflow in the concurrency group will be canceled", GitHub docs, "Control the concurrency of workflows
+    and jobs"), which would drop a merge's apply: applies queue on the stack's lock instead, with a timeout
+    long enough for a queue of merges; the drift check keeps a group of its own and is never cancelled."""
     jobs = workflow()["jobs"]
-    groups = {name: jobs[name]["concurrency"] for name in ("apply", "drift")}
-    assert groups["apply"]["group"] != groups["drift"]["group"]
-    assert all(g["cancel-in-progress"] is False for g in groups.values())
-    assert "concurrency" not in workflow()
+    assert "concurrency" not in jobs["apply"] and "concurrency" not in workflow()
+    [apply] = [words for words, _ in reconcile_commands(jobs["apply"]) if words[0] == "apply"]
+    assert apply[apply.index("--lock-timeout") + 1] == "60m" and "--lock=false" not in apply
+    assert jobs["drift"]["concurrency"]["cancel-in-progress"] is False
 
 
 def test_paths_include_everything_the_stack_deploys() -> None:

@@ -147,3 +147,39 @@ def test_the_runtime_forwards_the_public_host_name(sandbox: Sandbox, control: An
     answer = signed_post(invocation_url(sandbox.url, runtime["agentRuntimeArn"]), b"{}", {})
     assert answer.status_code == 200, answer.text
     assert answer.json()["host"] == public_host(REGION)
+
+
+def test_racing_conditional_writes_on_one_item_let_exactly_one_through(dynamodb: Any) -> None:
+    """DynamoDB applies a conditional write atomically; moto alone, on the sandbox's threads, let two racing
+    writers both pass the condition (sandbox.app._DYNAMODB_WRITES). Eight writers, five rounds."""
+    import threading
+
+    table(dynamodb)
+    name = "rules-table"
+    for round_ in range(5):
+        key = {"k": {"S": f"item-{round_}"}}
+        dynamodb.put_item(TableName=name, Item={**key, "owner": {"S": "nobody"}})
+        barrier, won = threading.Barrier(8), []
+
+        def claim(n: int, barrier: threading.Barrier, key: dict[str, Any], won: list[int]) -> None:
+            client = boto3.client("dynamodb")
+            barrier.wait()
+            try:
+                client.update_item(
+                    TableName=name,
+                    Key=key,
+                    UpdateExpression="SET #o = :me",
+                    ConditionExpression="#o = :nobody",
+                    ExpressionAttributeNames={"#o": "owner"},
+                    ExpressionAttributeValues={":me": {"S": f"writer-{n}"}, ":nobody": {"S": "nobody"}},
+                )
+                won.append(n)
+            except ClientError as error:
+                assert error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+        threads = [threading.Thread(target=claim, args=(n, barrier, key, won)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert len(won) == 1, (round_, won)
