@@ -6,8 +6,8 @@ real MCP client ("authorization needed" + link) -> GitHub consent and the hosted
 followed as a browser would -> retry: profile and repositories -> destroy -> everything stopped (also on
 Ctrl-C or error). With `runtime`, nothing runs locally but the sandbox and the client, whose calls go through
 mcp-connect (SigV4) to the sandbox's AgentCore Runtime, which runs the uploaded server; with `door="oauth"`
-the client goes straight to the runtime and signs in by itself (MCP authorization), and oauth-callback runs
-locally (Run.local_callback says why). Exits non-zero naming the failed step and its cause; a failed run
+the client goes straight to the runtime and signs in by itself (MCP authorization), and the hosted callback
+signs users in with its own client (CALLBACK_OIDC_CLIENT_ID). Exits non-zero naming the failed step and its cause; a failed run
 keeps its working folder (logs, session database) and prints where it is.
 """
 
@@ -59,11 +59,11 @@ def deploy(timed: Steps, run: Run) -> None:
         lambda: steps.apply(run),
     )
     timed.run("Plan again: no changes", lambda: steps.plan_unchanged(run))
-    servers = {
-        (False, False): "Start mcp-server (streamable HTTP) locally (oauth-callback is hosted on AWS Lambda)",
-        (True, False): "Nothing to start locally: mcp-server runs on AgentCore Runtime, oauth-callback on AWS Lambda",
-        (True, True): "Start oauth-callback locally (mcp-server runs on AgentCore Runtime)",
-    }[(run.runtime, run.local_callback)]
+    servers = (
+        "Nothing to start locally: mcp-server runs on AgentCore Runtime, oauth-callback on AWS Lambda"
+        if run.runtime
+        else "Start mcp-server (streamable HTTP) locally (oauth-callback is hosted on AWS Lambda)"
+    )
     timed.run(servers, lambda: steps.start_servers(run))
     if run.runtime:
         click.echo(f"    runtime invocation URL: {run.endpoint}")

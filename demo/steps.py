@@ -22,10 +22,8 @@ from demo.processes import ReservedPort, child, reserve_port
 from reconciler.settings import EngineSettings
 
 DEMO_USER = "alice"
-DEMO_ENV_CLIENT = "sandbox-demo"
-"""The sandbox identity provider's pre-registered client (sandbox.cli.DEMO_ENV's OIDC_CLIENT_ID)."""
-PREFERRED_PORTS = {"mcp-server": 8000, "oauth-callback": 8080}
-MODULES = {"mcp-server": "server", "oauth-callback": "callback"}
+PREFERRED_PORTS = {"mcp-server": 8000}
+MODULES = {"mcp-server": "server"}
 
 
 @dataclass
@@ -58,15 +56,9 @@ class Run:
         return self.workdir / "config.json"
 
     @property
-    def local_callback(self) -> bool:
-        """The OAuth door runs oauth-callback locally: the hosted one signs users in with the gateway's allowed
-        client, which a stack open to self-registered clients leaves unlisted (its own client: not yet a
-        setting of the stack). Otherwise the stack's hosted callback (AWS Lambda, function URL) serves consent."""
-        return self.door == "oauth"
-
-    @property
     def local_servers(self) -> tuple[str, ...]:
-        return (*(() if self.runtime else ("mcp-server",)), *(("oauth-callback",) if self.local_callback else ()))
+        """oauth-callback is the stack's own (AWS Lambda, function URL): only a local mcp-server runs here."""
+        return () if self.runtime else ("mcp-server",)
 
     @property
     def region(self) -> str:
@@ -111,16 +103,14 @@ def start_sandbox(run: Run) -> None:
             "SANDBOX_OIDC_REDIRECT_URIS": LOOPBACK_REDIRECT,  # mcp-connect's loopback sign-in, any port
         }
     )
-    if run.local_callback:
-        os.environ["CALLBACK_URL"] = f"http://127.0.0.1:{run.ports['oauth-callback'].number}/oauth/callback"
-    else:
-        os.environ.pop("CALLBACK_URL", None)  # the stack's own: the hosted callback's function URL
+    os.environ.pop("CALLBACK_URL", None)  # the stack's own: the hosted callback's function URL
     if run.door == "oauth":
         from sandbox.oidc import API_SCOPES
 
         # Both authorizers require the API scope; no client id, so the client's own registration is accepted.
         os.environ.update({"RUNTIME_AUTHORIZER": "CUSTOM_JWT", "OIDC_SCOPES": API_SCOPES})
-        os.environ.pop("OIDC_CLIENT_ID")
+        # The gateway lists no client, so the hosted callback is given its own sign-in client.
+        os.environ["CALLBACK_OIDC_CLIENT_ID"] = os.environ.pop("OIDC_CLIENT_ID")
 
 
 ON_THE_SANDBOX = EngineSettings(poll_initial=0.05, poll_max=0.2, lock_poll=0.2)
@@ -149,10 +139,10 @@ def plan_empty(run: Run) -> None:
 
 def apply(run: Run) -> None:
     reconcile("apply", "--stack", run.stack, "--config", str(run.config), "--auto-approve")
-    if not run.local_callback:  # register the hosted callback's sign-in return, as apply's notice asks
-        callback_url = str(json.loads(run.config.read_text())["callback_url"])
-        sign_in_return = callback_url.removesuffix("/oauth/callback") + "/oauth/signed-in"
-        os.environ["SANDBOX_OIDC_REDIRECT_URIS"] = f"{LOOPBACK_REDIRECT},{sign_in_return}"
+    # The hosted callback's sign-in return, registered with the identity provider as apply's notice asks.
+    callback_url = str(json.loads(run.config.read_text())["callback_url"])
+    sign_in_return = callback_url.removesuffix("/oauth/callback") + "/oauth/signed-in"
+    os.environ["SANDBOX_OIDC_REDIRECT_URIS"] = f"{LOOPBACK_REDIRECT},{sign_in_return}"
 
 
 def plan_unchanged(run: Run) -> None:
@@ -164,16 +154,13 @@ def destroy(run: Run) -> None:
 
 
 def start_servers(run: Run) -> None:
-    """The local servers: oauth-callback, and mcp-server unless it runs on AgentCore Runtime."""
-    if run.door == "oauth":  # the callback's own sign-in client (the stack lists none for the OAuth door)
-        os.environ["OIDC_CLIENT_ID"] = DEMO_ENV_CLIENT
+    """The local mcp-server, unless it runs on AgentCore Runtime; where the hosted callback answers."""
     for name in run.local_servers:
         port = run.ports[name]
         args = [MODULES[name], "--config", str(run.config), "--log-level", "warning"]
         args += ["--host", "127.0.0.1", "--port", str(port.number)]
         run.running.enter_context(child(name, args, port=port, log=run.workdir / f"{name}.log"))
-    if not run.local_callback:
-        click.echo(f"    oauth-callback (AWS Lambda): {json.loads(run.config.read_text())['callback_url']}")
+    click.echo(f"    oauth-callback (AWS Lambda): {json.loads(run.config.read_text())['callback_url']}")
 
 
 def sign_in(run: Run) -> None:

@@ -17,8 +17,13 @@ from tests.conftest import ROOT, SECRET, STACK_ENV, reconcile
 
 WORKFLOW = ROOT / ".github" / "workflows" / "reconcile.yml"
 EXPRESSION = re.compile(r"\$\{\{\s*(vars|secrets)\.([A-Za-z0-9_]+)\s*\}\}")
-STACK_VARIABLES = {"GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET", "OIDC_DISCOVERY_URL", "OIDC_CLIENT_ID", "OIDC_AUDIENCE"}
-STACK_VARIABLES |= {"CALLBACK_URL", "GATEWAY_AUTHORIZER", "ARTIFACT_BUCKET", "SERVER_SOURCE", "AWS_REGION"}
+STACK_VARIABLES = {"AWS_REGION"} | {
+    name
+    for line in (ROOT / "stack.yaml").read_text().splitlines()
+    if not line.lstrip().startswith("#")
+    for name in re.findall(r"\$\{env:([A-Z0-9_]+)", line)
+}
+"""Every variable the shipped stack reads (its ${env:...} references), and the region."""
 SHELL_ENDS = {">", "||", "&&", ";", "|"}
 
 
