@@ -1,5 +1,7 @@
 """AWS API calls made by `plan` and by a no-op `apply` of the shipped stack, against the floor of
-one read per resource. Runs offline against the sandbox (real boto3 clients over loopback HTTP).
+one read per resource; and a plan's calls with the hosted callback's kinds (issue 22: the Lambda function, its
+URL, role, code, secret and configuration parameter) against the same stack without them. Runs offline
+against the sandbox (real boto3 clients over loopback HTTP).
 
     uv run python bench/plan_calls.py
 
@@ -9,11 +11,14 @@ Targets (issue #2): plan <= 1.5 calls per resource; a no-op apply makes 0 write 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+os.environ.setdefault("SERVER_SOURCE", str(ROOT))  # the shipped stack packages from the repository
 
 from reconciler.applying import apply_plan  # noqa: E402
 from reconciler.aws import CallCounter, make_clients  # noqa: E402
@@ -23,10 +28,11 @@ from reconciler.reading import read_live_state  # noqa: E402
 from reconciler.stack import load_stack  # noqa: E402
 from sandbox.cli import DEMO_ENV  # noqa: E402
 from sandbox.server import Sandbox  # noqa: E402
+from tests.shipped_stack import without_hosted_callback  # noqa: E402
 
 
-def measured(apply: bool) -> CallCounter:
-    stack = load_stack(ROOT / "stack.yaml")
+def measured(apply: bool, stack_file: Path = ROOT / "stack.yaml") -> CallCounter:
+    stack = load_stack(stack_file)
     clients, counter = make_clients(), CallCounter()
     clients.count_calls(counter)
     ctx = Context(clients=clients, stack=stack.name, poll_initial=0.01)
@@ -47,6 +53,14 @@ def main() -> None:
         first = measured(apply=True)
         plan = measured(apply=False)
         noop = measured(apply=True)
+        server.reset()
+        smaller = Path(tempfile.mkdtemp(prefix="plan-calls-"))
+        (smaller / "stack.yaml").write_text(without_hosted_callback((ROOT / "stack.yaml").read_text()))
+        shutil.copytree(ROOT / "openapi", smaller / "openapi")
+        measured(apply=True, stack_file=smaller / "stack.yaml")
+        without = measured(apply=False, stack_file=smaller / "stack.yaml")
+        fewer = len(load_stack(smaller / "stack.yaml").resources)
+        shutil.rmtree(smaller)
     floor = resources
     print(f"stack: {resources} resources; floor = {floor} reads (one per resource)")
     print(f"first apply (creates everything): {first.total} calls, {first.writes} writes")
@@ -56,6 +70,11 @@ def main() -> None:
     ratio = plan.total / floor
     print(f"plan: {plan.total} calls = {ratio:.2f} calls/resource; ratio to floor {ratio:.2f}x (target <= 1.5)")
     print(f"no-op apply: {noop.total} calls, {noop.writes} writes (target 0 writes)")
+    print(
+        f"the hosted callback's {resources - fewer} resources: plan {plan.total} calls with them, {without.total} "
+        f"without ({fewer} resources): +{plan.total - without.total} calls, "
+        f"{(plan.total - without.total) / (resources - fewer):.2f} per added resource"
+    )
     print(
         f"RESULT plan_calls_per_resource={ratio:.2f} noop_apply_writes={noop.writes} "
         f"plan_target={'met' if ratio <= 1.5 else 'NOT met'} noop_target={'met' if noop.writes == 0 else 'NOT met'}"
