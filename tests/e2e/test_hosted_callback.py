@@ -2,20 +2,23 @@
 process. The shipped stack.yaml without the server on the Runtime (tests/shipped_stack.py), CALLBACK_URL unset:
 apply deploys the callback's zip to Lambda behind a function URL, the gateway's return URL is that URL, and the
 configuration reaches the function through SSM after the gateway exists. A user's first call gets -32042; the
-session is recorded in the stack's DynamoDB table as mcp-server records it; the user's browser (demo/browser.py,
-reaching the function URL through demo/function_urls.py) opens the link at the function URL, signs in, approves
-on GitHub, confirms; the user's next call returns their own GitHub data."""
+session is recorded in the stack's DynamoDB table as mcp-server records it; the user's browser (headless Chromium,
+its requests to the https function URL relayed to the sandbox through demo/function_urls.py) opens the link at
+the function URL, signs in, approves on GitHub, confirms; the user's next call returns their own GitHub data."""
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
 import boto3
+import httpx
 import pytest
+from playwright.sync_api import Route, sync_playwright
 
-from demo.browser import Browser
+from demo.chromium import launch
 from demo.function_urls import client as url_client
 from handoff.dynamodb_sessions import DynamoDbSessionStore
 from handoff.links import consent_link, digest, new_link_value
@@ -67,11 +70,21 @@ def test_consent_through_the_hosted_callback(sandbox: Sandbox, hosted: Path, mon
         authorization_url=elicitation["url"],
         link_hash=digest(value),
     )
-    with Browser("alice", client=url_client(sandbox.url, follow_redirects=False, timeout=30)) as browser:
-        landing = browser.approve(browser.open(consent_link(callback_url, value)))
-        done = browser.confirm(landing)
-    logs = [e.log_tail() for e in sandbox.app.function_urls.environments.running.values()]  # type: ignore[union-attr]
-    assert done.status_code == 200 and "id='done'" in done.text, logs
+    with url_client(sandbox.url, follow_redirects=False, timeout=30) as reach, sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            page = browser.new_page()
+            page.route(FUNCTION_URL, lambda route: relay(route, reach))  # the https URL, served by the sandbox
+            page.goto(consent_link(callback_url, value))
+            page.select_option("#user", "alice")  # the callback sends the browser to sign in first
+            page.click("#sign-in")
+            page.click("#authorize")  # GitHub's consent page (the stand-in)
+            page.wait_for_url(f"{callback_url}?session_id=*")  # back at the function URL: the confirmation
+            assert page.locator("#who").inner_text() == "alice"
+            page.click("#confirm")
+            page.wait_for_selector("#done")
+        finally:
+            browser.close()
     profile = call_tool(gateway, PROFILE, token=alice)["result"]
     assert json.loads(profile["content"][0]["text"])["login"] == "alice"
 
@@ -79,3 +92,21 @@ def test_consent_through_the_hosted_callback(sandbox: Sandbox, hosted: Path, mon
     assert destroyed.exit_code == 0, destroyed.output
     assert not boto3.client("lambda").list_functions()["Functions"]
     assert not boto3.client("ssm").describe_parameters()["Parameters"]
+
+
+FUNCTION_URL = re.compile(r"^https://[a-z0-9]+\.lambda-url\.[a-z0-9-]+\.on\.aws/")
+DROPPED = {"host", "content-length", "content-encoding", "transfer-encoding", "connection"}
+
+
+def relay(route: Route, reach: httpx.Client) -> None:
+    """A request Chromium makes to a function URL, made through demo/function_urls.py (the sandbox on loopback,
+    Host unchanged) with the browser's own headers and cookies; the answer handed back whole, redirects and
+    Set-Cookie included, for Chromium to follow and keep as it would from AWS."""
+    request = route.request
+    headers = {k: v for k, v in request.all_headers().items() if not k.startswith(":") and k not in DROPPED}
+    answer = reach.request(request.method, request.url, headers=headers, content=request.post_data_buffer)
+    back: dict[str, str] = {}
+    for name, value in answer.headers.multi_items():
+        if name.lower() not in DROPPED:
+            back[name] = f"{back[name]}\n{value}" if name in back else value  # Playwright's form of repeated headers
+    route.fulfill(status=answer.status_code, headers=back, body=answer.content)
