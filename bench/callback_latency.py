@@ -30,13 +30,13 @@ from pathlib import Path
 
 import boto3
 import httpx
-from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("SERVER_SOURCE", str(ROOT))
 sys.path.insert(0, str(ROOT))
 
-from commands.reconcile import main as reconcile_main  # noqa: E402
+from bench.runtime_latency import apply_stack  # noqa: E402
+from bench.startup import measure  # noqa: E402
 from demo.function_urls import client as function_url_client  # noqa: E402
 from demo.processes import reserve_port  # noqa: E402
 from sandbox.cli import DEMO_ENV  # noqa: E402
@@ -60,12 +60,8 @@ def line(label: str, samples: list[float], floor: float, baseline: float) -> str
 
 
 def process_ms(args: list[str], runs: int = 5) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    """Median wall milliseconds of `args` as a whole process (bench/startup.py's measure)."""
+    return statistics.median(measure(args, runs, dict(os.environ))[0]) * 1000
 
 
 def main() -> None:
@@ -78,12 +74,7 @@ def main() -> None:
             {**sandbox.environ, **DEMO_ENV, "OIDC_DISCOVERY_URL": f"{sandbox.url}/oidc/.well-known/openid-configuration"}
         )
         os.environ.pop("CALLBACK_URL", None)  # the stack's own: the function URL
-        shutil.copy(ROOT / "stack.yaml", work / "stack.yaml")
-        shutil.copytree(ROOT / "openapi", work / "openapi")
-        os.chdir(work)
-        applied = CliRunner().invoke(reconcile_main, ["apply", "--auto-approve"], catch_exceptions=False)
-        if applied.exit_code != 0:
-            raise SystemExit(applied.output)
+        apply_stack(work)
         callback_url = json.loads((work / "config.json").read_text())["callback_url"]
         hosted_home = callback_url.removesuffix("oauth/callback")
         with function_url_client(sandbox.url, timeout=60) as browser, httpx.Client(timeout=60) as plain:

@@ -164,9 +164,10 @@ def plan(
         the_plan = snapshot.plan_destroy() if destroy else snapshot.plan(targets=targets, forced=forced)
     _fail_on_errors(the_plan)
     header = {"stack": stack.name, "region": ctx.clients.region, "commit": source_commit(stack_file)}
-    shown = markdown_file is not None or not (as_json or output_format == "json")  # a view that sets drift apart
+    markdown = markdown_file is not None or output_format == "markdown"
+    shown = markdown or not (as_json or output_format == "json")  # a view that sets drift apart
     drift = snapshot.plan_drift() if shown and not refresh_only and not destroy else None
-    drift_document = plan_document(drift) if drift is not None and drift.changes else None
+    drift_document = plan_document(drift) if markdown and drift is not None and drift.changes else None
     if as_json or output_format == "json":
         click.echo(format_json(the_plan))
     elif output_format == "markdown":

@@ -25,6 +25,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from functools import cache
 from typing import Any
 from urllib.parse import unquote
@@ -187,10 +188,8 @@ class SandboxApp:
             captured.update(status=status, headers=headers)
             return lambda _data: None
 
-        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
-            with _DYNAMODB_WRITES:  # one at a time: see _DYNAMODB_WRITES
-                body = b"".join(self.moto(environ, capture))
-        else:
+        one_at_a_time = environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_")  # see _DYNAMODB_WRITES
+        with _DYNAMODB_WRITES if one_at_a_time else nullcontext():
             body = b"".join(self.moto(environ, capture))
         if captured["status"].startswith("500"):
             return AwsError(
