@@ -10,7 +10,7 @@ against the Lambda Web Adapter is explained).
 Its configuration is not in its environment: the function exists before the gateway it must know (the
 gateway's return URLs name the function's URL), so apply writes the configuration afterwards to SSM
 Parameter Store, and the environment only *names* the parameters: OAUTH_CALLBACK_CONFIG_PARAMETER (a
-String holding config.json's model as JSON) and OAUTH_CALLBACK_SECRET_PARAMETER (a SecureString holding
+String holding config.json's model as packed JSON: handoff.config.PACKED) and OAUTH_CALLBACK_SECRET_PARAMETER (a SecureString holding
 the cookie/CSRF secret). Both are read at cold start in one GetParameters call; a warm environment asks
 for their versions again at most every OAUTH_CALLBACK_RECHECK_SECONDS (60) and reloads when one changed,
 so a new gateway or a rotated secret reaches it within a minute. Until both parameters exist every
@@ -40,7 +40,7 @@ from callback.app import build_app
 from callback.hardening import Hardening
 from callback.pages import problem_page
 from callback.setup import state_from
-from handoff.config import ConfigError, HandOff, _parsed, _validated
+from handoff.config import ConfigError, HandOff, _validated, hand_off_document
 from handoff.logs import configure_logging
 from handoff.sessions import SessionStoreError
 
@@ -146,7 +146,7 @@ def _versions_of(found: dict[str, Any], parameters: Parameters) -> tuple[int, in
 def _config(text: str, source: str) -> HandOff:
     """config.json's model from the parameter, bounded and validated as the file is (handoff.config)."""
     hint = "the stack's callback configuration parameter is written by `reconcile apply`"
-    config = _validated(_parsed(text, source, hint), source, hint=hint)
+    config = _validated(hand_off_document(text, source, hint), source, hint=hint)
     if config.session_table is None:
         raise ConfigError(f"{source} names no session table: a hosted callback keeps its sessions in DynamoDB")
     return config

@@ -24,7 +24,6 @@ CreateAgentRuntime's "Role validation failed" while a new role propagates is ret
 
 from __future__ import annotations
 
-import json
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
@@ -46,7 +45,7 @@ from reconciler.kinds.agentcore import (
 )
 from reconciler.kinds.base import HAND_OFF, Context, Kind, ResourceSpec, StackProblem, StrList
 from reconciler.kinds.gateway import SELF_SIGNING, Authorizer, check_jwt_keys
-from reconciler.kinds.hand_off_text import hand_off_text
+from reconciler.kinds.hand_off_text import hand_off_text, stored_hand_off
 from reconciler.kinds.waiting import retry_iam_propagation, wait_for_status, wait_until_gone
 from reconciler.live import OWNER_TAG, Live
 from reconciler.packaging import ENTRY_POINT
@@ -350,7 +349,7 @@ class AgentRuntime(Kind):
                     (found.get("requestHeaderConfiguration") or {}).get("requestHeaderAllowlist", []), key=str
                 ),
                 "environment": {k: v for k, v in environment.items() if k != HAND_OFF_VARIABLE},
-                "hand_off": _hand_off_of(environment.get(HAND_OFF_VARIABLE)),
+                "hand_off": stored_hand_off(environment.get(HAND_OFF_VARIABLE)),
             },
             outputs={
                 "id": found["agentRuntimeId"],
@@ -415,10 +414,6 @@ def _authorizer_of(configuration: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-_CONTEXT = ("format_version", "stack", "region")
-"""HandOff fields the kind sets itself, from the apply's context: not part of the compared document."""
-
-
 def _merged(parts: list[Any]) -> Any:
     """The resources' parts as one, as the HandOff model writes it (defaults left out, so the live
     runtime's copy compares equal), only what the server reads; UNKNOWN until each is known (a
@@ -431,17 +426,6 @@ def _merged(parts: list[Any]) -> Any:
     except ValidationError:
         return merged  # apply says what is wrong (hand_off_text)
     return {k: v for k, v in config.model_dump(mode="json", exclude_defaults=True).items() if k in SERVER_FIELDS}
-
-
-def _hand_off_of(text: str | None) -> dict[str, Any]:
-    """The compared part of the live runtime's HandOff (what `_merged` makes for the same resources)."""
-    if text is None:
-        return {}
-    try:
-        found = json.loads(text)
-    except ValueError:
-        return {"unreadable": text[:80]}
-    return {k: v for k, v in found.items() if k not in _CONTEXT} if isinstance(found, dict) else {}
 
 
 def _gone_or_denied(exc: ClientError) -> bool:

@@ -7,7 +7,8 @@ can only be known after. So the function's environment names this parameter as a
 reference: that would make the function depend on the gateway), and this resource, which does depend on the
 gateway, is applied after it; callback/lambda_handler.py reads it at cold start and notices new versions.
 
-The value is compact JSON, at most 8 KB: Parameter Store keeps up to 4 KB in the standard tier and 8 KB in the
+The value is compact JSON, packed (handoff.config.PACKED: the shipped toolset's ~4.3 KB becomes ~1.6 KB, which the
+standard tier holds), at most 8 KB: Parameter Store keeps up to 4 KB in the standard tier and 8 KB in the
 advanced one (user guide "Managing parameter tiers"); `Tier: Intelligent-Tiering` lets AWS choose the standard
 tier unless the value needs the advanced one, and never moves an advanced parameter back (which AWS refuses).
 Overwrites carry no tags (PutParameter refuses Tags with Overwrite); ownership is the parameter's tag.
@@ -17,7 +18,6 @@ provider for the callback's sign-in (`<callback>/oauth/signed-in`), beside the G
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
 from pydantic import ValidationError, field_validator
@@ -27,15 +27,13 @@ from handoff.links import RETURN_PATH, callback_address
 from reconciler.aws import ignore_missing
 from reconciler.kinds import ssm_parameters as ssm
 from reconciler.kinds.base import HAND_OFF, Context, Kind, ResourceSpec
-from reconciler.kinds.hand_off_text import hand_off_text
+from reconciler.kinds.hand_off_text import CONTEXT, hand_off_text, stored_hand_off
 from reconciler.kinds.waiting import ResourceFailed
 from reconciler.live import OWNER_TAG, Live
 from reconciler.spec.interpolation import EXPRESSION, REF, UNKNOWN, holds_unknown
 
 MAX_VALUE = 8192
 """Characters of an advanced-tier parameter (user guide "Managing parameter tiers")."""
-CONTEXT = ("format_version", "stack", "region")
-"""HandOff fields set from the apply's context: not part of the compared document."""
 
 
 class ConfigParameterSpec(ResourceSpec):
@@ -95,7 +93,7 @@ class ConfigParameter(Kind):
         return Live(
             name=name,
             owned=tags.get(OWNER_TAG) == ctx.stack,
-            document={"hand_off": _hand_off_of(found)},
+            document={"hand_off": stored_hand_off(found["Value"])},
             outputs={"id": found["ARN"], "arn": found["ARN"]},
             tags=tags,
         )
@@ -158,14 +156,6 @@ def merged(parts: list[Any]) -> Any:
         return document  # apply says what is wrong (hand_off_text)
     dumped = config.model_dump(mode="json", exclude_defaults=True)
     return {k: v for k, v in dumped.items() if k not in CONTEXT}
-
-
-def _hand_off_of(found: dict[str, Any]) -> dict[str, Any]:
-    try:
-        document = json.loads(found["Value"])
-    except ValueError:
-        return {"unreadable": str(found["Value"])[:80]}
-    return {k: v for k, v in document.items() if k not in CONTEXT} if isinstance(document, dict) else {}
 
 
 def _sign_in_redirect(hand_off: Any) -> str | None:

@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
+from handoff.config import PACKED, hand_off_document
 from reconciler.aws import make_clients
 from reconciler.kinds.base import Context
 from reconciler.kinds.config_parameter import ConfigParameter
@@ -43,7 +44,9 @@ def test_the_configuration_is_written_read_back_and_updated(ctx: Context) -> Non
     spec: dict[str, Any] = {"hand_off": PARTS}
     live = kind.create(ctx, name, spec)
     assert live.owned and live.document == kind.desired(name, spec, stack="github-mcp")
-    stored = json.loads(boto3.client("ssm").get_parameter(Name=name)["Parameter"]["Value"])
+    value = boto3.client("ssm").get_parameter(Name=name)["Parameter"]["Value"]
+    assert value.startswith(PACKED)  # packed: the standard tier's 4 KB holds the shipped toolset
+    stored = hand_off_document(value, name, "")
     assert stored["stack"] == "github-mcp" and stored["callback_url"] == CALLBACK and stored["format_version"] == 1
     assert kind.notices(None, live) == (
         f"Redirect URI of the OAuth callback's sign-in (parameter {name}):\n"

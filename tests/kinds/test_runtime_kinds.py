@@ -3,15 +3,23 @@ and which platform the code artifact is packaged for."""
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 import botocore.session
 import pytest
+import yaml
 
+from handoff.config import HAND_OFF_VARIABLE, config_from_environment
 from reconciler.kinds import agentcore, session_table
-from reconciler.kinds.agent_runtime import AgentRuntime
+from reconciler.kinds.agent_runtime import MAX_ENVIRONMENT_VALUE, AgentRuntime
 from reconciler.kinds.code_artifact import target_platform
+from reconciler.kinds.hand_off_text import hand_off_text
+from reconciler.kinds.waiting import ResourceFailed
 from reconciler.packaging import AWS_ARM64, host
+from reconciler.spec.openapi_check import operation_presentations
+from tests.conftest import ROOT
 
 CONTROL = botocore.session.get_session().get_service_model("bedrock-agentcore-control")
 DYNAMODB = botocore.session.get_session().get_service_model("dynamodb")
@@ -79,3 +87,35 @@ def test_a_bucket_name_taken_by_another_account_is_named_as_such() -> None:
         stubber.add_client_error("head_bucket", "403", "Forbidden", http_status_code=403)
         ArtifactBucket().read(ctx, "github-mcp-artifacts", {})
     assert "another account's" in str(refused.value) and "ARTIFACT_BUCKET" in str(refused.value)
+
+
+def _shipped_hand_off() -> dict[str, Any]:
+    """What apply hands the Runtime for the shipped document, with AWS-sized names and URLs."""
+    how = operation_presentations(yaml.safe_load((ROOT / "openapi" / "github.yaml").read_text()))
+    gateway = "https://github-mcp-gw-abcdefghij.gateway.bedrock-agentcore.us-east-1.amazonaws.com/mcp"
+    return {
+        "callback_url": "https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws/oauth/callback",
+        "session_table": "github-mcp-sessions",
+        "gateway": {
+            "id": "github-mcp-gw-abcdefghij",
+            "arn": "arn:aws:bedrock-agentcore:us-east-1:123456789012:gateway/github-mcp-gw-abcdefghij",
+            "url": gateway,
+            "name": "github-mcp-gateway",
+            "authorizer": {"type": "AWS_IAM"},
+        },
+        "tools": {op: f"GitHubTarget___{op}" for op in how},
+        "operations": how,
+    }
+
+
+def test_the_shipped_toolset_fits_the_runtimes_environment_with_room_to_grow() -> None:
+    """Packed, the shipped document's hand-off (~4,300 characters as JSON, nearly all of the 5,000 an
+    environment variable holds) takes under a third of them; what does not fit is refused at apply with what
+    to do, never cut."""
+    hand_off = _shipped_hand_off()
+    assert len(json.dumps(hand_off)) > 4000  # as JSON it would not leave room for a few more operations
+    text = hand_off_text(hand_off, stack="github-mcp", region="us-east-1", limit=MAX_ENVIRONMENT_VALUE, holder="-")
+    assert len(text) < MAX_ENVIRONMENT_VALUE // 3, len(text)
+    assert config_from_environment({HAND_OFF_VARIABLE: text}) is not None
+    with pytest.raises(ResourceFailed, match="characters packed; an environment variable holds at most 1000: list"):
+        hand_off_text(hand_off, stack="github-mcp", region="us-east-1", limit=1000, holder="an environment variable")
