@@ -163,6 +163,14 @@ def _orphans(
     found: list[Orphan] = []
     for (kind, _, read_spec), future in zip(candidates, reads, strict=True):
         live, parent = future.result(), read_spec.get(kind.owner_field) if kind.owner_field else None
-        if live is not None and (live.owned if parent is None else parents[kind.kind][parent].owned):
+        if live is not None and (live.owned if parent is None else _owner(parents[kind.kind], parent).owned):
             found.append(Orphan(kind.kind, live))
     return found
+
+
+def _owner(parents: dict[str, Live], named: str) -> Live:
+    """The owner a child's spec names: by its id (a gateway), or by another of its outputs (a function's name,
+    where its id is the ARN), as the stack's own references name it."""
+    if named in parents:
+        return parents[named]
+    return next(p for p in parents.values() if named in p.outputs.values())

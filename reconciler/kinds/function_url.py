@@ -10,7 +10,9 @@ everyone both `lambda:InvokeFunctionUrl` (with FunctionUrlAuthType NONE) and `la
 those two statements (the console's statement ids) and removes them with the URL. Terraform's
 aws_lambda_function_url is the reference: `function_name` and `qualifier` are ForceNew (here: the function
 is the owner, so another function is another resource); auth type, invoke mode and CORS update in place.
-Owned through its function; its applied fingerprint is a tag on the function.
+Owned through its function; its applied fingerprint is a tag on the function, `reconcile:applied:<name>`. AWS gives
+a URL no name, so that tag is also how a URL removed from the stack is found again (`discover`): an owned function
+carrying a URL and the tag of a name the stack no longer declares.
 """
 
 from __future__ import annotations
@@ -84,6 +86,18 @@ class FunctionUrl(Kind):
             },
             outputs={"id": found["FunctionUrl"], "url": found["FunctionUrl"], "function": function},
         )
+
+    def discover(self, ctx: Context, parents: dict[str, Live]) -> list[tuple[str, dict[str, Any]]]:
+        """The URL names an owned function's applied tags record (`read` then says whether the URL is there). A URL
+        added to one of our functions by hand carries no such tag and is left alone."""
+        prefix = f"{APPLIED_TAG}:"
+        return [
+            (key.removeprefix(prefix), {"function": function.outputs["name"]})
+            for function in parents.values()
+            if function.owned
+            for key in function.tags
+            if key.startswith(prefix)
+        ]
 
     def create(self, ctx: Context, name: str, spec: dict[str, Any]) -> Live:
         doc = self.desired(name, spec, stack=ctx.stack)

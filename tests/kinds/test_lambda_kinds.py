@@ -8,6 +8,7 @@ import io
 import json
 import sys
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -19,7 +20,7 @@ from reconciler.kinds.base import Context
 from reconciler.kinds.function_url import FunctionUrl
 from reconciler.kinds.lambda_function import LambdaFunction
 from sandbox.server import Sandbox
-from tests.conftest import FAST
+from tests.conftest import FAST, reconcile
 
 TRUST = {
     "Version": "2012-10-17",
@@ -74,3 +75,42 @@ def test_function_and_url_lifecycle(ctx: Context, sandbox: Sandbox) -> None:
     url.delete(ctx, made)
     function.delete(ctx, updated)
     assert function.read(ctx, NAME, second) is None
+
+
+STACK = """stack: github-mcp
+resources:
+  callback:
+    kind: lambda_function
+    name: github-mcp-callback
+    role_arn: arn:aws:iam::123456789012:role/fn-role
+    code: {{bucket: code, key: "{key}", sha256: "{sha256}"}}
+    runtime: {runtime}
+    handler: app.handler
+"""
+URL = """
+  callback_url:
+    kind: function_url
+    function: ${callback.name}
+"""
+
+
+def test_a_url_removed_from_the_stack_is_found_and_deleted(
+    ctx: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AWS gives a URL no name: the function's applied tag of the removed resource's name is how it is found."""
+    code = upload(1)
+    stack = STACK.format(key=code["key"], sha256=code["sha256"], runtime=spec(code)["runtime"])
+    (tmp_path / "stack.yaml").write_text(stack + URL)
+    monkeypatch.chdir(tmp_path)
+    assert reconcile("apply", "--auto-approve").exit_code == 0
+    assert reconcile("plan", "--detailed-exitcode").exit_code == 0  # the declared URL is not taken for a removed one
+    boto3.client("lambda").get_function_url_config(FunctionName=NAME)
+    (tmp_path / "stack.yaml").write_text(stack)
+    planned = reconcile("plan", "--json")
+    changes = {c["address"]: c["action"] for c in json.loads(planned.stdout)["resource_changes"]}
+    assert changes == {"function_url.removed.github-mcp-callback-url": "delete", "lambda_function.callback": "no-op"}
+    assert reconcile("apply", "--auto-approve").exit_code == 0
+    with pytest.raises(boto3.client("lambda").exceptions.ResourceNotFoundException):
+        boto3.client("lambda").get_function_url_config(FunctionName=NAME)
+    assert boto3.client("lambda").get_function(FunctionName=NAME)["Configuration"]["State"] == "Active"
+    assert reconcile("plan", "--detailed-exitcode").exit_code == 0
