@@ -9,7 +9,10 @@ is s3:ListBucket, PutBucketEncryption s3:PutEncryptionConfiguration); devguide
 "runtime-code-deploy-common-issues": the caller of Create/UpdateAgentRuntime needs s3:GetObject on the zip
 (and kms:Decrypt for a customer-managed key, which this stack does not use), as Lambda's Create/UpdateFunction*
 from S3 do (Lambda developer guide, "Lambda deployment packages"); CreateGateway, Create/UpdateAgentRuntime and
-CreateFunction/UpdateFunctionConfiguration pass a role (iam:PassRole). UNCONFIRMED: the resource types AgentCore's List
+CreateFunction/UpdateFunctionConfiguration pass a role (iam:PassRole); the account's first CreateAgentRuntime creates
+the service-linked role AWSServiceRoleForBedrockAgentCoreRuntimeIdentity with the caller's permissions (devguide
+"Using service-linked roles for Amazon Bedrock AgentCore"; public deployment reports of "Failed creating service
+linked role" without iam:CreateServiceLinkedRole on it), which preflight asks only while the role is missing. UNCONFIRMED: the resource types AgentCore's List
 operations accept (here `*`), and the secretsmanager actions AgentCore Identity performs with the caller's
 credentials when it stores a provider's client secret (the README has listed them since the seed), and whether a
 SecureString under the AWS managed key aws/ssm (secret_parameter) needs KMS permissions of the caller (here: none).
@@ -39,6 +42,9 @@ FUNCTION = "arn:aws:lambda:{region}:{account}:function:{stack}-*"
 SECRETS = "arn:aws:secretsmanager:{region}:{account}:secret:*"
 ANY = "*"
 TAGGABLE = (GATEWAY, RUNTIME, IDENTITY, PROVIDER)
+IDENTITY_SERVICE = "runtime-identity.bedrock-agentcore.amazonaws.com"
+IDENTITY_SERVICE_ROLE = "AWSServiceRoleForBedrockAgentCoreRuntimeIdentity"
+SERVICE_LINKED = f"arn:aws:iam::{{account}}:role/aws-service-role/{IDENTITY_SERVICE}/{IDENTITY_SERVICE_ROLE}"
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,7 @@ NEEDS: tuple[Need, ...] = (
             Need(f"{AGENTCORE}:{op}", "s3:GetObject", (OBJECTS,), "runtime"),
         )
     ],
+    Need(f"{AGENTCORE}:CreateAgentRuntime", "iam:CreateServiceLinkedRole", (SERVICE_LINKED,), "runtime"),
     Need("s3:ListBuckets", "s3:ListAllMyBuckets", (ANY,), "runtime"),
     *[
         Need(f"s3:{op}", f"s3:{action}", (BUCKET,), "runtime")

@@ -14,7 +14,9 @@ with their `*` kept (`arn:aws:iam::<account>:role/<stack>-*`): a policy that gra
 is "allowed"; a narrower one (one role by name) is reported missing although an apply might pass.
 
 Account checks: AgentCore answers in the region (ListGateways), and each artifact bucket's global name is free
-or already this stack's (HeadBucket, GetBucketTagging).
+or already this stack's (HeadBucket, GetBucketTagging). iam:CreateServiceLinkedRole (reconciler.permissions) is
+asked only while the account lacks AgentCore's runtime-identity service-linked role (GetRole): once it exists, no
+apply creates it again.
 """
 
 from __future__ import annotations
@@ -131,6 +133,15 @@ def _role_arn(iam: Any, account: str, name: str) -> str:
         ) from exc
 
 
+def _has_role(iam: Any, name: str) -> bool:
+    """Whether the account has role `name`; False when it cannot be told (then its creation is asked about)."""
+    try:
+        iam.get_role(RoleName=name)
+    except aws.ClientError:
+        return False
+    return True
+
+
 def find_denials(iam: Any, source: str, questions: list[Question]) -> list[Denial]:
     """The questions IAM's policy simulator does not answer `allowed`, one simulation per resource."""
     by_resource: dict[str, list[Question]] = {}
@@ -239,6 +250,10 @@ def run_preflight(
         caller = Caller(principal, caller.account, "principal", principal)
     report = Report(caller)
     questions, report.notes = questions_for(stack, region=clients.region, account=caller.account)
+    if any(q.action == "iam:CreateServiceLinkedRole" for q in questions) and _has_role(
+        clients.iam, permissions.IDENTITY_SERVICE_ROLE
+    ):
+        questions = [q for q in questions if q.action != "iam:CreateServiceLinkedRole"]
     report.asked = len(questions)
     if caller.kind == "root":
         report.notes.append(ROOT_NOTE)

@@ -48,6 +48,7 @@ from sandbox.oidc import OidcIssuer
 from sandbox.runtime_code import DeployedCode
 from sandbox.runtime_control import RuntimeControl
 from sandbox.runtime_invoke import INVOCATIONS, PROTECTED_RESOURCE, RuntimeDataPlane
+from sandbox.sigv4 import access_key_id
 from sandbox.ssm_rules import install as install_ssm_rules
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -219,7 +220,8 @@ class SandboxApp:
             return self.runtime_data.handle(request, match["arn"], region=_region(request), base_url=base)
         if path.startswith("/runtimes/"):
             parts = [part for part in path.removeprefix("/runtimes/").split("/") if part]
-            status, body = self.runtimes.handle(method, parts, _json(request), dict(request.args), _region(request))
+            query, region = dict(request.args), _region(request)
+            status, body = self.runtimes.handle(method, parts, _json(request), query, region, access_key_id(request))
             return _ok(body, status=status)
         if match := GATEWAY_MCP.fullmatch(path):
             if method != "POST":

@@ -41,8 +41,9 @@ from urllib.parse import unquote
 
 from moto.core.responses import ActionResult
 from moto.iam.exceptions import InvalidInput, NoSuchEntity
+from moto.iam.models import iam_backends
 from moto.iam.responses import IamResponse
-from moto.sts.models import STSBackend
+from moto.sts.models import STSBackend, sts_backends
 
 NOT_MODELLED = (
     "PermissionsBoundaryPolicyInputList",
@@ -84,6 +85,22 @@ def install() -> None:
         IamResponse.simulate_principal_policy = _simulate_principal_policy  # type: ignore[attr-defined]
         _answer_root(STSBackend)
         _done = True
+
+
+def principal_of(account: str, key: str) -> str | None:
+    """The IAM user or role whose policies decide for a request signed with access key `key`: a user's own key,
+    or a role session's (sts:AssumeRole); None for any other key (the sandbox's own: its account's root user)."""
+    backend = iam_backends[account]["global"]
+    user = next((u for u in backend.users.values() if any(k.access_key_id == key for k in u.access_keys)), None)
+    if user is not None:
+        return str(user.arn)
+    session = next((r for r in sts_backends[account]["global"].assumed_roles if r.access_key_id == key), None)
+    return None if session is None else str(session.role_arn)
+
+
+def allows(account: str, principal: str, action: str, resource: str) -> bool:
+    """Whether `principal`'s identity-based policies allow `action` on `resource` (a Condition: not decided, no)."""
+    return decide(_policies_of(iam_backends[account]["global"], principal), action, resource).decision == "allowed"
 
 
 def decide(policies: Iterable[Policy], action: str, resource: str) -> Decision:

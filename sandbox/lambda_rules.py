@@ -220,6 +220,8 @@ def _check_runtime(runtime: str | None) -> None:
 
 
 def _check_environment(spec: dict[str, Any]) -> None:
+    """Reserved keys refused. An empty value is accepted, as AWS does: botocore's EnvironmentVariableValue sets no
+    minimum, and a public report deploys one (serverless/serverless#8416, AWS_XRAY_CONTEXT_MISSING: '')."""
     keys = set((spec.get("Environment") or {}).get("Variables") or {})
     reserved = sorted(keys & RESERVED_KEYS)
     if reserved:

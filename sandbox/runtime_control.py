@@ -17,7 +17,13 @@ UpdateGateway; Terraform sends the whole document). The DEFAULT endpoint is crea
 and follows the newest READY version (devguide "AgentCore Runtime versioning and endpoints"); it
 cannot be updated or deleted by hand (UNCONFIRMED). CreateAgentRuntime checks the role: it must
 exist and trust bedrock-agentcore.amazonaws.com, else ValidationException "Role validation failed"
-(the message Terraform retries on for IAM propagation; the exact checks are UNCONFIRMED).
+(the message Terraform retries on for IAM propagation; the exact checks are UNCONFIRMED). The account's first
+runtime creates the service-linked role AWSServiceRoleForBedrockAgentCoreRuntimeIdentity (devguide "Using
+service-linked roles for Amazon Bedrock AgentCore"; AWS managed policy BedrockAgentCoreRuntimeIdentityServiceRolePolicy,
+2025-10-11) with the caller's permissions: a caller whose policies do not allow iam:CreateServiceLinkedRole on it is
+refused with "Failed creating service linked role. Please verify that the calling role has sufficient permissions
+to create a service linked role." (public deployment reports, 2026; the error code is UNCONFIRMED:
+AccessDeniedException here). The sandbox's own keys are the root user, whom no policy limits.
 
 Under SANDBOX_CONSISTENCY=eventual (sandbox.consistency, as for gateways) the first GetAgentRuntime
 after a create is ResourceNotFound, and the first after an update returns the runtime as it was
@@ -39,6 +45,7 @@ from moto.iam.models import iam_backends
 
 from sandbox import consistency
 from sandbox.errors import AwsError, conflict, not_found, validation
+from sandbox.iam_simulation import allows, principal_of
 from sandbox.identity_control import ACCOUNT as DEFAULT_ACCOUNT_ID
 from sandbox.identity_requests import tag_operation, tags_of
 from sandbox.runtime_requests import (
@@ -56,6 +63,12 @@ from sandbox.runtime_requests import (
 ACCOUNT = DEFAULT_ACCOUNT_ID
 DEFAULT_ENDPOINT = "DEFAULT"
 SERVICE_PRINCIPAL = "bedrock-agentcore.amazonaws.com"
+IDENTITY_SERVICE = "runtime-identity.bedrock-agentcore.amazonaws.com"
+IDENTITY_ROLE = "AWSServiceRoleForBedrockAgentCoreRuntimeIdentity"
+SERVICE_LINKED_REFUSAL = (
+    "Failed creating service linked role. Please verify that the calling role has sufficient permissions to create "
+    "a service linked role."
+)
 OPTIONAL_FIELDS = (
     "description",
     "authorizerConfiguration",
@@ -119,12 +132,14 @@ class RuntimeControl:
     def owns_arn(self, arn: str) -> bool:
         return ":runtime/" in arn
 
-    def handle(self, method: str, parts: list[str], body: dict[str, Any], query: dict[str, str], region: str) -> Any:
-        """parts: the path after /runtimes/, split on '/' (empty segments dropped)."""
+    def handle(
+        self, method: str, parts: list[str], body: dict[str, Any], query: dict[str, str], region: str, key: str | None
+    ) -> Any:
+        """parts: the path after /runtimes/, split on '/' (empty segments dropped); key: the caller's access key."""
         with self.lock:
             if not parts:
                 if method == "PUT":
-                    return 202, self._create(body, region)
+                    return 202, self._create(body, region, key)
                 if method == "POST":
                     summaries = [self._summary(r, r.latest) for r in self.runtimes.values()]
                     return 200, _page(summaries, query, "agentRuntimes")
@@ -158,7 +173,7 @@ class RuntimeControl:
             return runtime if runtime is not None and runtime.arn == arn and not runtime.deleting else None
 
     # operations
-    def _create(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+    def _create(self, body: dict[str, Any], region: str, key: str | None) -> dict[str, Any]:
         token = body.get("clientToken")
         if token and token in self.client_tokens:
             return self.client_tokens[token]
@@ -167,6 +182,7 @@ class RuntimeControl:
             raise conflict(f"An agent runtime named {name} already exists")
         document = self._document(body)
         self._check_role(document["roleArn"])
+        _service_linked_role(key)
         runtime_id = f"{name}-{''.join(secrets.choice(string.ascii_letters + string.digits) for _ in range(10))}"
         arn = f"arn:aws:bedrock-agentcore:{region}:{ACCOUNT}:runtime/{runtime_id}"
         identity = f"arn:aws:bedrock-agentcore:{region}:{ACCOUNT}:workload-identity-directory/default/workload-identity/{runtime_id}"
@@ -318,6 +334,31 @@ class RuntimeControl:
         if runtime_id not in self.runtimes:
             raise not_found(f"agent runtime {runtime_id}")
         return self.runtimes[runtime_id]
+
+
+def _service_linked_role(key: str | None) -> None:
+    """The runtime-identity service-linked role, created with the caller's permissions when the account lacks it."""
+    backend = iam_backends[ACCOUNT]["global"]
+    if any(role.name == IDENTITY_ROLE for role in backend.roles.values()):
+        return
+    arn = f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/{IDENTITY_SERVICE}/{IDENTITY_ROLE}"
+    principal = principal_of(ACCOUNT, key) if key else None
+    if principal is not None and not allows(ACCOUNT, principal, "iam:CreateServiceLinkedRole", arn):
+        raise AwsError("AccessDeniedException", SERVICE_LINKED_REFUSAL, 403)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": IDENTITY_SERVICE}, "Action": "sts:AssumeRole"}],
+    }
+    backend.create_role(
+        IDENTITY_ROLE,
+        json.dumps(trust),
+        f"/aws-service-role/{IDENTITY_SERVICE}/",
+        permissions_boundary=None,
+        description="Workload identity access tokens and OAuth credentials for agent runtimes",
+        tags=[],
+        max_session_duration="3600",
+        linked_service=IDENTITY_SERVICE,
+    )
 
 
 def _page(items: list[dict[str, Any]], query: dict[str, str], key: str) -> dict[str, Any]:

@@ -55,6 +55,13 @@ class AccountKeys(dict[str, str]):
         return self._users()[akid]
 
 
+def access_key_id(request: Request) -> str | None:
+    """The access key a request says it is signed with (its Authorization header), unverified: for the control
+    planes moto serves, which do not check signatures, to tell whose policies decide (sandbox.iam_simulation)."""
+    match = AUTH.fullmatch(request.headers.get("Authorization", "").strip())
+    return match["akid"] if match else None
+
+
 def verify_sigv4(request: Request, secrets: Mapping[str, str], *, service: str) -> str:
     """Returns the access key id of a correctly signed request; raises SignatureError otherwise."""
     match = AUTH.fullmatch(request.headers.get("Authorization", "").strip())

@@ -181,3 +181,32 @@ def unused_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def test_the_service_linked_role_is_asked_for_only_while_the_account_lacks_it(
+    sandbox: Sandbox, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The account's first CreateAgentRuntime creates AgentCore's runtime-identity role with the caller's rights."""
+    allow = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "NotAction": "iam:CreateServiceLinkedRole", "Resource": "*"}],
+    }
+    _user(monkeypatch, policy=allow)
+    first = reconcile("preflight")
+    assert first.exit_code == 1, first.output
+    (statement,) = json.loads(first.stdout)["Statement"]
+    assert statement["Action"] == ["iam:CreateServiceLinkedRole"]
+    assert statement["Resource"] == [
+        f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/runtime-identity.bedrock-agentcore.amazonaws.com/"
+        "AWSServiceRoleForBedrockAgentCoreRuntimeIdentity"
+    ]
+    assert "needed by bedrock-agentcore-control:CreateAgentRuntime" in first.stderr
+
+    trust = {"Version": "2012-10-17", "Statement": []}  # made by an earlier runtime of the account
+    boto3.client("iam", aws_access_key_id="sandbox", aws_secret_access_key="sandbox-secret").create_role(
+        RoleName="AWSServiceRoleForBedrockAgentCoreRuntimeIdentity",
+        Path="/aws-service-role/runtime-identity.bedrock-agentcore.amazonaws.com/",
+        AssumeRolePolicyDocument=json.dumps(trust),
+    )
+    again = reconcile("preflight")
+    assert again.exit_code == 0, again.output

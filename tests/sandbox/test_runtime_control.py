@@ -4,6 +4,7 @@ botocore's parameter validation."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -269,3 +270,30 @@ def test_eventually_consistent_reads_like_aws(sandbox: Sandbox, control: Any, ro
     assert (stale["status"], stale["agentRuntimeVersion"], stale["description"]) == ("READY", "1", "first")
     fresh = settle(control, runtime_id)
     assert (fresh["agentRuntimeVersion"], fresh["description"]) == ("2", "second")
+
+
+def test_the_first_runtime_creates_the_service_linked_role_with_the_callers_permissions(role: str, key: str) -> None:
+    """A deployer allowed everything but iam:CreateServiceLinkedRole is refused as AWS refuses it while the account
+    lacks AgentCore's runtime-identity role; once the root user's create has made the role, the same deployer may."""
+    iam = boto3.client("iam")
+    iam.create_user(UserName="deployer")
+    everything_but = {"Effect": "Allow", "NotAction": "iam:CreateServiceLinkedRole", "Resource": "*"}
+    policy = {"Version": "2012-10-17", "Statement": [everything_but]}
+    iam.put_user_policy(UserName="deployer", PolicyName="deploy", PolicyDocument=json.dumps(policy))
+    deployer = iam.create_access_key(UserName="deployer")["AccessKey"]
+    as_deployer = boto3.client(
+        "bedrock-agentcore-control",
+        aws_access_key_id=deployer["AccessKeyId"],
+        aws_secret_access_key=deployer["SecretAccessKey"],
+    )
+
+    code, message = _error(lambda: create_runtime(as_deployer, role, key))
+    assert code == "AccessDeniedException" and message.startswith("Failed creating service linked role.")
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_role(RoleName="AWSServiceRoleForBedrockAgentCoreRuntimeIdentity")
+
+    create_runtime(boto3.client("bedrock-agentcore-control"), role, key)  # the sandbox's own keys: the root user
+    made = iam.get_role(RoleName="AWSServiceRoleForBedrockAgentCoreRuntimeIdentity")["Role"]
+    assert made["Path"] == "/aws-service-role/runtime-identity.bedrock-agentcore.amazonaws.com/"
+    created = create_runtime(as_deployer, role, key, agentRuntimeName="second_runtime")
+    assert created["status"] == "CREATING"
