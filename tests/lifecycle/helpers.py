@@ -26,8 +26,10 @@ def inventory() -> dict[str, list[str]]:
         ]
         for g in gateways
     }
+    # A service-linked role is AWS's, made by the account's first runtime and kept by destroy, as AWS keeps it.
+    roles = [r["RoleName"] for r in iam().list_roles()["Roles"] if not r["Path"].startswith("/aws-service-role/")]
     return {
-        "roles": sorted(r["RoleName"] for r in iam().list_roles()["Roles"]),
+        "roles": sorted(roles),
         "gateways": sorted(g["name"] for g in gateways),
         "targets": sorted(
             t["name"] for g in gateways for t in c.list_gateway_targets(gatewayIdentifier=g["gatewayId"])["items"]
