@@ -18,7 +18,8 @@ from mcp.types import Tool as MCPTool
 from mcp.types import ToolAnnotations
 
 from handoff.config import OperationConfig
-from server.config import ServerConfig, ToolChoice
+from server.config import ServerConfig
+from server.options import ToolChoice
 
 SEARCH_TOOL = "x_amz_bedrock_agentcore_search"
 """The gateway's semantic search over its own tools, listed when its searchType is SEMANTIC (devguide:
@@ -75,12 +76,12 @@ def offered(spec: ToolSpec, choice: ToolChoice) -> str | None:
     if spec.writes and not choice.writes:
         return (
             f"{spec.name} changes your GitHub account and this server is read-only. Whoever runs it can offer write "
-            "tools with MCP_ALLOW_WRITES=1 (each write then asks you to confirm, where your client can)."
+            "tools with --allow-writes (MCP_ALLOW_WRITES=1); each write then asks you to confirm, where your client can."
         )
     if not choice.offers(spec.toolset):
         return (
             f"{spec.name} belongs to the toolset {spec.toolset or '(none)'}, which this server does not offer "
-            f"(MCP_TOOLSETS={','.join(sorted(choice.toolsets or ()))})."
+            f"(--toolsets {','.join(sorted(choice.toolsets or ()))})."
         )
     return None
 
