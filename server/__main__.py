@@ -15,7 +15,19 @@ from click.core import ParameterSource
 
 from handoff.logs import configure_logging, log_options
 from handoff.options import config_option
-from server.options import DEFAULT_TOKEN_HEADER, HttpOptions, WorkersRefused, check_workers, split_list
+from server.options import (
+    ALL,
+    DEFAULT_TOKEN_HEADER,
+    TOOLSETS,
+    TOOLSETS_VARIABLE,
+    WRITES_VARIABLE,
+    HttpOptions,
+    ToolChoice,
+    ToolsetsRefused,
+    WorkersRefused,
+    check_workers,
+    split_list,
+)
 
 __all__ = ["main"]
 
@@ -95,6 +107,26 @@ __all__ = ["main"]
     help="Header carrying the user's JWT when Authorization holds SigV4 (mcp-proxy-for-aws --header).",
 )
 @click.option(
+    "--toolsets",
+    multiple=True,
+    envvar=TOOLSETS_VARIABLE,
+    show_envvar=True,
+    metavar="NAME[,NAME...]",
+    help=f"Offer only the gateway tools of these toolsets (repeat, or comma-separate): {', '.join(TOOLSETS)} - the "
+    f"OpenAPI document's first tags, so a stack's own document may add more - or {ALL} [default: {ALL}]. "
+    "get_user_profile, get_user_repos and search_tools are always offered.",
+)
+@click.option(
+    "--allow-writes",
+    is_flag=True,
+    envvar=WRITES_VARIABLE,
+    show_envvar=True,
+    help="Also offer the tools that change GitHub (any method but GET: create_issue, update_issue, "
+    "add_issue_comment, ...). Each write first asks the user to confirm what it will do (form elicitation) where "
+    "the client can be asked; where it cannot, the write goes ahead. Default: read-only, writes neither listed nor "
+    "callable.",
+)
+@click.option(
     "--token-file",
     type=click.Path(path_type=Path),
     envvar="MCP_USER_TOKEN_FILE",
@@ -114,14 +146,22 @@ def main(
     workers: int,
     session_store: Path | None,
     token_header: str,
+    toolsets: tuple[str, ...],
+    allow_writes: bool,
     token_file: Path | None,
     log_level: str,
     library_log_level: str,
 ) -> None:
-    """MCP server whose tools read the user's GitHub account through the AgentCore gateway.
+    """MCP server whose tools act on the user's GitHub account through the AgentCore gateway.
 
     It never holds GitHub credentials: each call carries the user's own credential to the
     gateway (their JWT for a CUSTOM_JWT gateway; this server's AWS credentials for AWS_IAM).
+
+    Its tools are the gateway's: one per operation of the OpenAPI document (openapi/github.yaml), named by its
+    x-mcp-name and grouped into toolsets by its first tag (--toolsets chooses); get_user_profile and
+    get_user_repos keep curated output, and search_tools finds a tool by what it does. Read-only by default:
+    tools that change GitHub are offered only with --allow-writes, and each asks the user to confirm first
+    where the client can be asked.
 
     It listens on 127.0.0.1 unless --host says otherwise, and answers only requests whose Host and Origin
     are loopback names or allowed with --allowed-host / --allowed-origin. When the gateway uses AWS_IAM
@@ -132,9 +172,9 @@ def main(
     the stack's agent_runtime from its hand_off: list), which takes the place of --config.
 
     \b
-    Tools: get_user_profile, get_user_repos (per_page, page, sort, direction, visibility).
     Examples:
-      mcp-server                                  # http://127.0.0.1:8000/mcp
+      mcp-server                                  # http://127.0.0.1:8000/mcp, read-only, every toolset
+      mcp-server --toolsets repos,issues --allow-writes   # those two toolsets, writes confirmed by the user
       mcp-server --host 0.0.0.0 --allowed-host mcp.example.com   # CUSTOM_JWT behind a load balancer
       mcp-server --host 0.0.0.0 --allowed-host HOST   # AgentCore Runtime, CUSTOM_JWT gateway
       MCP_USER_TOKEN=$JWT mcp-server --transport stdio
@@ -156,13 +196,20 @@ def main(
         click.secho(
             f"Warning: {HAND_OFF_VARIABLE} is set, so --config {config_path} is not read", fg="yellow", err=True
         )
+    choice = ToolChoice.parse(toolsets, writes=allow_writes)
     try:
         check_workers(workers, transport=transport, stateful=stateful)
-        tools = make_tools(config_path, session_store=session_store, token_header=token_header, token_file=token_file)
+        tools = make_tools(
+            config_path, session_store=session_store, token_header=token_header, token_file=token_file, choice=choice
+        )
         if transport == "http":
             check_bind(host, tools.config.gateway.authorizer.type, single_user=single_user)
             if resource_url:
                 auth_settings(tools.config.gateway.authorizer, resource_url)  # refused before listening
+    except ToolsetsRefused as exc:  # a bad value, as click words its own refusals (exit 2)
+        context = click.get_current_context()
+        option = next(p for p in context.command.params if p.name == "toolsets")
+        raise click.BadParameter(str(exc), ctx=context, param=option) from None
     except (WorkersRefused, ConfigError, SessionStoreError, ExposureError, ResourceAuthError) as exc:
         click.secho(f"Error: {exc}", fg="red", err=True)
         sys.exit(1)
@@ -180,6 +227,8 @@ def main(
         log_level=log_level,
         library_log_level=library_log_level,
         resource_url=resource_url,
+        toolsets=sorted(choice.toolsets) if choice.toolsets is not None else None,
+        allow_writes=choice.writes,
     )
     target, settings = uvicorn_target(options, build_app(options, tools) if workers == 1 else None, workers)
     uvicorn.run(target, host=host, port=port, **settings)

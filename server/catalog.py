@@ -5,20 +5,35 @@ from the OpenAPI document) and what the hand-off says of its operation (toolset,
 
 Annotations follow the HTTP method: GET reads (readOnlyHint, idempotentHint); DELETE is destructive and
 idempotent; PUT idempotent; POST/PATCH neither. A tool the hand-off does not describe (another target's, added
-outside the stack) counts as a write: hidden in read-only mode rather than trusted to only read."""
+outside the stack) counts as a write: hidden in read-only mode rather than trusted to only read.
+
+Output schemas come from the gateway's list only. Whether AgentCore lists an `outputSchema` for an OpenAPI target's
+tools is UNCONFIRMED (the devguide's tools/list answer has "names, descriptions, and parameter schemas"; the sandbox
+lists none); a Lambda target's tool definitions carry one (botocore ToolDefinition.outputSchema). So a listed one
+is kept, when a client can use it (an object-typed, valid JSON Schema: MCP requires `type: object`, and the SDK
+client refuses every result of a tool whose schema does not compile), and each result is checked against it
+(server/presenting.py `conform`); a tool listed without one has none. The hand-off does not carry the OpenAPI
+document's response schemas instead: on AgentCore Runtime the whole hand-off is one 5,000-character environment
+variable, the shipped 23 operations already take ~4,600 (README), and their 2xx response schemas as compact JSON (arrays
+wrapped as `{items: ...}`, since an outputSchema must be an object) would add ~3,300."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from mcp.types import Tool as MCPTool
 from mcp.types import ToolAnnotations
 
 from handoff.config import OperationConfig
-from server.config import ServerConfig, ToolChoice
+from server.config import ServerConfig
+from server.options import ToolChoice
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
 
 SEARCH_TOOL = "x_amz_bedrock_agentcore_search"
 """The gateway's semantic search over its own tools, listed when its searchType is SEMANTIC (devguide:
@@ -42,6 +57,8 @@ class ToolSpec:
     toolset: str = ""
     method: str = UNKNOWN_METHOD
     summary: str | None = None
+    output_schema: dict[str, Any] | None = None
+    """The gateway's, when it lists one a client can use (`output_schema`); results are checked against it."""
 
     @property
     def writes(self) -> bool:
@@ -63,9 +80,23 @@ class ToolSpec:
     def wire(self) -> dict[str, Any]:
         """The tools/list entry, serialized once per listing."""
         tool = MCPTool(
-            name=self.name, description=self.description, input_schema=self.input_schema, annotations=self.annotations()
+            name=self.name,
+            description=self.description,
+            input_schema=self.input_schema,
+            output_schema=self.output_schema,
+            annotations=self.annotations(),
         )
         return tool.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    @cached_property
+    def validator(self) -> Validator | None:
+        """The output schema compiled as the SDK client compiles it (mcp.client.session), once per listing."""
+        if self.output_schema is None:
+            return None
+        from jsonschema.validators import validator_for  # only for tools that have a schema
+        from referencing import Registry
+
+        return validator_for(self.output_schema)(self.output_schema, registry=Registry())
 
 
 def offered(spec: ToolSpec, choice: ToolChoice) -> str | None:
@@ -75,12 +106,12 @@ def offered(spec: ToolSpec, choice: ToolChoice) -> str | None:
     if spec.writes and not choice.writes:
         return (
             f"{spec.name} changes your GitHub account and this server is read-only. Whoever runs it can offer write "
-            "tools with MCP_ALLOW_WRITES=1 (each write then asks you to confirm, where your client can)."
+            "tools with --allow-writes (MCP_ALLOW_WRITES=1); each write then asks you to confirm, where your client can."
         )
     if not choice.offers(spec.toolset):
         return (
             f"{spec.name} belongs to the toolset {spec.toolset or '(none)'}, which this server does not offer "
-            f"(MCP_TOOLSETS={','.join(sorted(choice.toolsets or ()))})."
+            f"(--toolsets {','.join(sorted(choice.toolsets or ()))})."
         )
     return None
 
@@ -106,13 +137,29 @@ def _spec(entry: dict[str, Any], gateway_name: str, operation_id: str, how: Oper
     schema = dict(schema) if isinstance(schema, dict) else {}
     schema.setdefault("type", "object")
     description = str(entry.get("description") or gateway_name)
-    if gateway_name == SEARCH_TOOL:
+    if gateway_name == SEARCH_TOOL:  # its answer is reshaped (this server's names), so no schema of the gateway's
         return ToolSpec(SEARCH_NAME, gateway_name, description, schema, method="get")
+    output = output_schema(entry.get("outputSchema"))
     if how is None:
-        return ToolSpec(snake_case(operation_id), gateway_name, description, schema)
-    return ToolSpec(
-        how.name or snake_case(operation_id), gateway_name, description, schema, how.toolset, how.method, how.summary
-    )
+        return ToolSpec(snake_case(operation_id), gateway_name, description, schema, output_schema=output)
+    name = how.name or snake_case(operation_id)
+    return ToolSpec(name, gateway_name, description, schema, how.toolset, how.method, how.summary, output)
+
+
+def output_schema(listed: Any) -> dict[str, Any] | None:
+    """The gateway's outputSchema when a client can use it: a JSON object schema (MCP: `type: object`) that
+    compiles. Else None: a client would refuse every result of the tool (the SDK raises on a schema that does not
+    compile), where without one it takes them as they are."""
+    if not isinstance(listed, dict) or listed.get("type") != "object":
+        return None
+    from jsonschema.exceptions import SchemaError
+    from jsonschema.validators import validator_for
+
+    try:
+        validator_for(listed).check_schema(listed)
+    except SchemaError:
+        return None
+    return listed
 
 
 def _renamed(spec: ToolSpec, gateway_name: str) -> ToolSpec:

@@ -1,6 +1,6 @@
 """What the server needs from config.json (written by `reconcile apply`; on AgentCore Runtime, the same
-model in an environment variable), checked on start, and which of the gateway's tools it offers
-(`ToolChoice`, from MCP_TOOLSETS / MCP_ALLOW_WRITES)."""
+model in an environment variable), checked on start, with which of the gateway's tools it offers (the command
+line's `ToolChoice`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from handoff.config import (
@@ -19,33 +19,10 @@ from handoff.config import (
     config_from_environment,
     load_config,
 )
+from server.options import DEFAULT_CHOICE, ToolChoice
 
-__all__ = ["ConfigError", "ServerConfig", "ToolChoice", "load_server_config", "reloaded"]
+__all__ = ["ConfigError", "ServerConfig", "load_server_config", "reloaded"]
 REQUIRED_TOOLS = ("getAuthenticatedUser", "listUserRepositories")
-TOOLSETS_VARIABLE = "MCP_TOOLSETS"
-WRITES_VARIABLE = "MCP_ALLOW_WRITES"
-TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
-
-
-@dataclass(frozen=True)
-class ToolChoice:
-    """Which gateway tools are offered: the toolsets (None: all) and whether writes are. Read-only unless
-    MCP_ALLOW_WRITES says otherwise: a write is a deliberate choice of whoever runs the server."""
-
-    toolsets: frozenset[str] | None = None
-    writes: bool = False
-
-    @classmethod
-    def from_environment(cls, environ: Mapping[str, str]) -> ToolChoice:
-        """MCP_TOOLSETS=repos,issues (or `all`); MCP_ALLOW_WRITES=1. Raises ConfigError for other values."""
-        names = frozenset(n.strip() for n in environ.get(TOOLSETS_VARIABLE, "").split(",") if n.strip())
-        writes = environ.get(WRITES_VARIABLE, "").strip().lower()
-        if writes and writes not in TRUE_WORDS | {"0", "false", "no", "off"}:
-            raise ConfigError(f"{WRITES_VARIABLE}={writes!r}: use 1 (offer write tools) or 0 (read-only, the default)")
-        return cls(None if not names or "all" in names else names, writes in TRUE_WORDS)
-
-    def offers(self, toolset: str) -> bool:
-        return self.toolsets is None or toolset in self.toolsets
 
 
 @dataclass(frozen=True)
@@ -62,7 +39,7 @@ class ServerConfig:
     """The stack's DynamoDB table of OAuth sessions, if it has one (handoff.session_stores.open_store)."""
     operations: dict[str, OperationConfig] = field(default_factory=dict)
     """operationId -> how its tool is presented (toolset, method, x-mcp-name, x-mcp-summary)."""
-    choice: ToolChoice = ToolChoice()
+    choice: ToolChoice = DEFAULT_CHOICE
     source: Path | None = None
     """The config.json read (None: the hand-off variable); `reloaded` reads it again once apply rewrites it."""
     stamp: tuple[int, int] = (0, 0)
@@ -71,15 +48,22 @@ class ServerConfig:
         return self.tools[operation_id]
 
     @property
+    def toolsets(self) -> frozenset[str]:
+        """The toolsets the hand-off's operations belong to (their first tags in the OpenAPI document)."""
+        return frozenset(op.toolset for op in self.operations.values() if op.toolset)
+
+    @property
     def version(self) -> str:
         """What a tool listing depends on: it changes when `reconcile apply` changes the gateway or its tools."""
         key = [self.gateway.url, self.tools, {k: v.model_dump() for k, v in self.operations.items()}]
         return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def load_server_config(path: Path, environ: Mapping[str, str] | None = None) -> ServerConfig:
+def load_server_config(
+    path: Path, environ: Mapping[str, str] | None = None, *, choice: ToolChoice = DEFAULT_CHOICE
+) -> ServerConfig:
     """From HAND_OFF_VARIABLE when it is set (AgentCore Runtime, where no config.json is at hand), else
-    from the file at `path`."""
+    from the file at `path`; `choice`: the tools offered (--toolsets, --allow-writes)."""
     environ = os.environ if environ is None else environ
     from_environment = config_from_environment(environ)
     stamp = _stamp(path) if from_environment is None else (0, 0)
@@ -100,7 +84,7 @@ def load_server_config(path: Path, environ: Mapping[str, str] | None = None) -> 
         handoff.callback_address,
         handoff.session_table,
         handoff.operations,
-        ToolChoice.from_environment(environ),
+        choice,
         path if from_environment is None else None,
         stamp,
     )
@@ -119,10 +103,9 @@ def reloaded(config: ServerConfig) -> ServerConfig:
     if config.source is None or _stamp(config.source) == config.stamp:
         return config
     try:
-        fresh = load_server_config(config.source, {})
+        return load_server_config(config.source, {}, choice=config.choice)
     except (ConfigError, OSError):
         return config
-    return replace(fresh, choice=config.choice)
 
 
 def _stamp(path: Path) -> tuple[int, int]:

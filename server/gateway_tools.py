@@ -37,7 +37,7 @@ from server.config import reloaded
 from server.gateway import GatewayFailure
 from server.identity import NoCredential, caller_from
 from server.models import AuthorizationRequired
-from server.presenting import present
+from server.presenting import conform, present
 from server.tools import authorization_text
 
 if TYPE_CHECKING:
@@ -127,10 +127,10 @@ class GatewayTool:
     async def read(self, ctx: Context, arguments: dict[str, Any]) -> CallToolResult:
         data = await self.tools.call_gateway(ctx, self.spec.gateway_name, arguments)
         if isinstance(data, AuthorizationRequired):
-            return CallToolResult(content=[TextContent(type="text", text=authorization_text(data))])
+            return self._conformed(CallToolResult(content=[TextContent(type="text", text=authorization_text(data))]))
         if self.spec.is_search:
             data = _search_result(data, ctx)
-        return present(data, self.spec.summary, arguments)
+        return self._conformed(present(data, self.spec.summary, arguments))
 
     async def write(
         self,
@@ -140,8 +140,13 @@ class GatewayTool:
     ) -> CallToolResult:
         if confirmation.action != "accept" or not confirmation.data.confirm:
             text = f"Not done: {self.spec.name} was not confirmed, so nothing changed on GitHub."
-            return CallToolResult(content=[TextContent(type="text", text=text)])
+            return self._conformed(CallToolResult(content=[TextContent(type="text", text=text)]))
         return await self.read(ctx, arguments)
+
+    def _conformed(self, result: CallToolResult) -> CallToolResult:
+        """As a client accepts it when the tool declares an output schema (server/presenting.py `conform`)."""
+        validator = self.spec.validator
+        return result if validator is None else conform(result, self.spec.name, validator)
 
 
 async def confirm_write(ctx: Context, arguments: dict[str, Any]) -> Elicit[Confirmation] | Confirmation:

@@ -1,14 +1,18 @@
 """A generated tool's result: GitHub's JSON as structured content, and a concise text - the operation's
 `x-mcp-summary` line per result (per item of a list or of a search's `items`) when the OpenAPI document
-gives one, else the JSON itself. Called by server/gateway_tools.py; pure."""
+gives one, else the JSON itself; and, for a tool with an output schema, the result as a client can accept it
+(`conform`). Called by server/gateway_tools.py; pure."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.types import CallToolResult, TextContent
 from pydantic_core import to_json
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
 
 FIELD = re.compile(r"\{([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)\}")
 """`{field}` or `{field.sub}`: plain lookups, never str.format (whose `{0.__class__}` reaches into objects)."""
@@ -20,6 +24,26 @@ def present(data: Any, summary: str | None, arguments: dict[str, Any]) -> CallTo
     return CallToolResult(
         content=[TextContent(type="text", text=_text(data, summary, arguments))], structured_content=structured
     )
+
+
+def conform(result: CallToolResult, name: str, validator: Validator) -> CallToolResult:
+    """`result` when its structured content matches the tool's output schema, else the same content as an error
+    result. A client checks every result of a tool that declares a schema, except an error (MCP 2025-11-25, the
+    SDK client's validate_tool_result): one without structured content (authorization needed, a write not
+    confirmed) or with content that does not match would be refused whole, and the text with it."""
+    if result.is_error:
+        return result
+    if result.structured_content is None:
+        return result.model_copy(update={"is_error": True})
+    from jsonschema.exceptions import best_match  # the error the SDK client would name
+
+    error = best_match(validator.iter_errors(result.structured_content))
+    if error is None:
+        return result
+    where = "/".join(str(part) for part in error.absolute_path) or "the top level"
+    note = f"The gateway's answer does not match {name}'s output schema ({error.message[:300]}, at {where}); as text:"
+    text = [TextContent(type="text", text=note), *result.content]
+    return CallToolResult(content=text, is_error=True)
 
 
 def render(template: str, item: Any) -> str:

@@ -42,6 +42,7 @@ def build_app(options: HttpOptions, tools: Tools | None = None) -> ASGIApp:
         session_store=Path(options.session_store) if options.session_store else None,
         token_header=options.token_header,
         token_file=Path(options.token_file) if options.token_file else None,
+        choice=options.choice,
     )
     security = transport_security(options.allowed_hosts, options.allowed_origins)
     app = http_app(build_server(tools, resource_url=options.resource_url), stateful=options.stateful, security=security)

@@ -10,12 +10,24 @@ from handoff.session_stores import open_store
 from server.config import load_server_config
 from server.gateway import GatewayClient
 from server.identity import IdentitySettings
+from server.options import DEFAULT_CHOICE, ToolChoice, ToolsetsRefused
 from server.tools import Tools
 
 
-def make_tools(config_path: Path, *, session_store: Path | None, token_header: str, token_file: Path | None) -> Tools:
-    """Raises ConfigError (config.json, the hand-off variable) or SessionStoreError, with the fix."""
-    config = load_server_config(config_path)
+def make_tools(
+    config_path: Path,
+    *,
+    session_store: Path | None,
+    token_header: str,
+    token_file: Path | None,
+    choice: ToolChoice = DEFAULT_CHOICE,
+) -> Tools:
+    """Raises ConfigError (config.json, the hand-off variable), ToolsetsRefused or SessionStoreError, with the fix.
+    `choice`: the gateway tools offered (read-only, every toolset, unless the command line says otherwise)."""
+    config = load_server_config(config_path, choice=choice)
+    refusal = choice.unknown(config.toolsets)
+    if refusal is not None:  # checked here, not on every reload: a tag removed by a later apply only hides tools
+        raise ToolsetsRefused(refusal)
     identity = IdentitySettings(
         authorizer=config.gateway.authorizer.type,
         region=config.region,

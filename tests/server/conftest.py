@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -11,14 +12,16 @@ from typing import Any
 
 import httpx2
 import pytest
+import uvicorn
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from handoff.config import AuthorizerConfig, GatewayConfig, HandOff
+from handoff.config import AuthorizerConfig, GatewayConfig, HandOff, OperationConfig
 from handoff.config import write_config as save_config
 from sandbox.server import Sandbox
 from server.app import build_server, http_app
 from server.hardening import transport_security
+from server.options import DEFAULT_CHOICE, ToolChoice
 from server.setup import make_tools
 from server.tools import Tools
 from tests.asgi import serving_asgi
@@ -40,8 +43,11 @@ class Stack:
     workdir: Path
     config: dict[str, Any]
 
-    def tools(self, **overrides: Any) -> Tools:
-        tools = make_tools(self.workdir / "config.json", session_store=None, token_header=TOKEN_HEADER, token_file=None)
+    def tools(self, choice: ToolChoice = DEFAULT_CHOICE, **overrides: Any) -> Tools:
+        """`choice`: what --toolsets / --allow-writes would choose (default: read-only, every toolset)."""
+        tools = make_tools(
+            self.workdir / "config.json", session_store=None, token_header=TOKEN_HEADER, token_file=None, choice=choice
+        )
         for key, value in overrides.items():
             setattr(tools, key, value)
         return tools
@@ -57,6 +63,27 @@ def stack(sandbox_server: Sandbox, applied_stack: Path) -> Stack:
 def mcp_url(stack: Stack) -> Iterator[str]:
     with serving(stack.tools()) as base:
         yield f"{base}/mcp"
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """`mcp-server`'s main configures the process's logging, as a program does; put the test run's back."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    levels = {name: logging.getLogger(name).level for name in list(logging.root.manager.loggerDict)}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, value in levels.items():
+        logging.getLogger(name).setLevel(value)
+
+
+@pytest.fixture
+def started(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """What `main` would have handed to uvicorn (the app, host, port), instead of serving forever."""
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: calls.append({"app": app, **kwargs}))
+    return calls
 
 
 @asynccontextmanager
@@ -75,10 +102,16 @@ async def connect(
 
 
 def write_config(
-    folder: Path, authorizer: str = "CUSTOM_JWT", *, gateway_url: str = "http://127.0.0.1:9/mcp", stack: str = "s"
+    folder: Path,
+    authorizer: str = "CUSTOM_JWT",
+    *,
+    gateway_url: str = "http://127.0.0.1:9/mcp",
+    stack: str = "s",
+    operations: dict[str, OperationConfig] | None = None,
 ) -> Path:
     """A minimal config.json, written as `reconcile apply` writes it (handoff.config), for programs that must
-    start without an applied stack; by default its gateway is never reached (port 9: discard)."""
+    start without an applied stack; by default its gateway is never reached (port 9: discard). `operations`: how
+    the hand-off presents the gateway's tools (toolset, method)."""
     path = folder / "config.json"
     gateway = GatewayConfig(
         id="g",
@@ -94,6 +127,7 @@ def write_config(
         callback_url="http://127.0.0.1:9/oauth/callback",
         gateway=gateway,
         tools=tools,
+        operations=operations or {},
     )
     save_config(path, hand_off)
     return path

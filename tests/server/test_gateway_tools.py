@@ -14,6 +14,7 @@ from mcp.client.context import ClientRequestContext
 from mcp.types import ElicitRequestParams, ElicitResult
 
 from server.catalog import snake_case
+from server.options import ToolChoice
 from tests.conftest import ROOT, reconcile
 from tests.sandbox.helpers import mint
 from tests.server.conftest import Stack, connect, serving
@@ -22,6 +23,7 @@ from tests.server.test_tools import authorize, bearer
 pytestmark = pytest.mark.anyio
 MODES = [pytest.param("legacy", id="2025-11-25"), pytest.param("auto", id="2026-07-28")]
 CURATED = {"getAuthenticatedUser": "get_user_profile", "listUserRepositories": "get_user_repos"}
+WRITES = ToolChoice(writes=True)
 
 
 @pytest.fixture
@@ -47,13 +49,10 @@ async def signed_in(stack: Stack, client: Any, token: str, login: str) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_every_operation_of_the_document_is_a_tool(
-    stack: Stack, mode: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("MCP_ALLOW_WRITES", "1")
+async def test_every_operation_of_the_document_is_a_tool(stack: Stack, mode: str) -> None:
     expected = operations()
     alice = mint(stack.sandbox.url, "alice")
-    with serving(stack.tools()) as base:
+    with serving(stack.tools(WRITES)) as base:
         async with connect(f"{base}/mcp", headers=bearer(alice), mode=mode) as client:
             tools = {t.name: t for t in (await client.list_tools()).tools}
     assert set(tools) == set(expected) | {"search_tools"}  # the shipped gateway's search_type is SEMANTIC
@@ -77,13 +76,12 @@ async def test_read_only_by_default_hides_and_refuses_writes(stack: Stack, mcp_u
         await signed_in(stack, client, alice, "alice")
         refused = await client.call_tool("create_issue", {"owner": "alice", "repo": "alice-project-01", "title": "x"})
     assert refused.is_error and "read-only" in refused.content[0].text
-    assert "MCP_ALLOW_WRITES=1" in refused.content[0].text
+    assert "--allow-writes (MCP_ALLOW_WRITES=1)" in refused.content[0].text
 
 
-async def test_toolsets_choose_what_is_offered(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MCP_TOOLSETS", "pull_requests")
+async def test_toolsets_choose_what_is_offered(stack: Stack) -> None:
     alice = mint(stack.sandbox.url, "alice")
-    with serving(stack.tools()) as base:
+    with serving(stack.tools(ToolChoice(frozenset({"pull_requests"})))) as base:
         async with connect(f"{base}/mcp", headers=bearer(alice)) as client:
             tools = {t.name for t in (await client.list_tools()).tools}
             refused = await client.call_tool("list_issues", {"owner": "alice", "repo": "alice-project-01"})
@@ -107,10 +105,9 @@ async def test_reads_answer_with_a_summary_and_github_json(stack: Stack, mcp_url
     assert "alice/alice-project-02" in found.content[0].text and "alice/alice-project-03" not in found.content[0].text
 
 
-async def test_github_refusals_say_what_to_do(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MCP_ALLOW_WRITES", "1")
+async def test_github_refusals_say_what_to_do(stack: Stack) -> None:
     alice = mint(stack.sandbox.url, "alice")
-    with serving(stack.tools()) as base:
+    with serving(stack.tools(WRITES)) as base:
         async with connect(f"{base}/mcp", headers=bearer(alice)) as client:
             await signed_in(stack, client, alice, "alice")
             hidden = await client.call_tool("get_repository", {"owner": "bob", "repo": "bob-project-03"})
@@ -150,18 +147,17 @@ def confirming(answer: bool, asked: list[str]) -> Any:
     ],
 )
 async def test_a_write_asks_first_where_it_can_and_does_only_what_was_confirmed(
-    stack: Stack, mode: str, asks: bool, monkeypatch: pytest.MonkeyPatch
+    stack: Stack, mode: str, asks: bool
 ) -> None:
     from mcp import Client
     from mcp.client.streamable_http import streamable_http_client
 
-    monkeypatch.setenv("MCP_ALLOW_WRITES", "1")
     alice = mint(stack.sandbox.url, "alice")
     new = {"owner": "alice", "repo": "alice-project-05", "title": "Confirmed issue", "body": "from a test"}
     asked: list[str] = []
     import httpx2
 
-    with serving(stack.tools(), stateful=True) as base:
+    with serving(stack.tools(WRITES), stateful=True) as base:
         async with connect(f"{base}/mcp", headers=bearer(alice), mode=mode) as client:
             await signed_in(stack, client, alice, "alice")
         for answer in (False, True):
