@@ -218,8 +218,9 @@ def load_config(path: Path) -> HandOff:
 PACKED = "zlib:"
 """Marks a packed hand-off: the compact JSON, zlib-compressed and base64-encoded. apply packs the hand-off it
 puts where room is short: the Runtime's environment variable holds 5,000 characters (botocore's
-EnvironmentVariableValue), and the shipped 23 operations take ~4,300 as JSON but ~1,560 packed (~68 per
-operation: room for about 50 more); the callback's SSM parameter stays in the standard tier (4 KB)."""
+EnvironmentVariableValue), and the shipped stack's (23 operations, a CUSTOM_JWT gateway) takes ~4,500 as JSON
+but ~1,700 packed (~70 per operation: room for about 45 more); a new callback SSM parameter stays in the standard
+tier (4 KB)."""
 
 
 def pack(text: str) -> str:
@@ -240,6 +241,8 @@ def hand_off_document(text: str, source: str, hint: str) -> dict[str, Any]:
         raise ConfigError(f"{source} is not a packed hand-off ({str(exc)[:100]}): {hint}") from None
     if len(data) <= MAX_HAND_OFF_BYTES and not inflater.eof:
         raise ConfigError(f"{source} is a packed hand-off cut short: {hint}")
+    if inflater.unused_data:
+        raise ConfigError(f"{source} has bytes after its packed hand-off: {hint}")
     return _parsed(data, source, hint)
 
 

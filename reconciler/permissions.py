@@ -152,7 +152,7 @@ NEEDS: tuple[Need, ...] = (
         "lambda",
         "lambda",
         "GetFunction GetFunctionConfiguration CreateFunction UpdateFunctionConfiguration UpdateFunctionCode "
-        "DeleteFunction ListTags TagResource PutFunctionConcurrency DeleteFunctionConcurrency GetFunctionUrlConfig "
+        "DeleteFunction ListTags TagResource UntagResource PutFunctionConcurrency DeleteFunctionConcurrency GetFunctionUrlConfig "
         "CreateFunctionUrlConfig UpdateFunctionUrlConfig DeleteFunctionUrlConfig GetPolicy AddPermission "
         "RemovePermission",
         (FUNCTION,),

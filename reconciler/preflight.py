@@ -30,6 +30,7 @@ from reconciler import aws, permissions
 from reconciler.live import OWNER_TAG
 from reconciler.stack import Stack
 
+SERVICE_LINKED_ACTION = "iam:CreateServiceLinkedRole"
 ROOT_NOTE = (
     "the caller is the account's root user: IAM policies do not limit it, so no permission was simulated (an "
     "Organizations SCP still can deny). AWS advises against deploying as root: run preflight as the IAM user or "
@@ -133,13 +134,15 @@ def _role_arn(iam: Any, account: str, name: str) -> str:
         ) from exc
 
 
-def _has_role(iam: Any, name: str) -> bool:
-    """Whether the account has role `name`; False when it cannot be told (then its creation is asked about)."""
+def _has_service_linked_role(iam: Any) -> bool:
+    """Whether the account has AgentCore's runtime-identity role, asked with iam:ListRoles (which the table already
+    needs, where GetRole on that path it does not); False when it cannot be told (its creation is then asked)."""
+    prefix = f"/aws-service-role/{permissions.IDENTITY_SERVICE}/"
     try:
-        iam.get_role(RoleName=name)
+        pages = iam.get_paginator("list_roles").paginate(PathPrefix=prefix)
+        return any(r["RoleName"] == permissions.IDENTITY_SERVICE_ROLE for page in pages for r in page["Roles"])
     except aws.ClientError:
         return False
-    return True
 
 
 def find_denials(iam: Any, source: str, questions: list[Question]) -> list[Denial]:
@@ -158,9 +161,23 @@ def find_denials(iam: Any, source: str, questions: list[Question]) -> list[Denia
 
 
 def _simulate(iam: Any, source: str, resource: str, actions: list[str]) -> dict[str, tuple[str, tuple[str, ...]]]:
-    """action (lower case) -> (decision on `resource`, context keys missing)."""
+    """action (lower case) -> (decision on `resource`, context keys missing). iam:CreateServiceLinkedRole is asked
+    with the service it is for (`iam:AWSServiceName`), the condition the usual grant of it carries."""
+    context = (
+        {
+            "ContextEntries": [
+                {
+                    "ContextKeyName": "iam:AWSServiceName",
+                    "ContextKeyValues": [permissions.IDENTITY_SERVICE],
+                    "ContextKeyType": "string",
+                }
+            ]
+        }
+        if SERVICE_LINKED_ACTION in actions
+        else {}
+    )
     pages = iam.get_paginator("simulate_principal_policy").paginate(
-        PolicySourceArn=source, ActionNames=actions, ResourceArns=[resource]
+        PolicySourceArn=source, ActionNames=actions, ResourceArns=[resource], **context
     )
     found = {}
     for page in pages:
@@ -250,10 +267,8 @@ def run_preflight(
         caller = Caller(principal, caller.account, "principal", principal)
     report = Report(caller)
     questions, report.notes = questions_for(stack, region=clients.region, account=caller.account)
-    if any(q.action == "iam:CreateServiceLinkedRole" for q in questions) and _has_role(
-        clients.iam, permissions.IDENTITY_SERVICE_ROLE
-    ):
-        questions = [q for q in questions if q.action != "iam:CreateServiceLinkedRole"]
+    if any(q.action == SERVICE_LINKED_ACTION for q in questions) and _has_service_linked_role(clients.iam):
+        questions = [q for q in questions if q.action != SERVICE_LINKED_ACTION]
     report.asked = len(questions)
     if caller.kind == "root":
         report.notes.append(ROOT_NOTE)

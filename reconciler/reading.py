@@ -160,17 +160,25 @@ def _orphans(
         and name not in claimed
     ]
     reads = [pool.submit(kind.read, ctx, name, read_spec) for kind, name, read_spec in candidates]
+    # What a declared resource already is in AWS is never a removed one, whatever name found it (a function URL,
+    # which AWS does not name, found through the tag of a name the stack used before a rename).
+    declared_ids = {
+        (stack.resources[logical].kind, live.outputs.get("id")) for logical, live in state.resources.items() if live
+    }
     found: list[Orphan] = []
     for (kind, _, read_spec), future in zip(candidates, reads, strict=True):
         live, parent = future.result(), read_spec.get(kind.owner_field) if kind.owner_field else None
-        if live is not None and (live.owned if parent is None else _owner(parents[kind.kind], parent).owned):
+        if live is None or (kind.kind, live.outputs.get("id")) in declared_ids:
+            continue
+        owner = None if parent is None else _owner(parents[kind.kind], parent)
+        if live.owned if parent is None else owner is not None and owner.owned:
             found.append(Orphan(kind.kind, live))
     return found
 
 
-def _owner(parents: dict[str, Live], named: str) -> Live:
+def _owner(parents: dict[str, Live], named: str) -> Live | None:
     """The owner a child's spec names: by its id (a gateway), or by another of its outputs (a function's name,
     where its id is the ARN), as the stack's own references name it."""
     if named in parents:
         return parents[named]
-    return next(p for p in parents.values() if named in p.outputs.values())
+    return next((p for p in parents.values() if named in p.outputs.values()), None)

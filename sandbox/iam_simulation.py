@@ -13,12 +13,14 @@ What it evaluates: the identity-based policies of the user (inline, attached, an
 group named by PolicySourceArn, plus PolicyInputList; Allow/Deny, Action/NotAction, Resource/NotResource, the
 wildcards `*` and `?`, action names case-insensitive and resources case-sensitive; an explicit Deny wins, no
 Allow is an implicitDeny. What it does NOT model, and where AWS may therefore decide differently:
-- Conditions: a statement with a Condition is treated as not matching (AWS, given no ContextEntries, finds the
+- Conditions: only StringEquals and StringLike, on keys the request's ContextEntries give (names case-insensitive,
+  values case-sensitive, a key holding when any of its values matches any of the condition's). A statement with any
+  other operator, or a key the context lacks, is treated as not matching (AWS, given no ContextEntries, finds the
   keys missing, and most operators are then false), and its keys are listed in MissingContextValues. Conditions
   that hold without context (`...IfExists`, `Null`) are therefore stricter here than on AWS.
 - Permissions boundaries (AWS applies the entity's; PermissionsBoundaryPolicyInputList), Organizations SCPs
   (OrganizationsDecisionDetail), resource-based policies (ResourcePolicy, CallerArn, ResourceOwner), session
-  policies, and ContextEntries / ResourceHandlingOption: such a request is refused with InvalidInput saying so,
+  policies, and ResourceHandlingOption: such a request is refused with InvalidInput saying so,
   rather than answered as if the parameter were not there.
 - ARN matching per segment: a `*` here may match across a colon; IAM matches within ARN segments.
 - AWS managed policies moto has not loaded (moto loads them only with MOTO_IAM_LOAD_MANAGED_POLICIES).
@@ -50,7 +52,6 @@ NOT_MODELLED = (
     "ResourcePolicy",
     "ResourceOwner",
     "CallerArn",
-    "ContextEntries",
     "ResourceHandlingOption",
 )
 SOURCE_ARN = re.compile(r"arn:aws:iam::(\d{12}):(user|role|group)(/(?:[^/]+/)*)([^/]+)")
@@ -90,28 +91,36 @@ def install() -> None:
 def principal_of(account: str, key: str) -> str | None:
     """The IAM user or role whose policies decide for a request signed with access key `key`: a user's own key,
     or a role session's (sts:AssumeRole); None for any other key (the sandbox's own: its account's root user)."""
-    backend = iam_backends[account]["global"]
-    user = next((u for u in backend.users.values() if any(k.access_key_id == key for k in u.access_keys)), None)
+    backend = iam_backends[account]["global"]  # snapshots: other request threads may change them meanwhile
+    user = next((u for u in list(backend.users.values()) if any(k.access_key_id == key for k in u.access_keys)), None)
     if user is not None:
         return str(user.arn)
-    session = next((r for r in sts_backends[account]["global"].assumed_roles if r.access_key_id == key), None)
+    session = next((r for r in list(sts_backends[account]["global"].assumed_roles) if r.access_key_id == key), None)
     return None if session is None else str(session.role_arn)
 
 
-def allows(account: str, principal: str, action: str, resource: str) -> bool:
-    """Whether `principal`'s identity-based policies allow `action` on `resource` (a Condition: not decided, no)."""
-    return decide(_policies_of(iam_backends[account]["global"], principal), action, resource).decision == "allowed"
+Context = dict[str, list[str]]
+"""Condition key (lower case) -> its values in the request."""
 
 
-def decide(policies: Iterable[Policy], action: str, resource: str) -> Decision:
+def allows(account: str, principal: str, action: str, resource: str, context: Context | None = None) -> bool:
+    """Whether `principal`'s identity-based policies allow `action` on `resource` in the request's `context` (a
+    principal that is gone: no)."""
+    try:
+        policies = _policies_of(iam_backends[account]["global"], principal)
+    except NoSuchEntity:
+        return False
+    return decide(policies, action, resource, context or {}).decision == "allowed"
+
+
+def decide(policies: Iterable[Policy], action: str, resource: str, context: Context | None = None) -> Decision:
     """The decision of identity-based `policies` for `action` on `resource` (what this module models: above)."""
     found = Decision()
     for policy in policies:
         for statement in _statements(policy.document):
             if not _concerns(statement, action, resource):
                 continue
-            if "Condition" in statement:
-                found.missing_context.update(_condition_keys(statement["Condition"]))
+            if "Condition" in statement and not _holds(statement["Condition"], context or {}, found):
                 continue
             if statement.get("Effect") == "Deny":
                 return Decision("explicitDeny", [policy], found.missing_context)
@@ -130,8 +139,10 @@ def _simulate_principal_policy(self: Any) -> ActionResult:
         )
     policies = [*_policies_of(self.backend, params["PolicySourceArn"]), *_inputs(params.get("PolicyInputList") or [])]
     resources = params.get("ResourceArns") or ["*"]
+    context = _context(params.get("ContextEntries") or [])
     results = [
-        _result(policies, action, resources, specific="ResourceArns" in params) for action in params["ActionNames"]
+        _result(policies, action, resources, context, specific="ResourceArns" in params)
+        for action in params["ActionNames"]
     ]
     start = int(params.get("Marker") or 0)
     end = start + int(params.get("MaxItems") or 100)
@@ -141,8 +152,10 @@ def _simulate_principal_policy(self: Any) -> ActionResult:
     return ActionResult(page)
 
 
-def _result(policies: list[Policy], action: str, resources: list[str], *, specific: bool) -> dict[str, Any]:
-    each = [(resource, decide(policies, action, resource)) for resource in resources]
+def _result(
+    policies: list[Policy], action: str, resources: list[str], context: Context, *, specific: bool
+) -> dict[str, Any]:
+    each = [(resource, decide(policies, action, resource, context)) for resource in resources]
     worst = max(each, key=lambda pair: RANK[pair[1].decision])[1]
     result: dict[str, Any] = {
         "EvalActionName": action,
@@ -245,6 +258,30 @@ def _regex(pattern: str) -> str:
 
 def _condition_keys(condition: dict[str, Any]) -> set[str]:
     return {key for block in condition.values() if isinstance(block, dict) for key in block}
+
+
+MODELLED_OPERATORS = {"StringEquals": False, "StringLike": True}
+"""Operator -> whether its values are IAM wildcards."""
+
+
+def _holds(condition: dict[str, Any], context: Context, found: Decision) -> bool:
+    """Every block holds in `context` (IAM ANDs them); else the unmodelled or missing keys are noted in `found`."""
+    for operator, block in condition.items():
+        wildcards = MODELLED_OPERATORS.get(operator)
+        if wildcards is None or not isinstance(block, dict) or any(k.lower() not in context for k in block):
+            found.missing_context.update(_condition_keys(condition))
+            return False
+        for key, wanted in block.items():
+            patterns = [wanted] if isinstance(wanted, str) else [str(w) for w in wanted]
+            given = context[key.lower()]
+            if not any(re.fullmatch(_regex(p) if wildcards else re.escape(p), v) for p in patterns for v in given):
+                return False
+    return True
+
+
+def _context(entries: list[dict[str, Any]]) -> Context:
+    """SimulatePrincipalPolicy's ContextEntries as a Context."""
+    return {str(e["ContextKeyName"]).lower(): [str(v) for v in e.get("ContextKeyValues") or []] for e in entries}
 
 
 def _answer_root(cls: Any) -> None:

@@ -343,7 +343,8 @@ def _service_linked_role(key: str | None) -> None:
         return
     arn = f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/{IDENTITY_SERVICE}/{IDENTITY_ROLE}"
     principal = principal_of(ACCOUNT, key) if key else None
-    if principal is not None and not allows(ACCOUNT, principal, "iam:CreateServiceLinkedRole", arn):
+    context = {"iam:awsservicename": [IDENTITY_SERVICE]}  # the request's own, for a grant conditioned on it
+    if principal is not None and not allows(ACCOUNT, principal, "iam:CreateServiceLinkedRole", arn, context):
         raise AwsError("AccessDeniedException", SERVICE_LINKED_REFUSAL, 403)
     trust = {
         "Version": "2012-10-17",

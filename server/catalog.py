@@ -13,7 +13,7 @@ lists none); a Lambda target's tool definitions carry one (botocore ToolDefiniti
 is kept, when a client can use it (an object-typed, valid JSON Schema: MCP requires `type: object`, and the SDK
 client refuses every result of a tool whose schema does not compile), and each result is checked against it
 (server/presenting.py `conform`); a tool listed without one has none. The hand-off does not carry the OpenAPI
-document's response schemas instead. Room is not the reason (packed, the hand-off takes ~1,560 of the Runtime's
+document's response schemas instead. Room is not the reason (packed, the hand-off takes ~1,700 of the Runtime's
 5,000 characters; the schemas as compact JSON are ~3,300 more before packing). But 11 of the shipped 23 operations
 answer arrays, which an outputSchema cannot be (MCP: `type: object`), and the objects' schemas list 1-7 of GitHub's
 fields: a result whose field GitHub sends as null where the document says string would fail the client's check and

@@ -7,8 +7,8 @@ can only be known after. So the function's environment names this parameter as a
 reference: that would make the function depend on the gateway), and this resource, which does depend on the
 gateway, is applied after it; callback/lambda_handler.py reads it at cold start and notices new versions.
 
-The value is compact JSON, packed (handoff.config.PACKED: the shipped toolset's ~4.3 KB becomes ~1.6 KB, which the
-standard tier holds), at most 8 KB: Parameter Store keeps up to 4 KB in the standard tier and 8 KB in the
+The value is compact JSON, packed (handoff.config.PACKED: the shipped stack's ~4.5 KB becomes ~1.7 KB, which the
+standard tier holds; a parameter already advanced stays so), at most 8 KB: Parameter Store keeps up to 4 KB in the standard tier and 8 KB in the
 advanced one (user guide "Managing parameter tiers"); `Tier: Intelligent-Tiering` lets AWS choose the standard
 tier unless the value needs the advanced one, and never moves an advanced parameter back (which AWS refuses).
 Overwrites carry no tags (PutParameter refuses Tags with Overwrite); ownership is the parameter's tag.

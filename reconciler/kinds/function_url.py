@@ -118,10 +118,15 @@ class FunctionUrl(Kind):
         return self._read_back(ctx, live.name, doc)
 
     def delete(self, ctx: Context, live: Live) -> None:
-        function = live.outputs["function"]
+        """The URL, its grants, and the function's applied tag of it (else `discover` would later take a URL
+        added by hand for this one)."""
+        function, client = live.outputs["function"], ctx.clients.lambda_
         with ignore_missing():
-            ctx.clients.lambda_.delete_function_url_config(FunctionName=function)
+            client.delete_function_url_config(FunctionName=function)
         self._revoke(ctx, function)
+        with ignore_missing():
+            arn = client.get_function(FunctionName=function)["Configuration"]["FunctionArn"]
+            client.untag_resource(Resource=arn, TagKeys=[self.applied_key(live.name)])
 
     def tag(self, ctx: Context, live: Live, tags: dict[str, str]) -> None:
         """Owned through its function, whose tags hold this URL's applied fingerprint."""

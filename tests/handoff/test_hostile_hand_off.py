@@ -48,6 +48,9 @@ PACKED_HOSTILE = [
     pytest.param(PACKED + base64.b64encode(b"not zlib").decode(), "not a packed hand-off", id="packed-bad-zlib"),
     pytest.param(pack(ORDINARY.model_dump_json())[:-12], "cut short|not a packed", id="packed-cut-short"),
     pytest.param(pack(nested(MAX_HAND_OFF_DEPTH + 1)), "nested deeper than", id="packed-too-deep"),
+    pytest.param(
+        PACKED + base64.b64encode(zlib.compress(b"{}") + zlib.compress(b"{}")).decode(), "bytes after", id="packed-tail"
+    ),
 ]
 
 

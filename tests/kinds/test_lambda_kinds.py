@@ -88,29 +88,43 @@ resources:
     handler: app.handler
 """
 URL = """
-  callback_url:
+  {logical}:
     kind: function_url
-    function: ${callback.name}
+    function: ${{callback.{attribute}}}
 """
+
+
+def _changes() -> dict[str, str]:
+    planned = reconcile("plan", "--json")
+    assert planned.exit_code in (0, 2), planned.output
+    return {c["address"]: c["action"] for c in json.loads(planned.stdout)["resource_changes"]}
 
 
 def test_a_url_removed_from_the_stack_is_found_and_deleted(
     ctx: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """AWS gives a URL no name: the function's applied tag of the removed resource's name is how it is found."""
-    code = upload(1)
+    """AWS gives a URL no name: the function's applied tag of the removed resource's name is how it is found. The
+    declared URL is never taken for a removed one, whether the stack names its function by ARN or the resource was
+    renamed; and once reconcile has deleted its URL, a URL added by hand is left alone."""
+    code, lam = upload(1), boto3.client("lambda")
     stack = STACK.format(key=code["key"], sha256=code["sha256"], runtime=spec(code)["runtime"])
-    (tmp_path / "stack.yaml").write_text(stack + URL)
+    (tmp_path / "stack.yaml").write_text(stack + URL.format(logical="callback_url", attribute="name"))
     monkeypatch.chdir(tmp_path)
     assert reconcile("apply", "--auto-approve").exit_code == 0
-    assert reconcile("plan", "--detailed-exitcode").exit_code == 0  # the declared URL is not taken for a removed one
-    boto3.client("lambda").get_function_url_config(FunctionName=NAME)
+    lam.get_function_url_config(FunctionName=NAME)
+    assert set(_changes().values()) == {"no-op"}
+    (tmp_path / "stack.yaml").write_text(stack + URL.format(logical="callback_url", attribute="arn"))
+    assert set(_changes().values()) == {"no-op"}  # the function by its ARN: the same URL
+    (tmp_path / "stack.yaml").write_text(stack + URL.format(logical="public_url", attribute="name"))
+    assert "delete" not in _changes().values()  # renamed: the tag of the old name finds the declared URL itself
     (tmp_path / "stack.yaml").write_text(stack)
-    planned = reconcile("plan", "--json")
-    changes = {c["address"]: c["action"] for c in json.loads(planned.stdout)["resource_changes"]}
-    assert changes == {"function_url.removed.github-mcp-callback-url": "delete", "lambda_function.callback": "no-op"}
+    assert _changes() == {"function_url.removed.github-mcp-callback-url": "delete", "lambda_function.callback": "no-op"}
     assert reconcile("apply", "--auto-approve").exit_code == 0
-    with pytest.raises(boto3.client("lambda").exceptions.ResourceNotFoundException):
-        boto3.client("lambda").get_function_url_config(FunctionName=NAME)
-    assert boto3.client("lambda").get_function(FunctionName=NAME)["Configuration"]["State"] == "Active"
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_function_url_config(FunctionName=NAME)
+    assert lam.get_function(FunctionName=NAME)["Configuration"]["State"] == "Active"
     assert reconcile("plan", "--detailed-exitcode").exit_code == 0
+    lam.create_function_url_config(FunctionName=NAME, AuthType="AWS_IAM")  # someone's own, by hand
+    assert set(_changes().values()) == {"no-op"}
+    assert reconcile("apply", "--auto-approve").exit_code == 0
+    assert lam.get_function_url_config(FunctionName=NAME)["AuthType"] == "AWS_IAM"  # still there

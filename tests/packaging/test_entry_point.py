@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from handoff.config import HAND_OFF_VARIABLE
+from handoff.config import HAND_OFF_VARIABLE, pack
 from reconciler.kinds.agent_runtime import MCP_PORT
 from reconciler.packaging import ENTRY_FILE, ENTRY_SOURCE
 from sandbox.runtime_launch import CONTRACT_PORT_VARIABLE, DECOY_PORT, LAUNCHER, LAUNCHER_FILE, public_host
@@ -33,9 +33,9 @@ def entry_point_environment(tmp_path: Path, authorizer: str, port: int) -> dict[
         "PYTHONPATH": str(ROOT),  # server/ and handoff/, as the zip holds them
         "PORT": DECOY_PORT,  # not followed: the Runtime's contract is 8000
         CONTRACT_PORT_VARIABLE: f"{MCP_PORT}:{port}",
-        "AWS_REGION": "us-east-1",
-        # what the agent_runtime kind sets; MCP_SERVER_HOST left to the entry point
-        HAND_OFF_VARIABLE: write_config(tmp_path, authorizer).read_text(),
+        # what the agent_runtime kind sets, packed; the region comes from it (no AWS_REGION); MCP_SERVER_HOST is left
+        # to the entry point
+        HAND_OFF_VARIABLE: pack(write_config(tmp_path, authorizer).read_text()),
     }
 
 

@@ -210,3 +210,21 @@ def test_the_service_linked_role_is_asked_for_only_while_the_account_lacks_it(
     )
     again = reconcile("preflight")
     assert again.exit_code == 0, again.output
+
+
+def test_a_grant_conditioned_on_the_service_name_is_enough(
+    sandbox: Sandbox, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The usual grant (AWS's BedrockAgentCoreFullAccess has one) names the service in iam:AWSServiceName: preflight
+    asks with that context, as AWS decides the real call."""
+    service = "runtime-identity.bedrock-agentcore.amazonaws.com"
+    conditioned = {
+        "Effect": "Allow",
+        "Action": "iam:CreateServiceLinkedRole",
+        "Resource": f"arn:aws:iam::*:role/aws-service-role/{service}/*",
+        "Condition": {"StringEquals": {"iam:AWSServiceName": service}},
+    }
+    everything_else = {"Effect": "Allow", "NotAction": "iam:CreateServiceLinkedRole", "Resource": "*"}
+    _user(monkeypatch, policy={"Version": "2012-10-17", "Statement": [everything_else, conditioned]})
+    result = reconcile("preflight")
+    assert result.exit_code == 0, result.output

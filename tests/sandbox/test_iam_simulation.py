@@ -126,14 +126,56 @@ def test_a_principal_that_is_not_there_is_refused(sandbox: Sandbox, source: str,
 def test_what_it_does_not_model_is_refused_not_ignored(sandbox: Sandbox) -> None:
     iam = boto3.client("iam")
     iam.create_user(UserName="dev")
-    with pytest.raises(ClientError, match="does not model ContextEntries"):
+    with pytest.raises(ClientError, match="does not model ResourceHandlingOption"):
         iam.simulate_principal_policy(
-            PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:user/dev",
-            ActionNames=["iam:GetRole"],
-            ContextEntries=[
-                {"ContextKeyName": "aws:RequestedRegion", "ContextKeyValues": ["us-east-1"], "ContextKeyType": "string"}
-            ],
+            PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:user/dev", ActionNames=["iam:GetRole"], ResourceHandlingOption="x"
         )
+
+
+SERVICE_LINKED = "arn:aws:iam::*:role/aws-service-role/runtime-identity.bedrock-agentcore.amazonaws.com/*"
+
+
+@pytest.mark.parametrize(
+    ("operator", "value", "context", "decision"),
+    [
+        pytest.param("StringEquals", "runtime-identity.bedrock-agentcore.amazonaws.com", True, "allowed", id="equals"),
+        pytest.param("StringLike", "*.bedrock-agentcore.amazonaws.com", True, "allowed", id="like"),
+        pytest.param("StringEquals", "network.bedrock-agentcore.amazonaws.com", True, "implicitDeny", id="other"),
+        pytest.param(
+            "StringEquals", "runtime-identity.bedrock-agentcore.amazonaws.com", False, "implicitDeny", id="no"
+        ),
+        pytest.param(
+            "ArnLike", "runtime-identity.bedrock-agentcore.amazonaws.com", True, "implicitDeny", id="unmodelled"
+        ),
+    ],
+)
+def test_a_condition_is_decided_from_the_context_entries(
+    sandbox: Sandbox, operator: str, value: str, context: bool, decision: str
+) -> None:
+    """The usual grant of iam:CreateServiceLinkedRole names the service in a Condition on iam:AWSServiceName."""
+    iam = boto3.client("iam")
+    iam.create_user(UserName="dev")
+    grant = {"Effect": "Allow", "Action": "iam:CreateServiceLinkedRole", "Resource": SERVICE_LINKED}
+    grant["Condition"] = {operator: {"iam:AWSServiceName": value}}
+    iam.put_user_policy(
+        UserName="dev", PolicyName="slr", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [grant]})
+    )
+    entries = [
+        {
+            "ContextKeyName": "iam:AWSServiceName",
+            "ContextKeyValues": ["runtime-identity.bedrock-agentcore.amazonaws.com"],
+            "ContextKeyType": "string",
+        }
+    ]
+    answer = iam.simulate_principal_policy(
+        PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:user/dev",
+        ActionNames=["iam:CreateServiceLinkedRole"],
+        ResourceArns=[SERVICE_LINKED.replace("*:", f"{ACCOUNT}:").replace("/*", "/AWSServiceRoleForX")],
+        ContextEntries=entries if context else [],
+    )
+    (result,) = answer["EvaluationResults"]
+    assert result["EvalDecision"] == decision
+    assert result["MissingContextValues"] == ([] if context and operator != "ArnLike" else ["iam:AWSServiceName"])
 
 
 def test_pages(sandbox: Sandbox) -> None:
