@@ -162,8 +162,11 @@ def _orphans(
     reads = [pool.submit(kind.read, ctx, name, read_spec) for kind, name, read_spec in candidates]
     # What a declared resource already is in AWS is never a removed one, whatever name found it (a function URL,
     # which AWS does not name, found through the tag of a name the stack used before a rename).
+    # (Kinds without an `id` output are found by their names, which the `declared` check above already covers.)
     declared_ids = {
-        (stack.resources[logical].kind, live.outputs.get("id")) for logical, live in state.resources.items() if live
+        (stack.resources[logical].kind, live.outputs["id"])
+        for logical, live in state.resources.items()
+        if live and "id" in live.outputs
     }
     found: list[Orphan] = []
     for (kind, _, read_spec), future in zip(candidates, reads, strict=True):
