@@ -1,9 +1,12 @@
-"""A gateway stand-in that answers every tools/call instantly with a fixed profile: what is left
-of a call's latency through it is the cost of whoever sits in front (our MCP server).
+"""A gateway stand-in that answers every tools/call instantly with a fixed profile (a one-repository
+list for listUserRepositories): what is left of a call's latency through it is the cost of whoever sits
+in front (our MCP server).
 
-    python bench/minimal_gateway.py PORT [full|seed]
+    python bench/minimal_gateway.py PORT
 
-tools/list answers with the tools the gateway builds from openapi/github.yaml (all, or the seed's two).
+tools/list answers with the tools the gateway builds from openapi/github.yaml: all of them at any path,
+only the two curated operations (the server's toolset before issue 23) at a path under /seed/ - one
+process serves both, so a run compares them against the same gateway.
 """
 
 from __future__ import annotations
@@ -55,8 +58,19 @@ def listing(toolset: str) -> bytes:
     return json.dumps({"jsonrpc": "2.0", "id": 1, "result": {"tools": tools}}).encode()
 
 
+REPOS = json.dumps(
+    {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "result": {
+            "isError": False,
+            "content": [{"type": "text", "text": json.dumps([{"name": "demo", "full_name": "alice/demo"}])}],
+        },
+    }
+).encode()
+SEED_PREFIX = "/seed/"
 ROOT = Path(__file__).resolve().parent.parent
-LISTING = b""
+LISTINGS: dict[str, bytes] = {}
 
 
 async def app(scope, receive, send):  # type: ignore[no-untyped-def]
@@ -68,7 +82,10 @@ async def app(scope, receive, send):  # type: ignore[no-untyped-def]
         body += message.get("body", b"")
         if not message.get("more_body"):
             break
-    answer = LISTING if b'"tools/list"' in body else BODY
+    if b'"tools/list"' in body:
+        answer = LISTINGS["seed" if scope["path"].startswith(SEED_PREFIX) else "full"]
+    else:
+        answer = REPOS if b"___listUserRepositories" in body else BODY
     await send(
         {
             "type": "http.response.start",
@@ -81,5 +98,5 @@ async def app(scope, receive, send):  # type: ignore[no-untyped-def]
 
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
-    LISTING = listing(sys.argv[2] if len(sys.argv) > 2 else "full")
+    LISTINGS.update(full=listing("full"), seed=listing("seed"))
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
