@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import socket
 import threading
@@ -49,3 +50,21 @@ def serving_asgi(app: Any, port: int | None = None, **settings: Any) -> Iterator
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+async def received_json(receive: Any) -> Any:
+    """The request body of an ASGI fake, whole, parsed as JSON."""
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return json.loads(body)
+
+
+async def send_json(send: Any, answer: Any, status: int = 200) -> None:
+    """`answer` as a JSON response (bytes are sent as they are: a fake's broken body)."""
+    payload = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})

@@ -279,7 +279,9 @@ def test_store_is_single_use_across_processes(tmp_path: Path) -> None:
     record(store, uri, "t", name="a")
     results: multiprocessing.Queue[str] = multiprocessing.get_context("spawn").Queue()
     procs = [
-        multiprocessing.get_context("spawn").Process(target=consume_in_child, args=("sqlite", str(store.path), uri, results))
+        multiprocessing.get_context("spawn").Process(
+            target=consume_in_child, args=("sqlite", str(store.path), uri, results)
+        )
         for _ in range(4)
     ]
     for p in procs:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import ROOT
+from tests.imports import console_script_help, loaded
 
 NEVER = ("boto3", "botocore", "uvicorn", "starlette", "mcp", "callback.app", "callback.setup")
 
@@ -28,10 +29,6 @@ def run(args: list[str], then: str = "") -> tuple[int, str, set[str]]:
     return int(exit_code), output + done.stderr, set(modules.split())
 
 
-def loaded(modules: set[str], package: str) -> bool:
-    return package in modules or any(name.startswith(package + ".") for name in modules)
-
-
 def test_help_loads_neither_the_app_nor_the_sdks() -> None:
     code, output, modules = run(["--help"])
     assert code == 0 and "Usage:" in output and "--sign-in / --no-sign-in" in output, output
@@ -40,12 +37,8 @@ def test_help_loads_neither_the_app_nor_the_sdks() -> None:
 
 def test_the_installed_command_imports_none_of_them() -> None:
     """The console script itself (.venv/bin/oauth-callback), its imports listed by -X importtime."""
-    script = Path(sys.executable).parent / "oauth-callback"
-    done = subprocess.run(
-        [sys.executable, "-X", "importtime", str(script), "--help"], cwd=ROOT, capture_output=True, text=True
-    )
-    assert done.returncode == 0 and "Usage: oauth-callback" in done.stdout, done.stderr
-    modules = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    output, modules = console_script_help("oauth-callback")
+    assert "Usage: oauth-callback" in output
     assert "click" in modules
     assert not [p for p in NEVER if loaded(modules, p)]
 
@@ -71,4 +64,3 @@ def test_logging_is_configured_after_the_libraries_are_imported(tmp_path: Path) 
     assert code == 1 and "does not exist" in output, output
     assert all(loaded(modules, p) for p in ("boto3", "uvicorn", "starlette", "callback.setup"))
     assert int(output.split("handlers ")[1].split()[0]) > 1, output  # the root's and at least one library's
-

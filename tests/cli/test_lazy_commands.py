@@ -14,6 +14,7 @@ import pytest
 
 from commands.reconcile import LAZY, load, main
 from tests.conftest import ROOT, STACK_ENV, reconcile
+from tests.imports import loaded
 
 NEVER = ("boto3", "botocore", "moto", "mcp", "sandbox", "demo", "deepdiff", "reconciler.packaging.dependencies")
 
@@ -28,10 +29,6 @@ def modules_after(args: list[str], env: dict[str, str]) -> set[str]:
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     return set(done.stdout.split("--- modules ---")[-1].split())
-
-
-def loaded(modules: set[str], package: str) -> bool:
-    return package in modules or any(name.startswith(package + ".") for name in modules)
 
 
 @pytest.fixture

@@ -59,7 +59,6 @@ def test_a_declared_dependency_named_only_in_a_string_is_a_root(tmp_path: Path) 
     assert not [root for root in roots if root.startswith(("moto", "werkzeug"))]  # undeclared-or-unnamed stay out
 
 
-
 def test_two_builds_of_the_same_tree_at_once_both_succeed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two test workers (or two applies) installing the same dependency tree at once: both installs finish
     before either renames its tree into place (a barrier), so the second rename meets the first's tree (a

@@ -55,7 +55,10 @@ def account_fingerprint() -> tuple[Any, ...]:
         )
         for r in iam.list_roles()["Roles"]
     ]
-    providers = [(p["name"], str(p["lastUpdatedTime"])) for p in control.list_oauth2_credential_providers()["credentialProviders"]]
+    providers = [
+        (p["name"], str(p["lastUpdatedTime"]))
+        for p in control.list_oauth2_credential_providers()["credentialProviders"]
+    ]
     return (
         tuple((g["name"], g["status"], str(g["updatedAt"])) for g in gateways),
         tuple(targets),

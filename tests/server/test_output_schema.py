@@ -23,7 +23,7 @@ from server.catalog import output_schema
 from server.options import DEFAULT_CHOICE, ToolChoice
 from server.setup import make_tools
 from server.tools import Tools
-from tests.asgi import serving_asgi
+from tests.asgi import received_json, send_json, serving_asgi
 from tests.server.conftest import TOKEN_HEADER, connect, serving, write_config
 from tests.server.test_tools import bearer
 from tests.server.wire_cases import CONSENT_URL, PROFILE, REPOS
@@ -78,13 +78,7 @@ async def gateway(scope: Any, receive: Any, send: Any) -> None:
     locked widget."""
     if scope["type"] != "http":
         return
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
-    request = json.loads(body)
+    request = await received_json(receive)
     rpc: dict[str, Any] = {"jsonrpc": "2.0", "id": request["id"]}
     if request["method"] == "tools/list":
         rpc["result"] = {"tools": listing()}
@@ -94,10 +88,7 @@ async def gateway(scope: Any, receive: Any, send: Any) -> None:
         rpc["error"] = {"code": -32042, "message": "More information", "data": {"elicitations": [elicitation]}}
     else:
         rpc["result"] = {"content": [{"type": "text", "text": json.dumps(ANSWERS[op])}]}
-    payload = json.dumps(rpc).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": payload})
+    await send_json(send, rpc)
 
 
 @pytest.fixture

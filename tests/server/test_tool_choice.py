@@ -24,6 +24,7 @@ from server.options import TOOLSETS, HttpOptions, ToolChoice
 from server.serving import WORKER_OPTIONS_ENV
 from tests.asgi import serving_asgi
 from tests.conftest import ROOT
+from tests.imports import console_script_help, loaded
 from tests.sandbox.helpers import mint
 from tests.server.conftest import Stack, connect, write_config
 from tests.server.test_tools import bearer
@@ -95,10 +96,6 @@ def modules_after_help(code: str) -> tuple[str, set[str]]:
     return output, set(modules.split())
 
 
-def loaded(modules: set[str], package: str) -> bool:
-    return package in modules or any(name.startswith(package + ".") for name in modules)
-
-
 def test_help_loads_neither_the_sdk_nor_the_models() -> None:
     code = (
         "import sys\nfrom server.__main__ import main\n"
@@ -112,12 +109,8 @@ def test_help_loads_neither_the_sdk_nor_the_models() -> None:
 
 def test_the_installed_command_imports_none_of_them() -> None:
     """The console script itself (.venv/bin/mcp-server), its imports listed by -X importtime."""
-    script = Path(sys.executable).parent / "mcp-server"
-    done = subprocess.run(
-        [sys.executable, "-X", "importtime", str(script), "--help"], cwd=ROOT, capture_output=True, text=True
-    )
-    assert done.returncode == 0 and "Usage: mcp-server" in done.stdout, done.stderr
-    modules = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    output, modules = console_script_help("mcp-server")
+    assert "Usage: mcp-server" in output
     assert "click" in modules and not [p for p in NEVER if loaded(modules, p)]
 
 

@@ -25,7 +25,7 @@ from server.hardening import transport_security
 from server.identity import DEFAULT_TOKEN_HEADER
 from server.setup import make_tools as make_server_tools
 from server.tools import Tools
-from tests.asgi import serving_asgi
+from tests.asgi import received_json, send_json, serving_asgi
 from tests.server.conftest import write_config
 
 FIXTURE = Path(__file__).with_name("wire_fixture.json")
@@ -47,19 +47,9 @@ async def fake_gateway(scope: Any, receive: Any, send: Any) -> None:
     """Answers by the caller's bearer: ok (data), consent (-32042), refused (isError), broken (not JSON)."""
     if scope["type"] != "http":
         return
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
-    request = json.loads(body)
+    request = await received_json(receive)
     auth = dict(scope["headers"]).get(b"authorization", b"").decode()
-    status, answer = 200, _gateway_answer(auth.removeprefix("Bearer "), request)
-    payload = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": payload})
+    await send_json(send, _gateway_answer(auth.removeprefix("Bearer "), request))
 
 
 GATEWAY_TOOLS = [
