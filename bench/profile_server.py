@@ -1,7 +1,8 @@
 """Where one mcp-server process spends its time under wrk load: py-spy samples the server (by PID, pausing it
-for each sample: --nonblocking left most samples' stacks torn here) while wrk drives one request at 16 connections, against the instant gateway, with the full
-toolset or the two curated tools, set up as bench/server_overhead.py sets its servers up (tools listed and
-each called once first). Prints the functions holding the most samples, inclusive, as file:function.
+for each sample: --nonblocking left most samples' stacks torn here) while wrk drives one request at 16
+connections, against the instant gateway, with the full toolset or the two curated tools, set up as
+bench/server_overhead.py sets its servers up (tools listed and each called once first). Prints the functions
+holding the most samples, inclusive, as file:function.
 
     uv run python bench/profile_server.py [--toolset full|two] [--request call|generated|list] [--seconds 15]
 

@@ -7,14 +7,14 @@ event (payload format 2.0) into one ASGI request in this process: no second proc
 Lambda layer, so the sandbox runs exactly what AWS runs (README "The OAuth callback", where the choice
 against the Lambda Web Adapter is explained).
 
-Its configuration is not in its environment: the function exists before the gateway it must know (the
-gateway's return URLs name the function's URL), so apply writes the configuration afterwards to SSM
-Parameter Store, and the environment only *names* the parameters: OAUTH_CALLBACK_CONFIG_PARAMETER (a
-String holding config.json's model as packed JSON: handoff.config.PACKED) and OAUTH_CALLBACK_SECRET_PARAMETER (a SecureString holding
-the cookie/CSRF secret). Both are read at cold start in one GetParameters call; a warm environment asks
-for their versions again at most every OAUTH_CALLBACK_RECHECK_SECONDS (60) and reloads when one changed,
-so a new gateway or a rotated secret reaches it within a minute. Until both parameters exist every
-request is answered 503 and the next one tries again.
+Its configuration is not in its environment: the function exists before the gateway it must know (the gateway's
+return URLs name the function's URL), so apply writes the configuration afterwards to SSM Parameter Store, and
+the environment only *names* the parameters: OAUTH_CALLBACK_CONFIG_PARAMETER (a String holding config.json's
+model as packed JSON: handoff.config.PACKED) and OAUTH_CALLBACK_SECRET_PARAMETER (a SecureString holding the
+cookie/CSRF secret). Both are read at cold start in one GetParameters call; a warm environment asks for their
+versions again at most every OAUTH_CALLBACK_RECHECK_SECONDS (60) and reloads when one changed, so a new gateway
+or a rotated secret reaches it within a minute. Until both parameters exist every request is answered 503 and
+the next one tries again.
 """
 
 from __future__ import annotations

@@ -4,18 +4,19 @@ permission lists are generated from it (`format_markdown`) and tests/permissions
 that every operation the kinds call is in the table, so neither can drift. `reconcile preflight` asks IAM
 about exactly these rows.
 
-Sources: the Service Authorization Reference's action names (S3's differ from its operations: ListObjectsV2
-is s3:ListBucket, PutBucketEncryption s3:PutEncryptionConfiguration); devguide
-"runtime-code-deploy-common-issues": the caller of Create/UpdateAgentRuntime needs s3:GetObject on the zip
-(and kms:Decrypt for a customer-managed key, which this stack does not use), as Lambda's Create/UpdateFunction*
-from S3 do (Lambda developer guide, "Lambda deployment packages"); CreateGateway, Create/UpdateAgentRuntime and
-CreateFunction/UpdateFunctionConfiguration pass a role (iam:PassRole); the account's first CreateAgentRuntime creates
-the service-linked role AWSServiceRoleForBedrockAgentCoreRuntimeIdentity with the caller's permissions (devguide
-"Using service-linked roles for Amazon Bedrock AgentCore"; public deployment reports of "Failed creating service
-linked role" without iam:CreateServiceLinkedRole on it), which preflight asks only while the role is missing. UNCONFIRMED: the resource types AgentCore's List
-operations accept (here `*`), and the secretsmanager actions AgentCore Identity performs with the caller's
-credentials when it stores a provider's client secret (the README has listed them since the seed), and whether a
-SecureString under the AWS managed key aws/ssm (secret_parameter) needs KMS permissions of the caller (here: none).
+Sources: the Service Authorization Reference's action names (S3's differ from its operations: ListObjectsV2 is
+s3:ListBucket, PutBucketEncryption s3:PutEncryptionConfiguration); devguide "runtime-code-deploy-common-issues":
+the caller of Create/UpdateAgentRuntime needs s3:GetObject on the zip (and kms:Decrypt for a customer-managed
+key, which this stack does not use), as Lambda's Create/UpdateFunction* from S3 do (Lambda developer guide,
+"Lambda deployment packages"); CreateGateway, Create/UpdateAgentRuntime and
+CreateFunction/UpdateFunctionConfiguration pass a role (iam:PassRole); the account's first CreateAgentRuntime
+creates the service-linked role AWSServiceRoleForBedrockAgentCoreRuntimeIdentity with the caller's permissions
+(devguide "Using service-linked roles for Amazon Bedrock AgentCore"; public deployment reports of "Failed
+creating service linked role" without iam:CreateServiceLinkedRole on it), which preflight asks only while the
+role is missing. UNCONFIRMED: the resource types AgentCore's List operations accept (here `*`), and the
+secretsmanager actions AgentCore Identity performs with the caller's credentials when it stores a provider's
+client secret (the README has listed them since the seed), and whether a SecureString under the AWS managed key
+aws/ssm (secret_parameter) needs KMS permissions of the caller (here: none).
 
 Patterns use `{stack}`, `{region}`, `{account}` and `{bucket}` (the artifact bucket's name).
 """
@@ -152,8 +153,8 @@ NEEDS: tuple[Need, ...] = (
         "lambda",
         "lambda",
         "GetFunction GetFunctionConfiguration CreateFunction UpdateFunctionConfiguration UpdateFunctionCode "
-        "DeleteFunction ListTags TagResource UntagResource PutFunctionConcurrency DeleteFunctionConcurrency GetFunctionUrlConfig "
-        "CreateFunctionUrlConfig UpdateFunctionUrlConfig DeleteFunctionUrlConfig GetPolicy AddPermission "
+        "DeleteFunction ListTags TagResource UntagResource PutFunctionConcurrency DeleteFunctionConcurrency "
+        "GetFunctionUrlConfig CreateFunctionUrlConfig UpdateFunctionUrlConfig DeleteFunctionUrlConfig GetPolicy AddPermission "
         "RemovePermission",
         (FUNCTION,),
         "lambda",

@@ -8,12 +8,13 @@ reference: that would make the function depend on the gateway), and this resourc
 gateway, is applied after it; callback/lambda_handler.py reads it at cold start and notices new versions.
 
 The value is compact JSON, packed (handoff.config.PACKED: the shipped stack's ~4.5 KB becomes ~1.7 KB, which the
-standard tier holds; a parameter already advanced stays so), at most 8 KB: Parameter Store keeps up to 4 KB in the standard tier and 8 KB in the
-advanced one (user guide "Managing parameter tiers"); `Tier: Intelligent-Tiering` lets AWS choose the standard
-tier unless the value needs the advanced one, and never moves an advanced parameter back (which AWS refuses).
-Overwrites carry no tags (PutParameter refuses Tags with Overwrite); ownership is the parameter's tag.
-After apply, when the callback's address is new, it prints the redirect URI to register with the identity
-provider for the callback's sign-in (`<callback>/oauth/signed-in`), beside the GitHub callback URL.
+standard tier holds; a parameter already advanced stays so), at most 8 KB: Parameter Store keeps up to 4 KB in
+the standard tier and 8 KB in the advanced one (user guide "Managing parameter tiers"); `Tier:
+Intelligent-Tiering` lets AWS choose the standard tier unless the value needs the advanced one, and never moves
+an advanced parameter back (which AWS refuses). Overwrites carry no tags (PutParameter refuses Tags with
+Overwrite); ownership is the parameter's tag. After apply, when the callback's address is new, it prints the
+redirect URI to register with the identity provider for the callback's sign-in (`<callback>/oauth/signed-in`),
+beside the GitHub callback URL.
 """
 
 from __future__ import annotations
