@@ -56,7 +56,9 @@ def timed(get: httpx.Client, url: str, calls: int) -> list[float]:
 
 def line(label: str, samples: list[float], floor: float, baseline: float) -> str:
     p50, p90 = statistics.median(samples), statistics.quantiles(samples, n=10)[-1]
-    return f"{label:44s} p50 {p50:7.2f} ms   p90 {p90:7.2f} ms   {p50 / floor:4.1f}x floor {p50 / baseline:4.1f}x baseline"
+    return (
+        f"{label:44s} p50 {p50:7.2f} ms   p90 {p90:7.2f} ms   {p50 / floor:4.1f}x floor {p50 / baseline:4.1f}x baseline"
+    )
 
 
 def process_ms(args: list[str], runs: int = 5) -> float:
@@ -71,7 +73,11 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="callback-bench-"))
     with Sandbox() as sandbox:
         os.environ.update(
-            {**sandbox.environ, **DEMO_ENV, "OIDC_DISCOVERY_URL": f"{sandbox.url}/oidc/.well-known/openid-configuration"}
+            {
+                **sandbox.environ,
+                **DEMO_ENV,
+                "OIDC_DISCOVERY_URL": f"{sandbox.url}/oidc/.well-known/openid-configuration",
+            }
         )
         os.environ.pop("CALLBACK_URL", None)  # the stack's own: the function URL
         apply_stack(work)

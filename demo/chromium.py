@@ -63,7 +63,9 @@ def sign_in(person: str, authorization_url: str, *, answer_redirect: bool) -> st
             if answer_redirect:
                 page.route(f"{redirect}?*", capture)
             else:
-                page.on("request", lambda request: landed.append(request.url) if request.url.startswith(redirect) else None)
+                page.on(
+                    "request", lambda request: landed.append(request.url) if request.url.startswith(redirect) else None
+                )
             page.goto(authorization_url)
             if not landed:  # else the provider refused the request and sent the browser back with an error
                 if page.locator("#user").count() != 1:

@@ -171,7 +171,9 @@ def sign_in(run: Run) -> None:
         tools = list_tools(run.oauth)
         if run.oauth.signed_in != [DEMO_USER]:
             raise StepFailed("the MCP client did not sign in through the runtime's 401")
-        click.echo(f"    registered as {_client_id(run.oauth)}; signed in in {signs_in_with()}; {len(tools)} tools listed")
+        click.echo(
+            f"    registered as {_client_id(run.oauth)}; signed in in {signs_in_with()}; {len(tools)} tools listed"
+        )
         return
     run.token = connect_login(run.config, run.workdir, DEMO_USER)
     click.echo(f"    signed in in {signs_in_with()}")

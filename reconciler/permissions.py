@@ -154,8 +154,8 @@ NEEDS: tuple[Need, ...] = (
         "lambda",
         "GetFunction GetFunctionConfiguration CreateFunction UpdateFunctionConfiguration UpdateFunctionCode "
         "DeleteFunction ListTags TagResource UntagResource PutFunctionConcurrency DeleteFunctionConcurrency "
-        "GetFunctionUrlConfig CreateFunctionUrlConfig UpdateFunctionUrlConfig DeleteFunctionUrlConfig GetPolicy AddPermission "
-        "RemovePermission",
+        "GetFunctionUrlConfig CreateFunctionUrlConfig UpdateFunctionUrlConfig DeleteFunctionUrlConfig GetPolicy "
+        "AddPermission RemovePermission",
         (FUNCTION,),
         "lambda",
     ),
