@@ -21,6 +21,7 @@ from reconciler.kinds.base import HAND_OFF, ResourceSpec
 from reconciler.spec.interpolation import (
     ENV,
     EXPRESSION,
+    STACK,
     InterpolationError,
     Ref,
     references_in,
@@ -81,6 +82,8 @@ class _Collector:
         """The validated spec of each resource whose files loaded, for `Kind.build`."""
         self.sensitive: frozenset[str] = frozenset()
         """The sensitive fields of the resource being interpolated (its kind's `sensitive`)."""
+        self.stack: str | None = None
+        """The stack's name, once the header is read (`${stack.name}`)."""
 
     def add(self, summary: str, path: KeyPath, detail: str = "") -> None:
         key = ".".join(str(p) for p in path) or None
@@ -131,6 +134,7 @@ def load_stack(
     header = _validated(StackHeader, raw, (), out)
     if header is None:
         raise DiagnosticsError(out.found)
+    out.stack = header.stack
     variables = {k: _substitute(v, {}, environ, ("variables", k), out) for k, v in header.variables.items()}
     decls, bodies = {}, {}
     for logical, body in header.resources.items():
@@ -203,7 +207,7 @@ def _substitute(
     value: str, variables: dict[str, str], environ: Mapping[str, str] | None, path: KeyPath, out: _Collector
 ) -> str:
     try:
-        return substitute_load_time(value, variables, environ)
+        return substitute_load_time(value, variables, environ, out.stack)
     except InterpolationError as exc:
         if out.secrets_optional and len(path) == 3 and path[2] in out.sensitive and exc.variable:
             return unset_secret(exc.variable)
@@ -245,6 +249,12 @@ def _resource(logical: str, body: Any, stack: str, base_dir: Path, out: _Collect
             f"resource name {logical!r} is not allowed",
             where,
             "use lower-case letters, digits and _ (it is used in ${name.attr} references)",
+        )
+    elif logical == STACK:
+        out.add(
+            f"resource name {logical!r} is taken",
+            where,
+            "${stack.name} and ${stack.identifier} are the stack's own names: choose another name for this resource",
         )
     if not isinstance(body, dict) or "kind" not in body:
         out.add(f"resource {logical!r} has no `kind`", where, f"add `kind:` with one of {', '.join(out.kinds)}")
@@ -299,8 +309,8 @@ def _check_references(decls: dict[str, ResourceDecl], bodies: dict[str, Any], ou
     for logical, decl in decls.items():
         for where, ref in _located_refs(bodies[logical], ("resources", logical)):
             target = decls.get(ref.resource)
-            if target is None and ref.resource in bodies:
-                continue  # that resource has its own error already
+            if target is None and (ref.resource in bodies or ref.resource == STACK):
+                continue  # that resource has its own error already; ${stack.x} left was refused at load
             if target is None:
                 out.add(
                     f"reference ${{{ref.resource}.{ref.attribute}}} names no resource",

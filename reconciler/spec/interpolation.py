@@ -4,6 +4,9 @@
   may hold `${resource.attribute}` references, and nothing else nested (`${env:CALLBACK_URL:-${link.url}x}`): when
   the variable is unset they stay in the value and are resolved at apply like any other reference.
 - `${var.NAME}`: the file's `variables:` block, substituted at load time.
+- `${stack.name}` / `${stack.identifier}`: the file's `stack:` (`github-mcp`), and the same with `_` for `-`
+  (`github_mcp`: the form AgentCore Runtime names take), substituted at load time, in defaults too, so the names a
+  stack writes out (log groups, parameter paths, a bucket's default) follow a renamed stack.
 - `${resource.attribute}`: another resource's live attribute, kept until plan/apply time; these
   references are the edges of the dependency graph.
 """
@@ -21,6 +24,14 @@ EXPRESSION = re.compile(r"\$\{((?:\$\{[^{}]*\}|[^}])*)\}")
 ENV = re.compile(r"env:([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$", re.S)
 VAR = re.compile(r"var\.([A-Za-z_][A-Za-z0-9_]*)$")
 REF = re.compile(r"([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)$")
+STACK = "stack"
+"""The built-in whose attributes are the stack's names: no resource may take this name."""
+STACK_ATTRIBUTE = re.compile(r"\$\{\s*stack\.([a-z][a-z0-9_]*)\s*\}")
+
+
+def stack_names(stack: str) -> dict[str, str]:
+    """`${stack.ATTRIBUTE}`'s values for the stack named `stack`."""
+    return {"name": stack, "identifier": stack.replace("-", "_")}
 
 
 class Unknown:
@@ -64,9 +75,13 @@ def unset_secret_variable(value: str) -> str | None:
     return value[len(UNSET_SECRET) :] if value.startswith(UNSET_SECRET) else None
 
 
-def substitute_load_time(value: str, variables: Mapping[str, str], environ: Mapping[str, str] | None = None) -> str:
-    """Replace env and var expressions; leave resource references for later."""
+def substitute_load_time(
+    value: str, variables: Mapping[str, str], environ: Mapping[str, str] | None = None, stack: str | None = None
+) -> str:
+    """Replace env, var and stack expressions (`stack`: the stack's name); leave resource references for later."""
     env = os.environ if environ is None else environ
+    if stack is not None:
+        value = STACK_ATTRIBUTE.sub(lambda m: _stack_attribute(m.group(1), stack), value)
 
     def one(match: re.Match[str]) -> str:
         expr = match.group(1).strip()
@@ -93,6 +108,16 @@ def substitute_load_time(value: str, variables: Mapping[str, str], environ: Mapp
         )
 
     return EXPRESSION.sub(one, value)
+
+
+def _stack_attribute(attribute: str, stack: str) -> str:
+    names = stack_names(stack)
+    if attribute not in names:
+        raise InterpolationError(
+            f"the stack has no attribute {attribute!r}; use ${{stack.name}} ({stack}) or ${{stack.identifier}} "
+            f"({names['identifier']})"
+        )
+    return names[attribute]
 
 
 def _default(name: str, default: str) -> str:
