@@ -26,6 +26,7 @@ from reconciler.spec.interpolation import (
     Ref,
     references_in,
     substitute_load_time,
+    substitute_stack,
     unset_secret,
 )
 from reconciler.spec.yaml_lines import Path as KeyPath
@@ -88,6 +89,11 @@ class _Collector:
     def add(self, summary: str, path: KeyPath, detail: str = "") -> None:
         key = ".".join(str(p) for p in path) or None
         self.found.append(Diagnostic(summary, detail, file=str(self.file), line=line_of(self.lines, path), key=key))
+
+    def reported(self, path: KeyPath) -> bool:
+        """Whether a problem was already found at `path`."""
+        key = ".".join(str(p) for p in path) or None
+        return any(d.key == key for d in self.found)
 
 
 def load_stack(
@@ -213,7 +219,7 @@ def _substitute(
             return unset_secret(exc.variable)
         if not out.lenient:
             out.add(str(exc).split(";")[0], path, str(exc).split(";", 1)[-1].strip())
-        return value
+        return value if out.stack is None else substitute_stack(value, out.stack, strict=False)
 
 
 def _interpolate(
@@ -277,9 +283,9 @@ def _resource(logical: str, body: Any, stack: str, base_dir: Path, out: _Collect
     out.found.extend(problems)
     if not problems:
         out.models[logical] = model
-    spec = {**{k: getattr(model, k) for k in type(model).model_fields}, **extras}
+    spec = {**{k: getattr(model, k, None) for k in type(model).model_fields}, **extras}  # lenient: a key may be missing
     spec = {k: (v.model_dump() if isinstance(v, BaseModel) else v) for k, v in spec.items()}
-    deps = {ref.resource for ref in references_in(body)} | set(model.depends_on)
+    deps = {ref.resource for ref in references_in(body) if ref.resource != STACK} | set(model.depends_on)
     return ResourceDecl(
         logical=logical,
         kind=kind.kind,
@@ -309,8 +315,17 @@ def _check_references(decls: dict[str, ResourceDecl], bodies: dict[str, Any], ou
     for logical, decl in decls.items():
         for where, ref in _located_refs(bodies[logical], ("resources", logical)):
             target = decls.get(ref.resource)
-            if target is None and (ref.resource in bodies or ref.resource == STACK):
-                continue  # that resource has its own error already; ${stack.x} left was refused at load
+            if target is None and ref.resource in bodies:
+                continue  # that resource has its own error already
+            if ref.resource == STACK:
+                if not out.reported(where):  # else refused where it is written (an unknown attribute)
+                    out.add(
+                        f"${{{STACK}.{ref.attribute}}} is not substituted here",
+                        where,
+                        "the stack's attributes are name and identifier, substituted where the stack file writes them "
+                        "(not inside an environment variable's value)",
+                    )
+                continue
             if target is None:
                 out.add(
                     f"reference ${{{ref.resource}.{ref.attribute}}} names no resource",

@@ -1,12 +1,13 @@
 """`${...}` expressions in stack.yaml.
 
 - `${env:NAME}` / `${env:NAME:-default}`: environment, substituted at load time (missing = error). The default
-  may hold `${resource.attribute}` references, and nothing else nested (`${env:CALLBACK_URL:-${link.url}x}`): when
+  may hold `${resource.attribute}` references (and `${stack.*}`, substituted before), and nothing else nested (`${env:CALLBACK_URL:-${link.url}x}`): when
   the variable is unset they stay in the value and are resolved at apply like any other reference.
 - `${var.NAME}`: the file's `variables:` block, substituted at load time.
 - `${stack.name}` / `${stack.identifier}`: the file's `stack:` (`github-mcp`), and the same with `_` for `-`
-  (`github_mcp`: the form AgentCore Runtime names take), substituted at load time, in defaults too, so the names a
-  stack writes out (log groups, parameter paths, a bucket's default) follow a renamed stack.
+  (`github_mcp`: the form AgentCore Runtime names take), substituted first, as text, wherever the stack file writes
+  them (defaults included), so the names a stack writes out (log groups, parameter paths, a bucket's default)
+  follow a renamed stack. A value that comes from the environment is not read for them.
 - `${resource.attribute}`: another resource's live attribute, kept until plan/apply time; these
   references are the edges of the dependency graph.
 """
@@ -81,7 +82,7 @@ def substitute_load_time(
     """Replace env, var and stack expressions (`stack`: the stack's name); leave resource references for later."""
     env = os.environ if environ is None else environ
     if stack is not None:
-        value = STACK_ATTRIBUTE.sub(lambda m: _stack_attribute(m.group(1), stack), value)
+        value = substitute_stack(value, stack)
 
     def one(match: re.Match[str]) -> str:
         expr = match.group(1).strip()
@@ -104,20 +105,29 @@ def substitute_load_time(
         if REF.match(expr):
             return match.group(0)
         raise InterpolationError(
-            f"cannot read expression ${{{expr}}}: use ${{env:NAME}}, ${{var.NAME}} or ${{resource.attribute}}"
+            f"cannot read expression ${{{expr}}}; use ${{env:NAME}}, ${{var.NAME}}, ${{stack.name}}, "
+            "${stack.identifier} or ${resource.attribute}"
         )
 
     return EXPRESSION.sub(one, value)
 
 
-def _stack_attribute(attribute: str, stack: str) -> str:
+def substitute_stack(value: str, stack: str, *, strict: bool = True) -> str:
+    """`${stack.ATTRIBUTE}` replaced in `value`; an unknown attribute raises, or stays when not `strict`."""
     names = stack_names(stack)
-    if attribute not in names:
+
+    def one(match: re.Match[str]) -> str:
+        attribute = match.group(1)
+        if attribute in names:
+            return names[attribute]
+        if not strict:
+            return match.group(0)
         raise InterpolationError(
             f"the stack has no attribute {attribute!r}; use ${{stack.name}} ({stack}) or ${{stack.identifier}} "
             f"({names['identifier']})"
         )
-    return names[attribute]
+
+    return STACK_ATTRIBUTE.sub(one, value)
 
 
 def _default(name: str, default: str) -> str:

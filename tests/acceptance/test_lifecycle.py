@@ -160,13 +160,16 @@ def _stack(name: str) -> str:
     """The shipped stack above its Runtime part, renamed, returning browsers to a local callback, plus EXTRA."""
     shipped = (ROOT / "stack.yaml").read_text()
     text = shipped[: shipped.index(RUNTIME_PART)].replace("stack: github-mcp", f"stack: {name}", 1)
+    assert f"stack: {name}\n" in text
     return re.sub(r"(?m)^  callback_url: .*$", f"  callback_url: {LOCAL_CALLBACK}", text, count=1) + EXTRA
 
 
 def _whole_stack(name: str) -> str:
     """The shipped stack whole, renamed by its `stack:` line alone: the names it writes out (log groups, the
     callback's parameter, the bucket's default) follow through ${stack.name} (tests/spec/test_stack_names.py)."""
-    return (ROOT / "stack.yaml").read_text().replace("stack: github-mcp\n", f"stack: {name}\n", 1)
+    text = (ROOT / "stack.yaml").read_text().replace("stack: github-mcp\n", f"stack: {name}\n", 1)
+    assert f"stack: {name}\n" in text  # else an opted-in run would apply and destroy github-mcp itself
+    return text
 
 
 def _run(target: str, *args: str) -> Result:
