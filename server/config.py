@@ -43,7 +43,9 @@ class ServerConfig:
     choice: ToolChoice = DEFAULT_CHOICE
     source: Path | None = None
     """The config.json read (None: the hand-off variable); `reloaded` reads it again once apply rewrites it."""
-    stamp: tuple[int, int] = (0, 0)
+    stamp: tuple[int, int, int] = (0, 0, 0)
+    """config.json's (mtime, size, inode) when read: apply replaces the file (a rename), so the inode tells a rewrite
+    even when the timestamp and size do not."""
 
     def tool(self, operation_id: str) -> str:
         return self.tools[operation_id]
@@ -68,7 +70,7 @@ def load_server_config(
     from the file at `path`; `choice`: the tools offered (--toolsets, --allow-writes)."""
     environ = os.environ if environ is None else environ
     from_environment = config_from_environment(environ)
-    stamp = _stamp(path) if from_environment is None else (0, 0)
+    stamp = _stamp(path) if from_environment is None else (0, 0, 0)
     handoff = from_environment or load_config(path)
     source = str(path) if from_environment is None else f"environment variable {HAND_OFF_VARIABLE}"
     if handoff.gateway is None:
@@ -110,9 +112,9 @@ def reloaded(config: ServerConfig) -> ServerConfig:
         return config
 
 
-def _stamp(path: Path) -> tuple[int, int]:
+def _stamp(path: Path) -> tuple[int, int, int]:
     try:
         status = path.stat()
     except OSError:
-        return (0, 0)
-    return (status.st_mtime_ns, status.st_size)
+        return (0, 0, 0)
+    return (status.st_mtime_ns, status.st_size, status.st_ino)

@@ -4,12 +4,13 @@ with the source named and no value echoed."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from handoff.config import HAND_OFF_VARIABLE
-from server.config import ConfigError, load_server_config
+from server.config import ConfigError, load_server_config, reloaded
 from tests.server.conftest import write_config
 
 
@@ -43,3 +44,15 @@ def test_a_bad_variable_is_refused_naming_it(tmp_path: Path, value: str, says: s
     message = str(refused.value)
     assert f"environment variable {HAND_OFF_VARIABLE}" in message and says in message
     assert "secret-ish" not in message and len(message) < 600
+
+
+def test_a_rewrite_is_noticed_when_its_timestamp_and_size_are_the_same(tmp_path: Path) -> None:
+    """apply replaces config.json (a rename): within one timestamp tick, with the same size, the inode still tells."""
+    path = write_config(tmp_path, stack="stack-a")
+    config = load_server_config(path, {})
+    before = path.stat()
+    write_config(tmp_path, stack="stack-b")  # the same length
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+    fresh = reloaded(config)
+    assert fresh.stack == "stack-b" and reloaded(fresh) is fresh
