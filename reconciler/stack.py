@@ -87,13 +87,18 @@ class _Collector:
         """The stack's name, once the header is read (`${stack.name}`)."""
 
     def add(self, summary: str, path: KeyPath, detail: str = "") -> None:
-        key = ".".join(str(p) for p in path) or None
-        self.found.append(Diagnostic(summary, detail, file=str(self.file), line=line_of(self.lines, path), key=key))
+        self.found.append(
+            Diagnostic(summary, detail, file=str(self.file), line=line_of(self.lines, path), key=_key(path))
+        )
 
     def reported(self, path: KeyPath) -> bool:
         """Whether a problem was already found at `path`."""
-        key = ".".join(str(p) for p in path) or None
-        return any(d.key == key for d in self.found)
+        return any(d.key == _key(path) for d in self.found)
+
+
+def _key(path: KeyPath) -> str | None:
+    """A diagnostic's key: the path dotted (`resources.gateway.authorizer`)."""
+    return ".".join(str(p) for p in path) or None
 
 
 def load_stack(
